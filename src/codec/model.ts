@@ -69,7 +69,10 @@ export interface OriginalLetterReference {
 /** The body of XCTL01/02/03 (and FCTL): what it answers. */
 export interface ReceiptBody {
   readonly kind: ReceiptKind;
-  readonly originalEnvelopeIdentifier: string;
+  /** The answered envelope's Identifier; absent for FCTL, which quotes only the acknowledged MessageHeader.id. */
+  readonly originalEnvelopeIdentifier?: string;
+  /** FHIR `response.code` for FCTL: `ok`, `transient-error` (resend later) or `fatal-error` (do not resend). */
+  readonly responseCode?: 'ok' | 'transient-error' | 'fatal-error';
   readonly originalSender?: string;
   readonly originalReceiver?: string;
   /** Envelope-level refusal (negative receipts). */
