@@ -4,6 +4,7 @@
  * rather than guess, because a wrong guess silently corrupts æ, ø and å in a patient's record.
  * The original bytes are never touched: this only produces the text the parser reads.
  */
+import iconv from 'iconv-lite';
 import { issue, type ValidationIssue } from './issues.js';
 
 export type SupportedEncoding = 'utf-8' | 'iso-8859-1' | 'windows-1252';
@@ -42,7 +43,13 @@ export function declaredEncoding(bytes: Uint8Array): string | undefined {
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-const windows1252Decoder = new TextDecoder('windows-1252');
+/**
+ * windows-1252 through iconv-lite: Node 20's TextDecoder('windows-1252') decodes 0x80–0x9F as C1
+ * controls (Latin-1), losing €, „, “, ” and the like.
+ */
+function decodeWindows1252(bytes: Uint8Array): string {
+  return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'windows-1252');
+}
 
 function decodeAs(bytes: Uint8Array, encoding: SupportedEncoding): string {
   switch (encoding) {
@@ -52,7 +59,7 @@ function decodeAs(bytes: Uint8Array, encoding: SupportedEncoding): string {
       // Node's 'latin1' is true ISO-8859-1; TextDecoder('iso-8859-1') would silently be windows-1252.
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     case 'windows-1252':
-      return windows1252Decoder.decode(bytes);
+      return decodeWindows1252(bytes);
   }
 }
 
@@ -108,7 +115,7 @@ export function decodeText(bytes: Uint8Array, httpCharset?: string): DecodeTextR
     warnings.push(
       issue('encoding', '/', 'no encoding is declared and the bytes are not UTF-8; they were read as windows-1252 (declare encoding="windows-1252" or "ISO-8859-1" to be explicit)', invalidUtf8Position(bytes), 'warning'),
     );
-    return { ok: true, text: windows1252Decoder.decode(bytes), encoding: 'windows-1252', warnings };
+    return { ok: true, text: stripBom(decodeWindows1252(bytes)), encoding: 'windows-1252', warnings };
   }
 }
 
