@@ -136,7 +136,7 @@ describe('decodeMessage: refused messages name the problem', () => {
     const { stage, errors } = failed(decodeMessage(utf8(admission({ patient: '<Patient><EpisodeOfCareStatusCode>indlagt</EpisodeOfCareStatusCode></Patient>' }))));
     expect(stage).toBe('schema');
     expect(errors).toEqual([
-      expect.objectContaining({ code: 'missing-element', path: '/Emessage/NotificationOfAdmission/Patient/CivilRegistrationNumber', line: 7 }),
+      expect.objectContaining({ code: 'missing-element', path: '/Emessage/NotificationOfAdmission/Patient/CivilRegistrationNumber', line: 8 }),
     ]);
   });
 
