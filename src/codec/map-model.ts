@@ -4,6 +4,7 @@
  */
 import type { MessageTypeDefinition } from '../domain/catalogue.js';
 import type {
+  CopyReceiver,
   GatewayExtension,
   Letter,
   LetterBody,
@@ -41,6 +42,18 @@ function dateTimeOf(element: XmlElement | undefined, name: string): LocalDateTim
   const date = textOf(node, 'Date');
   if (!node || date === undefined) return undefined;
   return { date, time: textOf(node, 'Time') ?? textOf(node, 'TimeWithSec') ?? '00:00' };
+}
+
+function copyReceiverOf(element: XmlElement | undefined): CopyReceiver | undefined {
+  if (!element) return undefined;
+  return withoutUndefined({
+    ean: textOf(element, 'EANIdentifier'),
+    identifier: textOf(element, 'Identifier'),
+    identifierCode: textOf(element, 'IdentifierCode'),
+    organisation: textOf(element, 'OrganisationName'),
+    department: textOf(element, 'DepartmentName'),
+    unit: textOf(element, 'UnitName'),
+  });
 }
 
 function partyOf(element: XmlElement | undefined): Party | undefined {
@@ -99,11 +112,16 @@ function rehabilitationTypeOf(node: XmlNode | undefined): string | undefined {
 
 function bodyOf(type: MessageTypeDefinition, letter: XmlElement): LetterBody {
   const additional = elementOf(letter, 'AdditionalInformation');
+  // The deadline is a date, written as text or as <Date> with an optional <Time>.
   const deadlineNode = childrenOf(letter, 'RehabilitationDeadline')[0];
   const deadline =
     typeof deadlineNode === 'string'
       ? { date: deadlineNode }
-      : dateTimeOf(letter, 'RehabilitationDeadline') ?? (deadlineNode ? { date: textOf(deadlineNode as XmlElement, 'Date') ?? '' } : undefined);
+      : isElement(deadlineNode)
+        ? textOf(deadlineNode, 'Time') === undefined
+          ? { date: textOf(deadlineNode, 'Date') ?? '' }
+          : dateTimeOf(letter, 'RehabilitationDeadline')
+        : undefined;
   const typeNode = childrenOf(letter, 'TypeOfRehabilitationPlan')[0];
   return withoutUndefined({
     admission: dateTimeOf(letter, 'Admission'),
@@ -151,9 +169,9 @@ export function mapLetter(
     answerTo: textOf(elementOf(elementOf(letter, 'Sender'), 'AnswerTo'), 'EANIdentifier'),
     ccReceivers: childrenOf(letter, 'CCReceiver')
       .filter(isElement)
-      .map((node) => partyOf(node))
-      .filter((party): party is Party => party !== undefined),
-    gpCcReceiver: partyOf(elementOf(letter, 'GPCCReceiver')),
+      .map((node) => copyReceiverOf(node))
+      .filter((party): party is CopyReceiver => party !== undefined),
+    gpCcReceiver: copyReceiverOf(elementOf(letter, 'GPCCReceiver')),
     patient: patientOf(elementOf(letter, 'Patient')),
     body: bodyOf(type, letter),
     extension,

@@ -49,6 +49,12 @@ export interface Party {
   readonly unit?: string;
 }
 
+/**
+ * A copy receiver. The 2005–2007 CCReceiver names the party by Identifier and IdentifierCode only (for
+ * example a GP's ydernummer), so unlike a Receiver it may lack an EAN.
+ */
+export type CopyReceiver = Omit<Party, 'ean'> & { readonly ean?: string };
+
 export interface PatientInfo {
   /** CivilRegistrationNumber. Patient data: never logged, never put in queue payloads. */
   readonly cpr?: string;
@@ -157,8 +163,8 @@ export interface Letter {
   readonly receiver: Party;
   /** `AnswerTo/EANIdentifier` when the sender names another reply address. */
   readonly answerTo?: string;
-  readonly ccReceivers: readonly Party[];
-  readonly gpCcReceiver?: Party;
+  readonly ccReceivers: readonly CopyReceiver[];
+  readonly gpCcReceiver?: CopyReceiver;
   readonly patient?: PatientInfo;
   readonly body: LetterBody;
   readonly extension?: GatewayExtension;

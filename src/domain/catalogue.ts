@@ -26,7 +26,7 @@ export type EndpointKind = 'hospital' | 'municipality' | 'gp';
 export type ReceiptKind = 'negative-vans' | 'negative' | 'positive';
 
 /**
- * Which shape the `Letter` element has: the advis letter (XDIS20/17, with NotificationIdentifier and
+ * Which shape the `Letter` element has: the advis letter (XDIS20/17/14, with NotificationIdentifier and
  * seconds in Authorisation), the generic LetterType, the receipts' three-field letter, or the
  * municipality generation's letter without StatusCode.
  */
@@ -131,7 +131,7 @@ export const MESSAGE_TYPES: readonly MessageTypeDefinition[] = [
     directions: [{ from: 'municipality', to: 'hospital' }],
     statisticalCode: 'XDIS14',
     typeCode: 'XDIS14',
-    letterShape: 'generic',
+    letterShape: 'advis',
     receiptKind: null,
     variants: [
       { versionCode: 'XD1431C', generation: '2005/08/07', schemaRef: 'XDIS14.json#/$defs/XD1431C', hasXsd: true, source: XSD_2005 },

@@ -233,3 +233,51 @@ describe('project fixtures', () => {
     }
   });
 });
+
+describe('decodeMessage: the fields the gateway extracts, per type', () => {
+  function letters(file: string) {
+    return ok(decodeMessage(fixture(join('valid', file)))).message.letters;
+  }
+
+  it('XDIS19: the warning dates and the copy receiver named by ydernummer', () => {
+    const [letter] = letters('XDIS19_warning_of_discharge.xml');
+    expect(letter?.body).toEqual({
+      admission: { date: '2026-03-09', time: '14:05' },
+      planConference: { date: '2026-03-12', time: '13:00' },
+      endOfTreatment: { date: '2026-03-16', time: '12:00' },
+      plannedDischarge: { date: '2026-03-17', time: '11:00' },
+    });
+    expect(letter?.ccReceivers).toEqual([{ identifier: '012345', identifierCode: 'ydernummer', organisation: 'Lægehuset Demo' }]);
+  });
+
+  it('GGOP: retraining type, deadline (a date) and the GP copy receiver', () => {
+    const [letter] = letters('GGOP_rehabilitation_plan.xml');
+    expect(letter?.type).toBe('GGOP');
+    expect(letter?.body.rehabilitation).toEqual({ type: 'ZZ0175X', deadline: { date: '2026-03-27' } });
+    expect(letter?.gpCcReceiver).toMatchObject({ ean: '5790000000050', identifierCode: 'ydernummer' });
+  });
+
+  it('XDIS21: agreed discharge and expected end of treatment', () => {
+    const [letter] = letters('XDIS21_progress_of_care_plan.xml');
+    expect(letter?.body).toMatchObject({ agreedDischarge: { date: '2026-03-17', time: '11:00' }, expectedEndOfTreatment: { date: '2026-03-16', time: '12:00' } });
+  });
+
+  it('XDIS91: subject and priority', () => {
+    const [letter] = letters('XDIS91_clinical_email.xml');
+    expect(letter?.body.correspondence).toEqual({ subject: 'Nøgle til lejligheden og hjælpemidler før udskrivelse', priority: 'høj_prioritet' });
+  });
+
+  it('a multi-letter Emessage keeps every letter, in order, with its path', () => {
+    const all = letters('XDIS17_and_XDIS91_two_letters.xml');
+    expect(all.map((l) => [l.index, l.type, l.path])).toEqual([
+      [0, 'XDIS17', '/Emessage/NotificationOfDischarge'],
+      [1, 'XDIS91', '/Emessage/ClinicalEmail'],
+    ]);
+  });
+
+  it('keeps æ, ø and å from a windows-1252 message', () => {
+    const result = ok(decodeMessage(fixture(join('valid', 'XDIS91_windows-1252.xml'))));
+    expect(result.encoding).toBe('windows-1252');
+    expect(JSON.stringify(result.message)).toMatch(/[æøåÆØÅ]/);
+  });
+});
