@@ -83,6 +83,8 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   maxNestedTags: 10_000,
+  // No callbacks use paths; building the jPath strings costs ~15% of a small message's parse.
+  jPath: false,
 });
 const METADATA = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
