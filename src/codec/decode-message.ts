@@ -173,6 +173,8 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
   const counters = new Map<string, number>();
   let envelope: XmlElement | string | undefined;
   let previous: 'start' | 'envelope' | 'letter' | 'local' = 'start';
+  /** The letter just read, when it was accepted: a following Local_Elements belongs to it. */
+  let lastAccepted: LetterSlot | undefined;
   const allowedRoots = rootElementsOfGeneration(generation.id);
   if (typeof root['#text'] === 'string') {
     issues.push(issue('unexpected-element', '/Emessage/text()', '<Emessage> may not contain text directly, only elements', document.position(root[META].offset)));
@@ -197,17 +199,18 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
     if (child.name === 'Local_Elements') {
       if (previous !== 'letter') {
         issues.push(issue('wrong-order', path, '<Local_Elements> may only follow a letter', at));
-      } else {
-        const slot = letters[letters.length - 1] as LetterSlot;
+      } else if (lastAccepted) {
         const gateway = extensionOf(node);
         if (gateway) {
-          slot.extension = gateway.node;
-          slot.extensionPath = `${path}/${gateway.name}`;
+          lastAccepted.extension = gateway.node;
+          lastAccepted.extensionPath = `${path}/${gateway.name}`;
         }
       }
       previous = 'local';
+      lastAccepted = undefined;
       continue;
     }
+    lastAccepted = undefined;
     const type = messageTypeByRootElement(child.name);
     if (!type || !allowedRoots.includes(child.name)) {
       const elsewhere = type ? ` (${type.code} is carried in the ${type.variants.map((v) => v.generation).join(' or ')} generation)` : '';
@@ -240,7 +243,8 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
         ),
       );
     }
-    letters.push({ type, element: node, path, schemaRef: variant?.schemaRef });
+    lastAccepted = { type, element: node, path, schemaRef: variant?.schemaRef };
+    letters.push(lastAccepted);
     previous = 'letter';
   }
   if (envelope === undefined && previous === 'start') {

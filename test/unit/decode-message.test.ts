@@ -281,3 +281,13 @@ describe('decodeMessage: the fields the gateway extracts, per type', () => {
     expect(JSON.stringify(result.message)).toMatch(/[æøåÆØÅ]/);
   });
 });
+
+describe('decodeMessage: Local_Elements after a refused letter', () => {
+  it.each([
+    ['an unknown letter element', '<Foo/>'],
+    ['an empty letter', '<NotificationOfAdmission/>'],
+  ])('refuses %s followed by the gateway extension without throwing', (_what, letter) => {
+    const xml = `<Emessage xmlns="${NS_2005}"><Envelope><Sent><Date>2026-11-23</Date><Time>09:15</Time></Sent><Identifier>E1</Identifier><AcknowledgementCode>minuspositivkvitt</AcknowledgementCode></Envelope>${letter}<Local_Elements><gw:Gateway xmlns:gw="urn:medcom-gateway:extension:1"/></Local_Elements></Emessage>`;
+    expect(failed(decodeMessage(utf8(xml))).stage).toBe('structure');
+  });
+});
