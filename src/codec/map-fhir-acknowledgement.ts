@@ -5,6 +5,7 @@
  * letter, response.code the verdict. Sender and receiver are the GLNs of the referenced Organizations.
  */
 import { messageType } from '../domain/catalogue.js';
+import { copenhagenLocal } from '../domain/danish-time.js';
 import type { Letter, ParsedMessage, Party } from './model.js';
 import { childrenOf, elementOf, isElement, type XmlElement, type XmlNode } from './xml-tree.js';
 import { withoutUndefined } from './map-model.js';
@@ -40,24 +41,12 @@ function organisationGln(all: ReturnType<typeof resources>, reference: string | 
   return withoutUndefined({ ean: valueOf(gln, 'value') ?? '', organisation: valueOf(organisation, 'name') });
 }
 
-/** Danish local date and time of an ISO instant such as 2023-11-22T12:33:00Z. */
-function copenhagenLocal(instant: string): { date: string; time: string } {
+/** Danish local date and time (hh:mm) of an ISO instant such as 2023-11-22T12:33:00Z. */
+function copenhagenMinutes(instant: string): { date: string; time: string } {
   const parsed = new Date(instant);
   if (Number.isNaN(parsed.getTime())) return { date: instant.slice(0, 10), time: instant.slice(11, 16) };
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'Europe/Copenhagen',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(parsed)
-      .map((part) => [part.type, part.value]),
-  );
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
+  const local = copenhagenLocal(parsed);
+  return { date: local.date, time: local.time.slice(0, 5) };
 }
 
 export function mapFhirAcknowledgement(bundle: XmlElement, namespace: string): ParsedMessage {
@@ -97,7 +86,7 @@ export function mapFhirAcknowledgement(bundle: XmlElement, namespace: string): P
     namespace,
     envelope: {
       identifier: valueOf(bundle, 'id') ?? '',
-      sent: copenhagenLocal(valueOf(bundle, 'timestamp') ?? ''),
+      sent: copenhagenMinutes(valueOf(bundle, 'timestamp') ?? ''),
       acknowledgementCode: 'minuspositivkvitt',
     },
     letters: [letter],

@@ -1,0 +1,328 @@
+/**
+ * Accepting a message (`POST /api/v1/messages`): validate, check the sender owns it, route it, apply
+ * MedCom's duplicate rules, and commit the bytes with everything needed to deliver them in one
+ * transaction. Only after the commit is the sender told "accepted".
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { DecodeResult } from '../codec/decode-message.js';
+import type { ValidationIssue } from '../codec/issues.js';
+import type { Letter, ParsedMessage } from '../codec/model.js';
+import { routeMessage, type LetterRoute } from '../domain/routing.js';
+import type { Queryable } from '../store/database.js';
+import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, insertOutbox, type NewDelivery, type NewEvent } from '../store/message-store.js';
+import { deliveriesOfMessage } from '../store/message-store.js';
+import type { MessageRecord, MessageSummary } from '../store/records.js';
+import { applyReceipt, findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
+import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import { issueReceipt } from './issue-receipt.js';
+import { Refusal } from './refusal.js';
+
+export interface AcceptInput {
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly charset?: string;
+}
+
+export interface AcceptedLetter {
+  readonly letterId: string;
+  readonly type: string;
+  readonly receiver: string;
+  readonly copies: readonly string[];
+  readonly duplicateOf?: string;
+}
+
+export interface AcceptResponse {
+  readonly id: string;
+  readonly envelopeId: string;
+  readonly status: 'accepted' | 'duplicate';
+  readonly duplicate: boolean;
+  /** For a resend in a new envelope: the id the resend itself was stored under. */
+  readonly resendId?: string;
+  readonly letters: readonly AcceptedLetter[];
+  /** Deadline evaluation arrives with the deadline rules; empty until then. */
+  readonly deadlines: readonly unknown[];
+  readonly warnings: readonly { readonly path: string; readonly message: string }[];
+}
+
+export type AcceptResult = { readonly kind: 'accepted' | 'duplicate'; readonly response: AcceptResponse };
+
+function refusalForDecode(result: Extract<DecodeResult, { ok: false }>): Refusal {
+  const errors = result.errors.map(({ path, message, line, column }) => ({ path, message, ...(line ? { line } : {}), ...(column ? { column } : {}) }));
+  const first = result.errors[0]?.message ?? 'the message is not valid';
+  switch (result.stage) {
+    case 'size':
+      return new Refusal(413, 'too-large', 'Message too large', first, errors);
+    case 'encoding':
+      return /not supported|does not read|UTF-16/.test(first)
+        ? new Refusal(415, 'unsupported-charset', 'Unsupported character encoding', first, errors)
+        : new Refusal(400, 'bad-encoding', 'Bytes do not match the declared encoding', first, errors);
+    case 'xml':
+      return new Refusal(400, 'not-well-formed', 'Not well-formed XML', first, errors);
+    default:
+      return new Refusal(422, 'invalid-message', 'The message is not valid', `${result.errors.length} problem(s); the first: ${first}`, errors);
+  }
+}
+
+function responseOf(record: MessageRecord, duplicate: boolean): AcceptResponse {
+  return {
+    id: record.id,
+    envelopeId: record.envelopeId,
+    status: duplicate ? 'duplicate' : record.status,
+    duplicate,
+    letters: record.summary.letters.map((l) => ({
+      letterId: l.letterId,
+      type: l.type,
+      receiver: l.receiverEan,
+      copies: l.copies,
+      ...(l.duplicateOf ? { duplicateOf: l.duplicateOf } : {}),
+    })),
+    deadlines: [],
+    warnings: record.summary.warnings,
+  };
+}
+
+function summaryOf(message: ParsedMessage, routes: readonly LetterRoute[], duplicates: Map<string, string>, warnings: readonly ValidationIssue[]): MessageSummary {
+  return {
+    generation: message.generation,
+    acknowledgementCode: message.envelope.acknowledgementCode,
+    sent: message.envelope.sent,
+    letters: message.letters.map((letter) => {
+      const route = routes.find((r) => r.letterIndex === letter.index);
+      const duplicateOf = duplicates.get(letter.identifier);
+      const receipt = letter.body.receipt;
+      return {
+        index: letter.index,
+        letterId: letter.identifier,
+        type: letter.type,
+        versionCode: letter.versionCode,
+        ...(letter.statusCode ? { statusCode: letter.statusCode } : {}),
+        receiverEan: letter.receiver.ean,
+        copies: (route?.deliverTo ?? []).filter((r) => r.role === 'cc').map((r) => r.ean),
+        ...(duplicateOf ? { duplicateOf } : {}),
+        ...(receipt ? { answers: { kind: receipt.kind, ...(receipt.originalEnvelopeIdentifier ? { originalEnvelopeId: receipt.originalEnvelopeIdentifier } : {}) } } : {}),
+      };
+    }),
+    // Warnings may quote values; CPR numbers are never quoted by the codec (semantic-checks.ts).
+    warnings: warnings.map(({ path, message: text }) => ({ path, message: text })),
+  };
+}
+
+/** One delivery per receiving endpoint, carrying the letters addressed to it (duplicates left out). */
+function deliveriesOf(message: ParsedMessage, routes: readonly LetterRoute[], duplicates: Map<string, string>, patientRef: (cpr: string) => string): NewDelivery[] {
+  const byReceiver = new Map<string, { letters: number[]; role: 'receiver' | 'cc'; mode: 'pull' | 'push'; refs: Set<string> }>();
+  for (const route of routes) {
+    const letter = message.letters[route.letterIndex] as Letter;
+    if (duplicates.has(letter.identifier)) continue;
+    for (const recipient of route.deliverTo) {
+      const entry = byReceiver.get(recipient.ean) ?? { letters: [], role: recipient.role, mode: recipient.endpoint.delivery.mode, refs: new Set<string>() };
+      entry.letters.push(letter.index);
+      if (recipient.role === 'receiver') entry.role = 'receiver';
+      if (letter.patient?.cpr) entry.refs.add(patientRef(letter.patient.cpr));
+      byReceiver.set(recipient.ean, entry);
+    }
+  }
+  return [...byReceiver.entries()].map(([ean, entry]) => ({
+    id: randomUUID(),
+    letterIndexes: entry.letters,
+    receiverEan: ean,
+    role: entry.role,
+    mode: entry.mode,
+    patientRefs: [...entry.refs],
+  }));
+}
+
+export async function acceptMessage(ctx: GatewayContext, senderEan: string, input: AcceptInput): Promise<AcceptResult> {
+  const decoded = ctx.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), maxBytes: ctx.settings.maxBodyBytes });
+  if (!decoded.ok) throw refusalForDecode(decoded);
+  const message = decoded.message;
+  const routing = routeMessage(message, ctx.register, senderEan);
+  if (!routing.ok) {
+    const forbidden = routing.problems.some((p) => p.kind === 'sender-not-owned');
+    const errors = routing.problems.map(({ path, message: text }) => ({ path, message: text }));
+    throw forbidden
+      ? new Refusal(403, 'sender-not-owned', 'Sender not owned by this key', routing.problems[0]?.message ?? '', errors)
+      : new Refusal(422, 'unroutable', 'A receiver cannot take this message', routing.problems[0]?.message ?? '', errors);
+  }
+  const sha256 = createHash('sha256').update(input.body).digest('hex');
+  const previous = await findByEnvelope(ctx.db, senderEan, message.envelope.identifier);
+  if (previous) return repeatedEnvelope(previous, sha256);
+
+  const answered = new Map<number, MessageRecord>();
+  for (const letter of message.letters.filter((l) => l.body.receipt)) {
+    const original = await findAnsweredMessage(ctx.db, letter);
+    if (!original) {
+      throw new Refusal(422, 'unknown-original', 'Receipt for an unknown message', `${letter.type} answers envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? letter.body.receipt?.originalLetters[0]?.letterIdentifier ?? '?'} from ${letter.receiver.ean}, which the gateway has not carried`, [
+        { path: `${letter.path}/OriginalEmessage/OriginalEnvelopeIdentifier`, message: 'no message with this envelope identifier was sent to you by the receipt receiver' },
+      ]);
+    }
+    answered.set(letter.index, original);
+  }
+
+  const firstLetters = await findFirstLetters(ctx.db, senderEan, message.letters.map((l) => l.identifier));
+  const duplicates = new Map([...firstLetters.entries()].map(([letterId, first]) => [letterId, first.messageId]));
+  const id = randomUUID();
+  const summary = summaryOf(message, routing.routes, duplicates, decoded.warnings);
+  const allDuplicates = message.letters.every((l) => duplicates.has(l.identifier));
+  try {
+    await inTransaction(ctx, async (tx, effects) => {
+      const now = ctx.clock();
+      const deliveries = deliveriesOf(message, routing.routes, duplicates, ctx.patientRef);
+      await insertMessage(
+        tx,
+        {
+          id,
+          senderEan,
+          envelopeId: message.envelope.identifier,
+          sha256,
+          contentType: input.contentType,
+          body: input.body,
+          encoding: decoded.encoding,
+          generation: message.generation,
+          ackRequested: message.envelope.acknowledgementCode === 'pluspositivkvitt',
+          origin: 'endpoint',
+          status: allDuplicates ? 'duplicate' : 'accepted',
+          summary,
+        },
+        message.letters.map((l) => ({
+          letterIndex: l.index,
+          letterId: l.identifier,
+          type: l.type,
+          versionCode: l.versionCode,
+          patientRef: l.patient?.cpr ? ctx.patientRef(l.patient.cpr) : null,
+          duplicateOf: duplicates.get(l.identifier) ?? null,
+        })),
+        deliveries,
+        now,
+      );
+      const events: NewEvent[] = [{ messageId: id, kind: 'accepted', detail: { sha256, letters: message.letters.length, deliveries: deliveries.length } }];
+      for (const delivery of deliveries) {
+        if (delivery.mode === 'push') {
+          const outboxId = await insertOutbox(tx, 'push', delivery.id, now, now);
+          effects.outbox.push({ id: outboxId, kind: 'push', deliveryId: delivery.id, dueAt: now });
+        } else effects.inboxes.add(delivery.receiverEan);
+      }
+      await insertEvents(tx, events, now);
+      await handleDuplicates(tx, ctx, effects, id, message, duplicates, now);
+      await handleDisabledReceivers(tx, ctx, effects, id, senderEan, message, routing.routes);
+      for (const [letterIndex, original] of answered) {
+        const letter = message.letters[letterIndex] as Letter;
+        const content = receiptContentOf(letter);
+        if (content) await applyReceipt(tx, original, senderEan, content, id, now);
+      }
+    });
+  } catch (error) {
+    // Two posts of the same envelope raced; the loser answers exactly as a later repeat would.
+    if ((error as { code?: string }).code === '23505') {
+      const winner = await findByEnvelope(ctx.db, senderEan, message.envelope.identifier);
+      if (winner) return repeatedEnvelope(winner, sha256);
+    }
+    throw error;
+  }
+  const record = {
+    id,
+    envelopeId: message.envelope.identifier,
+    status: allDuplicates ? 'duplicate' : 'accepted',
+    summary,
+  } as MessageRecord;
+  if (!allDuplicates) return { kind: 'accepted', response: responseOf(record, false) };
+  const firstId = duplicates.get(message.letters[0]?.identifier ?? '') ?? id;
+  return { kind: 'duplicate', response: { ...responseOf(record, true), id: firstId, resendId: id } };
+}
+
+/** The same envelope identifier again: the same bytes are a harmless repeat, other bytes a conflict. */
+function repeatedEnvelope(previous: MessageRecord, sha256: string): AcceptResult {
+  if (previous.sha256 !== sha256) {
+    throw new Refusal(
+      409,
+      'envelope-reused',
+      'Envelope identifier reused',
+      `envelope ${previous.envelopeId} was already used on ${previous.receivedAt.toISOString()} for a message with other content; give every new message a new envelope identifier`,
+    );
+  }
+  return { kind: 'duplicate', response: responseOf(previous, true) };
+}
+
+/**
+ * A resend (a letter identifier seen before, in a new envelope) is logged on the first message's
+ * timeline and not offered again; when the receiver already answered, the sender gets the same
+ * answer again in a new envelope (MedCom reliable messaging, medcom.md §3.3).
+ */
+async function handleDuplicates(
+  tx: Queryable,
+  ctx: GatewayContext,
+  effects: AfterCommit,
+  resendId: string,
+  message: ParsedMessage,
+  duplicates: Map<string, string>,
+  now: Date,
+): Promise<void> {
+  const originals = new Set(duplicates.values());
+  for (const originalId of originals) {
+    const letterIds = message.letters.filter((l) => duplicates.get(l.identifier) === originalId).map((l) => l.identifier);
+    await insertEvents(
+      tx,
+      [
+        { messageId: originalId, kind: 'duplicate', detail: { resendMessageId: resendId, envelopeId: message.envelope.identifier, letterIds } },
+        { messageId: resendId, kind: 'duplicate', detail: { duplicateOf: originalId, letterIds } },
+      ],
+      now,
+    );
+    const { rows } = await tx.query<{ envelope_id: string; sender_ean: string }>('SELECT envelope_id, sender_ean FROM messages WHERE id = $1', [originalId]);
+    const original = rows[0];
+    if (!original) continue;
+    const { rows: letterRows } = await tx.query<{ letter_id: string; version_code: string; letter_index: number }>(
+      'SELECT letter_id, version_code, letter_index FROM letters WHERE message_id = $1 ORDER BY letter_index',
+      [originalId],
+    );
+    for (const delivery of await deliveriesOfMessage(tx, originalId)) {
+      if (!delivery.receiptContent) continue;
+      await issueReceipt(tx, ctx, effects, {
+        kind: delivery.receiptContent.kind,
+        issuerEan: delivery.receiverEan,
+        original: {
+          messageId: originalId,
+          envelopeId: original.envelope_id,
+          senderEan: original.sender_ean,
+          receiverEan: delivery.receiverEan,
+          letters: letterRows.filter((l) => delivery.letterIndexes.includes(l.letter_index)).map((l) => ({ letterId: l.letter_id, versionCode: l.version_code })),
+        },
+        ...(delivery.receiptContent.refuseCode
+          ? { refuse: { code: delivery.receiptContent.refuseCode as never, ...(delivery.receiptContent.refuseText ? { text: delivery.receiptContent.refuseText } : {}) } }
+          : {}),
+        reason: 'the sender resent a message that was already answered; the same answer is repeated',
+      });
+    }
+  }
+}
+
+/** Known but disabled receivers cannot take the message: the sender gets an XCTL01, as from a VANS. */
+async function handleDisabledReceivers(
+  tx: Queryable,
+  ctx: GatewayContext,
+  effects: AfterCommit,
+  messageId: string,
+  senderEan: string,
+  message: ParsedMessage,
+  routes: readonly LetterRoute[],
+): Promise<void> {
+  const byReceiver = new Map<string, Letter[]>();
+  for (const route of routes) {
+    for (const recipient of route.disabled) byReceiver.set(recipient.ean, [...(byReceiver.get(recipient.ean) ?? []), message.letters[route.letterIndex] as Letter]);
+  }
+  for (const [receiverEan, letters] of byReceiver) {
+    await insertEvents(tx, [{ messageId, kind: 'receiver-disabled', detail: { receiverEan } }], ctx.clock());
+    await issueReceipt(tx, ctx, effects, {
+      kind: 'negative-vans',
+      issuerEan: ctx.register.gatewayEan,
+      original: {
+        messageId,
+        envelopeId: message.envelope.identifier,
+        senderEan,
+        receiverEan,
+        letters: letters.map((l) => ({ letterId: l.identifier, versionCode: l.versionCode })),
+      },
+      refuse: { code: 'ukendt_lokationsnummer', text: `${receiverEan} does not receive messages through this gateway at present` },
+      reason: `receiver ${receiverEan} is disabled`,
+    });
+  }
+}

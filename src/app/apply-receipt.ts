@@ -1,0 +1,75 @@
+/**
+ * Recording a receiver's answer on the deliveries it answers. MedCom: a receiver never answers
+ * positive and then negative (or the reverse); the same answer again is harmless and only logged.
+ */
+import type { Letter } from '../codec/model.js';
+import type { Queryable } from '../store/database.js';
+import { deliveriesFor, recordReceipt } from '../store/delivery-store.js';
+import { findByEnvelope, findFirstLetters, insertEvents } from '../store/message-store.js';
+import type { MessageRecord, ReceiptContent } from '../store/records.js';
+import { Refusal } from './refusal.js';
+
+export type ReceiptOutcome = 'recorded' | 'repeated';
+
+export async function applyReceipt(
+  tx: Queryable,
+  original: MessageRecord,
+  receiverEan: string,
+  content: ReceiptContent,
+  receiptMessageId: string,
+  now: Date,
+): Promise<ReceiptOutcome> {
+  const deliveries = await deliveriesFor(tx, original.id, receiverEan);
+  if (deliveries.length === 0) {
+    throw new Refusal(403, 'not-the-receiver', 'Not the receiver', `${receiverEan} did not receive message ${original.envelopeId} from ${original.senderEan}, so it cannot answer it`);
+  }
+  let outcome: ReceiptOutcome = 'recorded';
+  for (const delivery of deliveries) {
+    const before = delivery.receiptContent;
+    if (before === null) {
+      await recordReceipt(tx, delivery.id, content, receiptMessageId, now);
+      await insertEvents(tx, [{ messageId: original.id, deliveryId: delivery.id, kind: 'receipted', detail: { ...content, receiptMessageId } }], now);
+      continue;
+    }
+    if (before.kind === content.kind && (before.refuseCode ?? null) === (content.refuseCode ?? null)) {
+      outcome = 'repeated';
+      await insertEvents(tx, [{ messageId: original.id, deliveryId: delivery.id, kind: 'receipt-repeated', detail: { kind: content.kind, receiptMessageId } }], now);
+      continue;
+    }
+    throw new Refusal(
+      409,
+      'receipt-conflict',
+      'Already answered differently',
+      `message ${original.envelopeId} was already answered with a ${before.kind} receipt; MedCom does not allow a different answer to the same message`,
+    );
+  }
+  return outcome;
+}
+
+/**
+ * The message a receipt letter answers: by the original envelope identifier (XCTL01/02/03) or, for
+ * the FHIR Acknowledgement that quotes only the letter, by the original letter identifier.
+ */
+export async function findAnsweredMessage(db: Queryable, letter: Letter): Promise<MessageRecord | undefined> {
+  const receipt = letter.body.receipt;
+  if (!receipt) return undefined;
+  const originalSender = receipt.originalSender ?? letter.receiver.ean;
+  if (receipt.originalEnvelopeIdentifier) return findByEnvelope(db, originalSender, receipt.originalEnvelopeIdentifier);
+  const letterId = receipt.originalLetters[0]?.letterIdentifier;
+  if (!letterId) return undefined;
+  const first = (await findFirstLetters(db, originalSender, [letterId])).get(letterId);
+  if (!first) return undefined;
+  const { rows } = await db.query<{ envelope_id: string }>('SELECT envelope_id FROM messages WHERE id = $1', [first.messageId]);
+  return rows[0] ? findByEnvelope(db, originalSender, rows[0].envelope_id) : undefined;
+}
+
+export function receiptContentOf(letter: Letter): ReceiptContent | undefined {
+  const receipt = letter.body.receipt;
+  if (!receipt) return undefined;
+  const refuse = receipt.refuseCode ? receipt : receipt.originalLetters.find((l) => l.refuseCode);
+  return {
+    kind: receipt.kind,
+    ...(refuse?.refuseCode ? { refuseCode: refuse.refuseCode } : {}),
+    ...(refuse?.refuseText ? { refuseText: refuse.refuseText } : receipt.refuseText ? { refuseText: receipt.refuseText } : {}),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * What the gateway's use cases need, passed in explicitly: the store, the codec, the endpoint
+ * register, settings, a clock (injected so deadline and watchdog logic is testable) and the signals
+ * that wake queues and long-polls once a transaction has committed.
+ */
+import { createHmac } from 'node:crypto';
+import type { MessageCodec } from '../codec/decode-message.js';
+import type { EndpointRegister } from '../config/endpoints.js';
+import type { Settings } from '../config/settings.js';
+import type { Database, Queryable } from '../store/database.js';
+import type { OutboxEntry } from '../store/delivery-store.js';
+
+export interface DeliverySignals {
+  /** New or due queue work, written to the outbox by a committed transaction. */
+  outbox(entries: readonly OutboxEntry[]): Promise<void>;
+  /** These receivers' pull inboxes have something new (wakes long-polls in every process). */
+  inboxChanged(receiverEans: readonly string[]): Promise<void>;
+}
+
+export interface GatewayContext {
+  readonly db: Database;
+  readonly codec: MessageCodec;
+  readonly register: EndpointRegister;
+  readonly settings: Settings;
+  readonly clock: () => Date;
+  readonly signals: DeliverySignals;
+  /** Keyed hash of a CPR number, so deliveries can be ordered per patient without storing it again. */
+  readonly patientRef: (cpr: string) => string;
+}
+
+export function patientRefFunction(key: string): (cpr: string) => string {
+  return (cpr) => createHmac('sha256', key).update(cpr).digest('hex').slice(0, 32);
+}
+
+/** Side effects a transaction asks for, released only after it commits. */
+export class AfterCommit {
+  readonly outbox: OutboxEntry[] = [];
+  readonly inboxes = new Set<string>();
+
+  async release(signals: DeliverySignals): Promise<void> {
+    if (this.outbox.length > 0) await signals.outbox(this.outbox);
+    if (this.inboxes.size > 0) await signals.inboxChanged([...this.inboxes]);
+  }
+}
+
+/** Runs `work` in one transaction and then releases its effects. */
+export async function inTransaction<T>(ctx: GatewayContext, work: (tx: Queryable, effects: AfterCommit) => Promise<T>): Promise<T> {
+  const effects = new AfterCommit();
+  const result = await ctx.db.transaction((tx) => work(tx, effects));
+  await effects.release(ctx.signals);
+  return result;
+}

@@ -1,0 +1,124 @@
+/**
+ * Receipts the gateway writes itself and puts in the original sender's inbox as ordinary messages:
+ * XCTL03/XCTL02 when a receiver answers with JSON, XCTL01 when a receiver is disabled or a push is
+ * dead-lettered, and the same content again when a sender resends a message that was already answered.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { ReceiptKind } from '../domain/catalogue.js';
+import { copenhagenLocal } from '../domain/danish-time.js';
+import { buildReceipt } from '../codec/receipt-writer.js';
+import type { RefuseCode } from '../codec/model.js';
+import type { Queryable } from '../store/database.js';
+import { insertEvents, insertMessage, insertOutbox } from '../store/message-store.js';
+import type { AfterCommit, GatewayContext } from './context.js';
+
+const RECEIPT_TYPES: Record<ReceiptKind, { code: 'XCTL01' | 'XCTL02' | 'XCTL03'; versionCode: string }> = {
+  'negative-vans': { code: 'XCTL01', versionCode: 'XC0130Q' },
+  negative: { code: 'XCTL02', versionCode: 'XC0230Q' },
+  positive: { code: 'XCTL03', versionCode: 'XC0330Q' },
+};
+
+export interface ReceiptToIssue {
+  readonly kind: ReceiptKind;
+  /** Who the receipt is from: the original receiver, or the gateway (XCTL01). */
+  readonly issuerEan: string;
+  readonly original: {
+    readonly messageId: string;
+    readonly envelopeId: string;
+    readonly senderEan: string;
+    readonly receiverEan: string;
+    readonly letters: readonly { readonly letterId: string; readonly versionCode: string }[];
+  };
+  readonly refuse?: { readonly code: RefuseCode; readonly text?: string };
+  /** The event recorded on the original message's timeline. */
+  readonly reason: string;
+}
+
+/** 14 characters at most (String_1_14): a prefix, the time in base 36 and randomness. */
+export function gatewayIdentifier(prefix: string, now: Date): string {
+  return `${prefix}${now.getTime().toString(36)}${randomBytes(3).toString('hex')}`.slice(0, 14).toUpperCase();
+}
+
+/** Writes the receipt message and its delivery to the original sender; returns the receipt's message id. */
+export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipt: ToIssue): Promise<string> {
+  const now = ctx.clock();
+  const type = RECEIPT_TYPES[receipt.kind];
+  const envelopeId = gatewayIdentifier('G', now);
+  const letterId = gatewayIdentifier('R', now);
+  const built = buildReceipt({
+    kind: receipt.kind,
+    issuerEan: receipt.issuerEan,
+    envelopeIdentifier: envelopeId,
+    letterIdentifier: letterId,
+    sent: copenhagenLocal(now),
+    original: {
+      envelope: { identifier: receipt.original.envelopeId },
+      letters: receipt.original.letters.map((l) => ({
+        identifier: l.letterId,
+        versionCode: l.versionCode,
+        sender: { ean: receipt.original.senderEan },
+        receiver: { ean: receipt.original.receiverEan },
+      })),
+      senderEan: receipt.original.senderEan,
+      receiverEan: receipt.original.receiverEan,
+    },
+    ...(receipt.refuse && receipt.kind !== 'positive' ? { refuse: receipt.refuse } : {}),
+  });
+  const id = randomUUID();
+  const recipient = ctx.register.find(receipt.original.senderEan);
+  const mode = recipient?.delivery.mode ?? 'pull';
+  const deliveryId = randomUUID();
+  await insertMessage(
+    tx,
+    {
+      id,
+      senderEan: receipt.issuerEan,
+      envelopeId,
+      sha256: createHash('sha256').update(built.bytes).digest('hex'),
+      contentType: 'application/xml; charset=utf-8',
+      body: built.bytes,
+      encoding: 'utf-8',
+      generation: '2005/08/07',
+      ackRequested: false,
+      origin: 'gateway',
+      status: 'accepted',
+      summary: {
+        generation: '2005/08/07',
+        acknowledgementCode: 'minuspositivkvitt',
+        sent: copenhagenLocal(now),
+        letters: [
+          {
+            index: 0,
+            letterId,
+            type: type.code,
+            versionCode: type.versionCode,
+            receiverEan: receipt.original.senderEan,
+            copies: [],
+            answers: { originalEnvelopeId: receipt.original.envelopeId, kind: receipt.kind },
+          },
+        ],
+        warnings: [],
+      },
+    },
+    [{ letterIndex: 0, letterId, type: type.code, versionCode: type.versionCode, patientRef: null, duplicateOf: null }],
+    [{ id: deliveryId, letterIndexes: [0], receiverEan: receipt.original.senderEan, role: 'receiver', mode, patientRefs: [] }],
+    now,
+  );
+  await insertEvents(
+    tx,
+    [
+      { messageId: id, kind: 'accepted', detail: { origin: 'gateway', answers: receipt.original.messageId } },
+      { messageId: receipt.original.messageId, kind: 'receipt-sent', detail: { receipt: type.code, receiptMessageId: id, reason: receipt.reason } },
+    ],
+    now,
+  );
+  if (mode === 'push') {
+    const outboxId = await insertOutbox(tx, 'push', deliveryId, now, now);
+    effects.outbox.push({ id: outboxId, kind: 'push', deliveryId, dueAt: now });
+  } else {
+    effects.inboxes.add(receipt.original.senderEan);
+  }
+  return id;
+}
+
+type ToIssue = ReceiptToIssue;

@@ -1,0 +1,82 @@
+/**
+ * `GET /api/v1/messages/{id}`: status per receiver and the whole timeline, for the message's sender,
+ * its receivers (copies included) and operations staff. Anyone else is told there is no such message.
+ */
+import type { Principal } from '../config/keys.js';
+import { deliveriesOfMessage, getMessage, timelineOf } from '../store/message-store.js';
+import type { DeliveryState, MessageSummary } from '../store/records.js';
+import type { GatewayContext } from './context.js';
+import { Refusal } from './refusal.js';
+
+export interface MessageView {
+  readonly id: string;
+  readonly envelopeId: string;
+  readonly sender: string;
+  readonly origin: string;
+  readonly status: string;
+  readonly sha256: string;
+  readonly contentType: string;
+  readonly encoding: string;
+  readonly receivedAt: string;
+  readonly ackRequested: boolean;
+  readonly letters: MessageSummary['letters'];
+  readonly warnings: MessageSummary['warnings'];
+  readonly deliveries: readonly {
+    readonly id: string;
+    readonly receiver: string;
+    readonly role: string;
+    readonly mode: string;
+    readonly state: DeliveryState;
+    readonly offers: number;
+    readonly reoffers: number;
+    readonly pushAttempts: number;
+    readonly deliveredAt: string | null;
+    readonly receiptDueAt: string | null;
+    readonly receipt: { readonly kind: string; readonly refuseCode?: string; readonly messageId: string | null } | null;
+  }[];
+  readonly timeline: readonly { readonly at: string; readonly kind: string; readonly deliveryId: string | null; readonly detail: Record<string, unknown> }[];
+  readonly deadlines: readonly unknown[];
+}
+
+export async function viewMessage(ctx: GatewayContext, principal: Principal, id: string): Promise<MessageView> {
+  const notFound = new Refusal(404, 'not-found', 'Not found', `there is no message ${id} visible to you`);
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound;
+  const message = await getMessage(ctx.db, id);
+  if (!message) throw notFound;
+  const deliveries = await deliveriesOfMessage(ctx.db, id);
+  const visible =
+    principal.kind === 'ops' || principal.ean === message.senderEan || deliveries.some((d) => d.receiverEan === principal.ean);
+  if (!visible) throw notFound;
+  const timeline = await timelineOf(ctx.db, id);
+  return {
+    id: message.id,
+    envelopeId: message.envelopeId,
+    sender: message.senderEan,
+    origin: message.origin,
+    status: message.status,
+    sha256: message.sha256,
+    contentType: message.contentType,
+    encoding: message.encoding,
+    receivedAt: message.receivedAt.toISOString(),
+    ackRequested: message.ackRequested,
+    letters: message.summary.letters,
+    warnings: message.summary.warnings,
+    deliveries: deliveries.map((d) => ({
+      id: d.id,
+      receiver: d.receiverEan,
+      role: d.role,
+      mode: d.mode,
+      state: d.state,
+      offers: d.offers,
+      reoffers: d.reoffers,
+      pushAttempts: d.pushAttempts,
+      deliveredAt: d.deliveredAt?.toISOString() ?? null,
+      receiptDueAt: d.receiptDueAt?.toISOString() ?? null,
+      receipt: d.receiptContent
+        ? { kind: d.receiptContent.kind, ...(d.receiptContent.refuseCode ? { refuseCode: d.receiptContent.refuseCode } : {}), messageId: d.receiptMessageId }
+        : null,
+    })),
+    timeline: timeline.map((e) => ({ at: e.at.toISOString(), kind: e.kind, deliveryId: e.deliveryId, detail: e.detail })),
+    deadlines: [],
+  };
+}

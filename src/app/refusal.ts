@@ -1,0 +1,22 @@
+/**
+ * A use case's "no": the HTTP status, a problem type slug, and the words the client needs. The HTTP
+ * layer renders it as RFC 9457 problem+json; the CLI and tests can read it as data.
+ */
+export interface RefusalDetail {
+  readonly path: string;
+  readonly message: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors: readonly RefusalDetail[] = [],
+  ) {
+    super(detail);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The endpoint register (like MedCom's EER): who may send and receive, which message types each
+ * accepts, and how each is delivered to. Loaded from `config/endpoints.json` and validated at start;
+ * a mistake is reported with the file, the JSON path and what to write instead.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { MESSAGE_TYPES, type EndpointKind, type MessageTypeCode } from '../domain/catalogue.js';
+import { isValidGln } from '../domain/gln.js';
+
+export type DeliveryMode = { readonly mode: 'pull' } | { readonly mode: 'push'; readonly url: string };
+
+export interface Endpoint {
+  readonly ean: string;
+  readonly kind: EndpointKind;
+  readonly name: string;
+  readonly department?: string;
+  readonly identifier?: string;
+  readonly identifierCode?: string;
+  readonly accepts: readonly MessageTypeCode[];
+  readonly delivery: DeliveryMode;
+  /** A disabled endpoint is known but cannot receive: its messages are answered with an XCTL01. */
+  readonly enabled: boolean;
+}
+
+export interface EndpointRegister {
+  readonly endpoints: readonly Endpoint[];
+  /** The gateway's own location number: the sender of the XCTL01 it issues as the VANS would. */
+  readonly gatewayEan: string;
+  readonly demoKeys: boolean;
+  find(ean: string): Endpoint | undefined;
+}
+
+const CONFIG_SCHEMA = {
+  type: 'object',
+  required: ['endpoints', 'gateway'],
+  additionalProperties: false,
+  properties: {
+    $comment: { type: 'string' },
+    demoKeys: { type: 'boolean' },
+    gateway: {
+      type: 'object',
+      required: ['ean'],
+      additionalProperties: false,
+      properties: { ean: { type: 'string', pattern: '^[0-9]{13}$' }, name: { type: 'string' } },
+    },
+    endpoints: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['ean', 'kind', 'name', 'accepts', 'delivery'],
+        additionalProperties: false,
+        properties: {
+          ean: { type: 'string', pattern: '^[0-9]{13}$' },
+          kind: { enum: ['hospital', 'municipality', 'gp'] },
+          name: { type: 'string', minLength: 1 },
+          department: { type: 'string' },
+          identifier: { type: 'string' },
+          identifierCode: { enum: ['sygehusafdelingsnummer', 'ydernummer', 'lokationsnummer', 'kommunenummer', 'sorkode'] },
+          accepts: { type: 'array', items: { enum: MESSAGE_TYPES.map((t) => t.code) }, uniqueItems: true },
+          enabled: { type: 'boolean' },
+          delivery: {
+            oneOf: [
+              { type: 'object', required: ['mode'], additionalProperties: false, properties: { mode: { const: 'pull' } } },
+              {
+                type: 'object',
+                required: ['mode', 'url'],
+                additionalProperties: false,
+                properties: { mode: { const: 'push' }, url: { type: 'string', pattern: '^https?://' } },
+              },
+            ],
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+interface RawConfig {
+  demoKeys?: boolean;
+  gateway: { ean: string };
+  endpoints: (Omit<Endpoint, 'enabled'> & { enabled?: boolean })[];
+}
+
+export class ConfigError extends Error {}
+
+/** Validates parsed endpoint configuration; `file` names the source in error messages. */
+export function buildEndpointRegister(raw: unknown, file: string): EndpointRegister {
+  const validate = new Ajv({ allErrors: true }).compile<RawConfig>(CONFIG_SCHEMA);
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => `${file}${e.instancePath || '/'}: ${e.message ?? 'invalid'}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`);
+    throw new ConfigError(`the endpoint configuration is not valid:\n  ${problems.join('\n  ')}`);
+  }
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  raw.endpoints.forEach((endpoint, index) => {
+    if (!isValidGln(endpoint.ean)) problems.push(`${file}/endpoints/${index}/ean: ${endpoint.ean} has a wrong GLN check digit`);
+    if (seen.has(endpoint.ean)) problems.push(`${file}/endpoints/${index}/ean: ${endpoint.ean} is listed twice`);
+    seen.add(endpoint.ean);
+  });
+  if (!isValidGln(raw.gateway.ean)) problems.push(`${file}/gateway/ean: ${raw.gateway.ean} has a wrong GLN check digit`);
+  if (seen.has(raw.gateway.ean)) problems.push(`${file}/gateway/ean: the gateway's own EAN must not also be an endpoint`);
+  if (problems.length > 0) throw new ConfigError(`the endpoint configuration is not valid:\n  ${problems.join('\n  ')}`);
+  const endpoints: Endpoint[] = raw.endpoints.map((endpoint) => ({ ...endpoint, enabled: endpoint.enabled ?? true }));
+  const byEan = new Map(endpoints.map((endpoint) => [endpoint.ean, endpoint]));
+  return { endpoints, gatewayEan: raw.gateway.ean, demoKeys: raw.demoKeys ?? false, find: (ean) => byEan.get(ean) };
+}
+
+export function loadEndpointRegister(configDir: string): EndpointRegister {
+  const file = join(configDir, 'endpoints.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  return buildEndpointRegister(raw, file);
+}

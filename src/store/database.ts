@@ -1,0 +1,122 @@
+/**
+ * One small interface over PostgreSQL (pg) and the embedded PGlite, so the repositories and the
+ * migrations are the same SQL for both. PostgreSQL is the system of record in production; PGlite lets
+ * the gateway start on a machine with nothing but Redis.
+ */
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import type { PGlite as PGliteType } from '@electric-sql/pglite';
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class StoreUnavailableError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the message store is unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+/** Connection-level failures (as opposed to SQL errors our code made): the caller should answer 503. */
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? '';
+  return (
+    error instanceof StoreUnavailableError ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'].includes(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test((error as Error)?.message ?? '')
+  );
+}
+
+pg.types.setTypeParser(20, (value) => Number(value)); // bigint counters and sequences fit in a double here
+
+export class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string, options: { schema?: string; max?: number } = {}) {
+    this.pool = new pg.Pool({
+      connectionString,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: 5_000,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<{ rows: T[]; rowCount: number }> {
+    const result = await this.pool.query(sql, params as unknown[]);
+    return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const tx: Queryable = {
+        query: async <R>(sql: string, params: readonly unknown[] = []) => {
+          const result = await client.query(sql, params as unknown[]);
+          return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+        },
+      };
+      const value = await work(tx);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+
+  private constructor(private readonly db: PGliteType) {}
+
+  /** Opens (creating if needed) the embedded store in `dataDir`; `undefined` keeps it in memory (tests). */
+  static async open(dataDir: string | undefined): Promise<PgliteDatabase> {
+    const { PGlite } = await import('@electric-sql/pglite');
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const db = new PGlite(dataDir);
+    await db.waitReady;
+    return new PgliteDatabase(db);
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<{ rows: T[]; rowCount: number }> {
+    const result = await this.db.query<T>(sql, params as unknown[]);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (inner) =>
+      work({
+        query: async <R>(sql: string, params: readonly unknown[] = []) => {
+          const result = await inner.query<R>(sql, params as unknown[]);
+          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+        },
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+export async function openDatabase(settings: { databaseUrl: string | undefined; dataDir: string }): Promise<Database> {
+  return settings.databaseUrl ? new PostgresDatabase(settings.databaseUrl) : PgliteDatabase.open(settings.dataDir);
+}

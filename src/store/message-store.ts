@@ -1,0 +1,187 @@
+/**
+ * Messages, letters, deliveries, timeline events and outbox rows: written together, in the caller's
+ * transaction, so that a committed message always has everything needed to deliver it.
+ */
+import type { Queryable } from './database.js';
+import {
+  DELIVERY_COLUMNS,
+  MESSAGE_COLUMNS,
+  deliveryFromRow,
+  messageFromRow,
+  type DeliveryRecord,
+  type DeliveryRow,
+  type EventKind,
+  type EventRecord,
+  type MessageOrigin,
+  type MessageRecord,
+  type MessageRow,
+  type MessageStatus,
+  type MessageSummary,
+} from './records.js';
+
+export interface NewMessage {
+  readonly id: string;
+  readonly senderEan: string;
+  readonly envelopeId: string;
+  readonly sha256: string;
+  readonly contentType: string;
+  readonly body: Buffer;
+  readonly encoding: string;
+  readonly generation: string;
+  readonly ackRequested: boolean;
+  readonly origin: MessageOrigin;
+  readonly status: MessageStatus;
+  readonly summary: MessageSummary;
+}
+
+export interface NewLetter {
+  readonly letterIndex: number;
+  readonly letterId: string;
+  readonly type: string;
+  readonly versionCode: string;
+  readonly patientRef: string | null;
+  readonly duplicateOf: string | null;
+}
+
+export interface NewDelivery {
+  readonly id: string;
+  readonly letterIndexes: readonly number[];
+  readonly receiverEan: string;
+  readonly role: 'receiver' | 'cc';
+  readonly mode: 'pull' | 'push';
+  readonly patientRefs: readonly string[];
+}
+
+export interface NewEvent {
+  readonly messageId: string;
+  readonly deliveryId?: string | null;
+  readonly kind: EventKind;
+  readonly detail?: Record<string, unknown>;
+}
+
+export type OutboxKind = 'push' | 'receipt-watchdog';
+
+export async function insertMessage(
+  tx: Queryable,
+  message: NewMessage,
+  letters: readonly NewLetter[],
+  deliveries: readonly NewDelivery[],
+  at: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      message.id,
+      message.senderEan,
+      message.envelopeId,
+      message.sha256,
+      message.contentType,
+      message.body,
+      message.encoding,
+      message.generation,
+      message.ackRequested,
+      message.origin,
+      message.status,
+      JSON.stringify(message.summary),
+      at,
+    ],
+  );
+  for (const letter of letters) {
+    await tx.query(
+      `INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [message.id, letter.letterIndex, letter.letterId, letter.type, letter.versionCode, message.senderEan, letter.patientRef, letter.duplicateOf],
+    );
+  }
+  for (const delivery of deliveries) {
+    await tx.query(
+      `INSERT INTO deliveries (id, message_id, letter_indexes, receiver_ean, role, mode, patient_refs, state, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8)`,
+      [delivery.id, message.id, delivery.letterIndexes, delivery.receiverEan, delivery.role, delivery.mode, delivery.patientRefs, at],
+    );
+  }
+}
+
+export async function insertEvents(tx: Queryable, events: readonly NewEvent[], at: Date): Promise<void> {
+  for (const event of events) {
+    await tx.query('INSERT INTO events (message_id, delivery_id, kind, at, detail) VALUES ($1, $2, $3, $4, $5)', [
+      event.messageId,
+      event.deliveryId ?? null,
+      event.kind,
+      at,
+      JSON.stringify(event.detail ?? {}),
+    ]);
+  }
+}
+
+export async function insertOutbox(tx: Queryable, kind: OutboxKind, deliveryId: string, dueAt: Date, at: Date): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(
+    'INSERT INTO outbox (kind, delivery_id, due_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id',
+    [kind, deliveryId, dueAt, at],
+  );
+  return Number(rows[0]?.id);
+}
+
+/** The message a sender already sent with this envelope identifier, if any. */
+export async function findByEnvelope(db: Queryable, senderEan: string, envelopeId: string): Promise<MessageRecord | undefined> {
+  const { rows } = await db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_ean = $1 AND envelope_id = $2`, [
+    senderEan,
+    envelopeId,
+  ]);
+  return rows[0] ? messageFromRow(rows[0]) : undefined;
+}
+
+/** For each letter identifier this sender used before: the first message that carried it. */
+export async function findFirstLetters(
+  db: Queryable,
+  senderEan: string,
+  letterIds: readonly string[],
+): Promise<Map<string, { messageId: string; letterIndex: number }>> {
+  if (letterIds.length === 0) return new Map();
+  const { rows } = await db.query<{ letter_id: string; message_id: string; letter_index: number }>(
+    `SELECT letter_id, message_id, letter_index FROM letters
+     WHERE sender_ean = $1 AND letter_id = ANY($2::text[]) AND duplicate_of IS NULL`,
+    [senderEan, letterIds],
+  );
+  return new Map(rows.map((row) => [row.letter_id, { messageId: row.message_id, letterIndex: row.letter_index }]));
+}
+
+export async function getMessage(db: Queryable, id: string): Promise<MessageRecord | undefined> {
+  const { rows } = await db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`, [id]);
+  return rows[0] ? messageFromRow(rows[0]) : undefined;
+}
+
+export async function getMessageBody(db: Queryable, id: string): Promise<Buffer | undefined> {
+  const { rows } = await db.query<{ body: Uint8Array }>('SELECT body FROM messages WHERE id = $1', [id]);
+  const body = rows[0]?.body;
+  return body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined;
+}
+
+export async function deliveriesOfMessage(db: Queryable, messageId: string): Promise<DeliveryRecord[]> {
+  const { rows } = await db.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE message_id = $1 ORDER BY seq`, [messageId]);
+  return rows.map(deliveryFromRow);
+}
+
+export async function timelineOf(db: Queryable, messageId: string): Promise<EventRecord[]> {
+  const { rows } = await db.query<{ id: number; message_id: string; delivery_id: string | null; kind: EventKind; at: Date; detail: Record<string, unknown> }>(
+    'SELECT id, message_id, delivery_id, kind, at, detail FROM events WHERE message_id = $1 ORDER BY id',
+    [messageId],
+  );
+  return rows.map((row) => ({
+    id: Number(row.id),
+    messageId: row.message_id,
+    deliveryId: row.delivery_id,
+    kind: row.kind,
+    at: new Date(row.at),
+    detail: row.detail,
+  }));
+}
+
+/** The patient-reference key made at migration; see migrate.ts. */
+export async function patientRefKey(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ value: string }>("SELECT value FROM gateway_settings WHERE name = 'patient_ref_key'");
+  const value = rows[0]?.value;
+  if (!value) throw new Error('gateway_settings has no patient_ref_key: run the migrations');
+  return value;
+}
