@@ -37,9 +37,13 @@ export class AfterCommit {
   readonly outbox: OutboxEntry[] = [];
   readonly inboxes = new Set<string>();
 
+  /**
+   * Best effort: the transaction has committed, so the request has succeeded whatever happens here.
+   * A lost signal only delays work: the outbox reconciler re-creates jobs and long-polls time out.
+   */
   async release(signals: DeliverySignals): Promise<void> {
-    if (this.outbox.length > 0) await signals.outbox(this.outbox);
-    if (this.inboxes.size > 0) await signals.inboxChanged([...this.inboxes]);
+    if (this.outbox.length > 0) await signals.outbox(this.outbox).catch(() => undefined);
+    if (this.inboxes.size > 0) await signals.inboxChanged([...this.inboxes]).catch(() => undefined);
   }
 }
 

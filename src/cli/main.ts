@@ -3,13 +3,24 @@
  * keys, replay); each lives in its own module.
  */
 import { parseArgs } from 'node:util';
+import { readSettings } from '../config/settings.js';
+import { runKeysCreate } from './keys-command.js';
+import { runGateway, runMigrate } from './run-command.js';
 import { runValidate } from './validate-command.js';
 
 const USAGE = `usage: medcom-gateway <command> [options]
 
 commands:
+  serve                                        run the API and the workers in one process
+  api                                          run only the HTTP API
+  worker                                       run only the queue workers
+  migrate                                      bring the store's tables up to date
+  keys create (--endpoint EAN | --ops)         make an API key; only its hash is stored
   validate [--json] [--charset NAME] [FILE…]   validate MedCom messages (stdin when no FILE or "-")
   help                                         show this text
+
+settings come from the environment (PORT, HOST, DATABASE_URL, MEDCOM_DATA_DIR, REDIS_URL,
+MEDCOM_CONFIG_DIR, LOG_LEVEL, MEDCOM_QUEUE_PREFIX, …): see the README.
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -31,6 +42,20 @@ export async function main(argv: readonly string[]): Promise<number> {
         { files: parsed.positionals, json: parsed.values.json ?? false, charset: parsed.values.charset },
         (text) => process.stdout.write(text),
       );
+    }
+    case 'serve':
+    case 'api':
+    case 'worker':
+      return runGateway(command);
+    case 'migrate':
+      return runMigrate();
+    case 'keys': {
+      const parsed = parseArgs({ args: rest, allowPositionals: true, options: { endpoint: { type: 'string' }, ops: { type: 'boolean' } } });
+      if (parsed.positionals[0] !== 'create' || (!parsed.values.endpoint && !parsed.values.ops)) {
+        process.stderr.write(`usage: medcom-gateway keys create (--endpoint EAN | --ops)\n`);
+        return 2;
+      }
+      return runKeysCreate(readSettings().configDir, parsed.values.ops ? 'ops' : (parsed.values.endpoint as string), (text) => process.stdout.write(text));
     }
     case undefined:
     case 'help':

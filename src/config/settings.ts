@@ -61,7 +61,8 @@ export function readSettings(env: Env = process.env): Settings {
     maxWaitSeconds: integer(env, 'MEDCOM_MAX_WAIT_SECONDS', 60, 0, 600),
     receiptTimeoutSeconds: integer(env, 'MEDCOM_RECEIPT_TIMEOUT_SECONDS', 1800, 1, 7 * 86_400),
     receiptMaxReoffers: integer(env, 'MEDCOM_RECEIPT_MAX_REOFFERS', 2, 0, 10),
-    pushMaxAttempts: integer(env, 'MEDCOM_PUSH_MAX_ATTEMPTS', 8, 1, 100),
+    // 20 attempts from 2 s doubling to the 1-hour cap span about a day: an endpoint down for a while loses nothing.
+    pushMaxAttempts: integer(env, 'MEDCOM_PUSH_MAX_ATTEMPTS', 20, 1, 100),
     pushBackoffMs: integer(env, 'MEDCOM_PUSH_BACKOFF_MS', 2000, 1, 3_600_000),
     pushTimeoutMs: integer(env, 'MEDCOM_PUSH_TIMEOUT_MS', 15_000, 100, 600_000),
     maxBodyBytes: integer(env, 'MEDCOM_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),

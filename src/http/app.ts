@@ -1,0 +1,98 @@
+/**
+ * The gateway's Fastify application, not yet listening. Plumbing only, in this order:
+ *
+ * 1. request context — request id (`x-request-id`, kept when sane), one log line per request;
+ * 2. errors — everything becomes RFC 9457 problem+json, unknown routes included;
+ * 3. content types — XML bodies as the raw Buffer (+ `request.xmlCharset`), JSON, nothing else;
+ * 4. authentication — `Authorization: Bearer <key>` → `request.principal`; `config.auth` / `app.authenticate` …;
+ * 5. rate limit — per API key (else per address), 429 problem;
+ * 6. OpenAPI — `/docs`, `/docs/json`;
+ * 7. metrics — `/metrics` for operations keys;
+ * 8. health — `/healthz`, `/readyz`;
+ * 9. the gateway's own routes, given by the caller as `registerRoutes`, in their own encapsulated scope.
+ *
+ * Like fastify/demo, each piece is a named plugin in `plugins/` (wrapped with fastify-plugin so its
+ * decorators and hooks reach the routes) and routes are plugins in `routes/`.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { KeyRing } from '../config/keys.js';
+import type { Settings } from '../config/settings.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import authentication from './plugins/authentication.js';
+import contentTypes from './plugins/content-types.js';
+import errors, { frameworkErrors } from './plugins/errors.js';
+import metrics from './plugins/metrics.js';
+import openApi from './plugins/openapi.js';
+import rateLimiting from './plugins/rate-limit.js';
+import requestContext, { genReqId } from './plugins/request-context.js';
+import healthRoutes, { type HealthCheck } from './routes/health.js';
+
+export type { HealthCheck, DependencyHealth } from './routes/health.js';
+
+export interface BuildAppOptions {
+  readonly settings: Settings;
+  /** A pino logger, normally `createLogger(settings)` from `src/logging.ts` (it scrubs CPR numbers). */
+  readonly logger: FastifyBaseLogger;
+  readonly keyRing: KeyRing;
+  readonly health: HealthCheck;
+  /** Adds the gateway's routes; runs in its own encapsulated scope after all the plumbing. */
+  readonly registerRoutes?: (app: FastifyInstance) => Promise<void> | void;
+  /** Share rate-limit counters between gateway processes (default: in memory). */
+  readonly rateLimitRedis?: Redis;
+  /** Use this prom-client registry instead of a new one. */
+  readonly metricsRegistry?: Registry;
+  /** Collect Node's default process metrics (default true). */
+  readonly defaultMetrics?: boolean;
+}
+
+function packageVersion(): string {
+  try {
+    const parsed = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof parsed.version === 'string' ? parsed.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { settings } = options;
+  const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: options.logger,
+    bodyLimit: settings.maxBodyBytes,
+    genReqId,
+    requestIdHeader: false,
+    // request-context logs one line per request itself (without bodies or headers).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    return503OnClosing: true,
+    frameworkErrors,
+  });
+
+  await app.register(requestContext);
+  await app.register(errors, { bodyLimit: settings.maxBodyBytes });
+  await app.register(contentTypes);
+  await app.register(authentication, { keyRing: options.keyRing });
+  await app.register(rateLimiting, {
+    max: settings.rateLimitPerMinute,
+    timeWindowMs: 60_000,
+    ...(options.rateLimitRedis ? { redis: options.rateLimitRedis, nameSpace: `${settings.queuePrefix}:rate-limit:` } : {}),
+  });
+  await app.register(openApi, { version: packageVersion(), routePrefix: '/docs' });
+  await app.register(metrics, {
+    ...(options.metricsRegistry ? { registry: options.metricsRegistry } : {}),
+    ...(options.defaultMetrics === undefined ? {} : { defaultMetrics: options.defaultMetrics }),
+  });
+  await app.register(healthRoutes, { health: options.health });
+
+  const registerRoutes = options.registerRoutes;
+  if (registerRoutes) {
+    await app.register(async (scope) => {
+      await registerRoutes(scope);
+    });
+  }
+  return app;
+}

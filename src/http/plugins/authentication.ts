@@ -1,0 +1,123 @@
+/**
+ * API keys. Every request's `Authorization: Bearer <key>` is checked once, early (so rate limiting
+ * can count per key): a valid key sets `request.principal` and `request.apiKeyId`; nothing is refused
+ * here. Routes then demand what they need, in one of three equivalent ways:
+ *
+ * - declaratively: `config: { auth: 'endpoint' | 'ops' | 'any' }` (also puts the bearer scheme on the
+ *   operation in the OpenAPI document);
+ * - as hooks: `onRequest: app.authenticate` / `app.requireEndpoint` / `app.requireOps`;
+ * - in the handler: `const me = requireEndpoint(request)` (typed; throws the 401/403 problem).
+ *
+ * A missing or refused key is 401 with `WWW-Authenticate: Bearer`; a key of the wrong kind is 403.
+ * Comparing keys is the KeyRing's job.
+ */
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import type { KeyRing, Principal } from '../../config/keys.js';
+import { forbidden, unauthorized } from '../problem.js';
+
+export type EndpointPrincipal = Extract<Principal, { kind: 'endpoint' }>;
+export type OpsPrincipal = Extract<Principal, { kind: 'ops' }>;
+export type AuthRequirement = 'any' | 'endpoint' | 'ops';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the request's API key belongs to; null without a valid key. */
+    principal: Principal | null;
+    /** The id of the accepted API key (`demo`/`demo-ops` for demo keys); null without a valid key. */
+    apiKeyId: string | null;
+    /** Why the presented key was refused; null when none was presented or it was accepted. */
+    authFailure: string | null;
+  }
+  interface FastifyInstance {
+    /** onRequest hook: any valid key, else 401. */
+    authenticate: onRequestAsyncHookHandler;
+    /** onRequest hook: an endpoint's key, else 401/403. */
+    requireEndpoint: onRequestAsyncHookHandler;
+    /** onRequest hook: an operations key, else 401/403. */
+    requireOps: onRequestAsyncHookHandler;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route; enforced before the body is read. */
+    auth?: AuthRequirement;
+  }
+}
+
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+/** The principal, or a 401 problem. */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (request.principal) return request.principal;
+  if (request.authFailure) {
+    throw unauthorized(request.authFailure, { headers: { 'WWW-Authenticate': 'Bearer realm="medcom-gateway", error="invalid_token"' } });
+  }
+  throw unauthorized('this needs an API key: send Authorization: Bearer <api key>');
+}
+
+/** The endpoint whose key made the request, or a 401/403 problem. */
+export function requireEndpoint(request: FastifyRequest): EndpointPrincipal {
+  const principal = requirePrincipal(request);
+  if (principal.kind !== 'endpoint') throw forbidden('this needs an endpoint\'s API key, not an operations key');
+  return principal;
+}
+
+/** The operations principal, or a 401/403 problem. */
+export function requireOps(request: FastifyRequest): OpsPrincipal {
+  const principal = requirePrincipal(request);
+  if (principal.kind !== 'ops') throw forbidden('this needs an operations key');
+  return principal;
+}
+
+const HOOKS: Record<AuthRequirement, onRequestAsyncHookHandler> = {
+  any: async (request) => {
+    requirePrincipal(request);
+  },
+  endpoint: async (request) => {
+    requireEndpoint(request);
+  },
+  ops: async (request) => {
+    requireOps(request);
+  },
+};
+
+export interface AuthenticationOptions {
+  readonly keyRing: KeyRing;
+}
+
+async function authentication(app: FastifyInstance, options: AuthenticationOptions): Promise<void> {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('apiKeyId', null);
+  app.decorateRequest('authFailure', null);
+  app.decorate('authenticate', HOOKS.any);
+  app.decorate('requireEndpoint', HOOKS.endpoint);
+  app.decorate('requireOps', HOOKS.ops);
+
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined || header === '') return;
+    const bearer = BEARER.exec(header);
+    if (!bearer) {
+      request.authFailure = 'the Authorization header must be "Bearer <api key>"';
+      return;
+    }
+    const result = options.keyRing.authenticate(bearer[1] as string);
+    if (result.ok) {
+      request.principal = result.principal;
+      request.apiKeyId = result.keyId;
+    } else {
+      request.authFailure = result.reason;
+    }
+  });
+
+  // `config.auth` → the matching hook, first among the route's own onRequest hooks.
+  app.addHook('onRoute', (route) => {
+    const requirement = route.config?.auth;
+    if (requirement === undefined) return;
+    const hook = HOOKS[requirement];
+    if (!hook) throw new Error(`route ${route.method.toString()} ${route.url}: config.auth must be 'any', 'endpoint' or 'ops', not ${String(requirement)}`);
+    const existing = route.onRequest;
+    route.onRequest = existing === undefined ? [hook] : Array.isArray(existing) ? [hook, ...existing] : [hook, existing];
+  });
+}
+
+export default fp(authentication, { name: 'authentication', fastify: '5.x' });

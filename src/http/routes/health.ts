@@ -1,0 +1,105 @@
+/**
+ * Probes, open to anyone and never rate limited:
+ * - `GET /healthz` — liveness: 200 `{ status: 'ok' }` while the process can answer at all.
+ * - `GET /readyz` — readiness: runs the dependency checks (PostgreSQL, Redis, …); 200
+ *   `{ status: 'ready', checks }` when all are fine, else a 503 problem whose detail names what is
+ *   missing ("Redis at redis://127.0.0.1:6379 is not reachable") and which carries `checks`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { problemResponse } from '../plugins/openapi.js';
+import { serviceUnavailable } from '../problem.js';
+
+export interface DependencyHealth {
+  readonly ok: boolean;
+  /** What is wrong, in words for operations staff, e.g. "Redis at redis://127.0.0.1:6379 is not reachable". */
+  readonly detail?: string;
+}
+
+export interface HealthCheck {
+  /** One entry per dependency, e.g. `{ postgres: { ok: true }, redis: { ok: false, detail: '…' } }`. */
+  check(): Promise<Record<string, DependencyHealth>>;
+}
+
+export interface HealthRoutesOptions {
+  readonly health: HealthCheck;
+  /** How long the checks may take before the gateway counts as not ready (default 5 s). */
+  readonly timeoutMs?: number;
+  /** Retry-After of the 503 (default 5 s). */
+  readonly retryAfterSeconds?: number;
+}
+
+/** Passwords in URLs (redis://:secret@host) never reach a response. */
+export function hideUrlCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+}
+
+async function runChecks(health: HealthCheck, timeoutMs: number): Promise<Record<string, DependencyHealth>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Record<string, DependencyHealth>>((resolve) => {
+    timer = setTimeout(() => resolve({ checks: { ok: false, detail: `the dependency checks did not finish within ${timeoutMs} ms` } }), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([health.check(), timeout]);
+  } catch (error) {
+    return { checks: { ok: false, detail: `the dependency checks failed: ${error instanceof Error ? error.message : String(error)}` } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const checksSchema = {
+  type: 'object',
+  additionalProperties: {
+    type: 'object',
+    required: ['ok'],
+    properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
+  },
+} as const;
+
+export default async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
+
+  app.get(
+    '/healthz',
+    {
+      logLevel: 'warn',
+      config: { rateLimit: false },
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness',
+        response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      logLevel: 'warn',
+      config: { rateLimit: false },
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: PostgreSQL and Redis reachable',
+        response: {
+          200: { type: 'object', required: ['status', 'checks'], properties: { status: { type: 'string', enum: ['ready'] }, checks: checksSchema } },
+          503: problemResponse('A dependency is missing (with Retry-After)'),
+        },
+      },
+    },
+    async (request) => {
+      const results = await runChecks(options.health, timeoutMs);
+      const checks: Record<string, DependencyHealth> = {};
+      for (const [name, result] of Object.entries(results)) {
+        checks[name] = result.detail === undefined ? { ok: result.ok } : { ok: result.ok, detail: hideUrlCredentials(result.detail) };
+      }
+      const failing = Object.entries(checks).filter(([, result]) => !result.ok);
+      if (failing.length === 0) return { status: 'ready' as const, checks };
+      const detail = failing.map(([name, result]) => result.detail ?? `${name} is not ready`).join('; ');
+      request.log.warn({ checks }, `not ready: ${detail}`);
+      throw serviceUnavailable(detail, retryAfterSeconds, { extra: { checks } });
+    },
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * Starts the gateway's queue side in one process: the two queues and the dispatcher that feeds them
+ * from committed outbox entries, the cross-process inbox notifier, and (in worker processes) the push
+ * and timer workers and the periodic outbox reconciler. `close()` shuts it all down gracefully.
+ *
+ *   const pipeline = await startPipeline({ db, codec, register, settings, clock, patientRef, logger }, { workers: true });
+ *   const ctx: GatewayContext = { db, codec, register, settings, clock, patientRef, signals: pipeline.signals };
+ *
+ * Starting does not wait for Redis: a gateway whose Redis is away still accepts messages (the store
+ * is the record and the reconciler catches up); `ready()` and `checkRedis()` tell when it is there.
+ * `checkRedis(url)` (re-exported from redis-connections.ts) resolves when Redis answers PING and
+ * rejects with a password-free reason when it does not.
+ */
+import type { DeliverySignals, GatewayContext } from '../app/context.js';
+import { createLogger } from '../logging.js';
+import { InboxNotifier } from './inbox-notifier.js';
+import { OutboxDispatcher } from './outbox-dispatcher.js';
+import { OutboxReconciler } from './outbox-reconciler.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+import type { PipelineOptions } from './pipeline-options.js';
+import { PushWorker } from './push-worker.js';
+import { PipelineQueues } from './queues.js';
+import { RedisConnections, describeRedisUrl } from './redis-connections.js';
+import type { RunningPipeline } from './running-pipeline.js';
+import { TimerWorker } from './timer-worker.js';
+
+export { checkRedis } from './redis-connections.js';
+export type { InboxWaitOutcome } from './inbox-notifier.js';
+export type { PipelineDeps } from './pipeline-deps.js';
+export type { PipelineOptions } from './pipeline-options.js';
+export type { ReconcileResult } from './reconcile-result.js';
+export type { RunningPipeline } from './running-pipeline.js';
+
+export async function startPipeline(deps: PipelineDeps, options: PipelineOptions): Promise<RunningPipeline> {
+  const { settings } = deps;
+  const logger = (deps.logger ?? createLogger(settings)).child({ component: 'pipeline' });
+  const connections = new RedisConnections(settings.redisUrl, settings.queuePrefix, logger);
+
+  const queues = new PipelineQueues(connections.create('queues'), settings, logger);
+  const dispatcher = new OutboxDispatcher(queues, deps.clock, logger, options.dispatchTimeoutMs);
+  const notifier = new InboxNotifier(connections.create('publisher'), connections.create('subscriber'), settings.queuePrefix, logger);
+  const subscribed = notifier.start();
+  subscribed.catch((error: unknown) => logger.warn({ err: error }, 'could not subscribe to inbox notifications'));
+
+  const signals: DeliverySignals = { outbox: dispatcher.outbox, inboxChanged: notifier.inboxChanged };
+  const ctx: GatewayContext = {
+    db: deps.db,
+    codec: deps.codec,
+    register: deps.register,
+    settings,
+    clock: deps.clock,
+    patientRef: deps.patientRef,
+    signals,
+  };
+  const reconciler = new OutboxReconciler(deps.db, queues, deps.clock, logger, { intervalMs: settings.reconcileIntervalMs });
+
+  const workers: (PushWorker | TimerWorker)[] = [];
+  if (options.workers) {
+    workers.push(
+      new PushWorker(ctx, connections.create('push-worker'), logger, { ...(options.pushConcurrency ? { concurrency: options.pushConcurrency } : {}) }),
+      new TimerWorker(ctx, connections.create('timer-worker'), logger, { ...(options.timerConcurrency ? { concurrency: options.timerConcurrency } : {}) }),
+    );
+    reconciler.start();
+  }
+  logger.info({ redis: describeRedisUrl(settings.redisUrl), prefix: settings.queuePrefix, workers: options.workers }, 'pipeline started');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await reconciler.stop();
+      // Workers first: a job in flight may still add jobs (a push arms its watchdog) and publish.
+      await Promise.allSettled(workers.map((worker) => worker.close()));
+      await notifier.close();
+      await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the queues failed'));
+      await connections.closeAll();
+      logger.info('pipeline closed');
+    })();
+    return closing;
+  };
+
+  return {
+    signals,
+    notifier,
+    queues,
+    reconcileOnce: () => reconciler.reconcileOnce(),
+    waitForInbox: (ean, timeoutMs, abortSignal, sinceVersion) => notifier.waitForInbox(ean, timeoutMs, abortSignal, sinceVersion),
+    ready: async () => {
+      await Promise.all([subscribed, queues.waitUntilReady()]);
+    },
+    close,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Processes `push` jobs: loads the delivery from the store, POSTs the original bytes to the
+ * receiver's endpoint and records the outcome. A failed attempt is recorded and then thrown, so
+ * BullMQ tries again after the custom backoff (push-backoff.ts); the attempt numbered
+ * `settings.pushMaxAttempts` is recorded as final, which dead-letters the delivery and answers the
+ * sender with an XCTL01. Message bodies are never logged.
+ */
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GatewayContext } from '../app/context.js';
+import { loadPush, recordPushFailure, recordPushSuccess } from '../app/delivery-lifecycle.js';
+import type { Logger } from '../logging.js';
+import { completeOutbox, getDelivery } from '../store/delivery-store.js';
+import type { OutboxJobData } from './outbox-job-data.js';
+import { pushBackoffStrategy } from './push-backoff.js';
+import { PushFailedError } from './push-failed-error.js';
+import { postDelivery } from './push-request.js';
+import { QUEUE_NAMES } from './queue-names.js';
+import type { OutboxJob } from './queues.js';
+
+export type PushJobResult = 'pushed' | 'nothing-to-push';
+
+export const DEFAULT_PUSH_CONCURRENCY = 8;
+
+export class PushWorker {
+  readonly worker: Worker<OutboxJobData, PushJobResult, string>;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    connection: Redis,
+    private readonly logger: Logger,
+    options: { readonly concurrency?: number } = {},
+  ) {
+    this.worker = new Worker<OutboxJobData, PushJobResult, string>(QUEUE_NAMES.push, (job, _token, signal) => this.process(job, signal), {
+      connection,
+      prefix: ctx.settings.queuePrefix,
+      concurrency: options.concurrency ?? DEFAULT_PUSH_CONCURRENCY,
+      settings: { backoffStrategy: pushBackoffStrategy(ctx.settings.pushBackoffMs) },
+    });
+    this.worker.on('error', (error: Error) => this.logger.warn({ queue: QUEUE_NAMES.push, err: error }, 'push worker error'));
+  }
+
+  /** One attempt at the job's delivery. */
+  async process(job: OutboxJob, signal?: AbortSignal): Promise<PushJobResult> {
+    const { ctx } = this;
+    const { outboxId, deliveryId } = job.data;
+    const payload = await loadPush(ctx, deliveryId);
+    if (!payload) return this.nothingToPush(outboxId, deliveryId);
+
+    const attempt = job.attemptsMade + 1;
+    const outcome = await postDelivery(payload, ctx.settings.pushTimeoutMs, signal);
+    if (outcome.ok) {
+      await recordPushSuccess(ctx, outboxId, deliveryId, outcome.status);
+      this.logger.info({ outboxId, deliveryId, attempt, httpStatus: outcome.status }, 'pushed');
+      return 'pushed';
+    }
+    // Cancelled by the worker (not by the receiver): nothing is recorded; the job runs again.
+    if (signal?.aborted) throw new Error(`push of delivery ${deliveryId} was cancelled`);
+
+    const final = attempt >= ctx.settings.pushMaxAttempts;
+    await recordPushFailure(ctx, outboxId, deliveryId, outcome.reason, final);
+    const fields = { outboxId, deliveryId, attempt, of: ctx.settings.pushMaxAttempts, reason: outcome.reason, ...(outcome.status ? { httpStatus: outcome.status } : {}) };
+    if (final) {
+      this.logger.error(fields, 'push failed for the last time; the delivery is dead-lettered');
+      throw new UnrecoverableError(new PushFailedError(deliveryId, attempt, outcome.reason).message);
+    }
+    this.logger.warn(fields, 'push failed; it will be tried again');
+    throw new PushFailedError(deliveryId, attempt, outcome.reason);
+  }
+
+  /**
+   * The store has nothing (left) to push. When the delivery is no longer waiting (pushed, dead,
+   * answered) the outbox row is simply done. A delivery still waiting whose receiver is no longer a
+   * push endpoint in the register keeps its row pending and the job fails visibly: the reconciler
+   * tries it again after every interval, so it goes out once the configuration is put right.
+   */
+  private async nothingToPush(outboxId: number, deliveryId: string): Promise<PushJobResult> {
+    const delivery = await getDelivery(this.ctx.db, deliveryId);
+    if (!delivery || delivery.state !== 'waiting' || delivery.mode !== 'push') {
+      await completeOutbox(this.ctx.db, outboxId, this.ctx.clock());
+      return 'nothing-to-push';
+    }
+    const reason = `receiver ${delivery.receiverEan} is not a push endpoint in the endpoint register`;
+    this.logger.warn({ outboxId, deliveryId, receiverEan: delivery.receiverEan }, 'push delivery waits for an endpoint that is not configured for push');
+    throw new UnrecoverableError(reason);
+  }
+
+  /** Stops taking jobs and waits for the ones in flight. */
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The Redis connections one pipeline opens, made here and closed here. BullMQ is handed connection
+ * instances (so it shares the queue connection and duplicates a worker's for its blocking reads);
+ * closing them is ours. Connections that block (workers, the subscriber) must have
+ * `maxRetriesPerRequest: null`; the ones on the request path (queue producer, publisher) give up after
+ * a few reconnects, so an unreachable Redis fails a command instead of holding an HTTP request.
+ */
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logging.js';
+import { withTimeout } from './with-timeout.js';
+
+export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber';
+
+const BLOCKING_ROLES: ReadonlySet<ConnectionRole> = new Set(['push-worker', 'timer-worker', 'subscriber']);
+
+/** Redis URLs may carry a password: logs only ever see host, port and database. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+  } catch {
+    return '(unparsable Redis URL)';
+  }
+}
+
+/** Ends a connection: QUIT when it is up (so pending replies arrive), otherwise a plain disconnect. */
+export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
+  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.quit().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if ((redis.status as string) !== 'end') redis.disconnect();
+  }
+}
+
+export class RedisConnections {
+  private readonly open = new Set<Redis>();
+
+  constructor(
+    private readonly url: string,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A new connection for `role`, named `<prefix>:<role>` in Redis's CLIENT LIST. */
+  create(role: ConnectionRole): Redis {
+    const redis = new Redis(this.url, {
+      connectionName: `${this.prefix}:${role}`.replace(/[^\w:.-]/g, '_'),
+      maxRetriesPerRequest: BLOCKING_ROLES.has(role) ? null : 2,
+    });
+    // Reported once per outage, not on every reconnect attempt.
+    let down = false;
+    redis.on('error', (error: Error) => {
+      if (down) return;
+      down = true;
+      this.logger.warn({ redis: describeRedisUrl(this.url), role, err: error }, 'Redis connection failed; reconnecting');
+    });
+    redis.on('ready', () => {
+      if (!down) return;
+      down = false;
+      this.logger.info({ redis: describeRedisUrl(this.url), role }, 'Redis connection is back');
+    });
+    this.open.add(redis);
+    return redis;
+  }
+
+  /** Closes every connection made here. */
+  async closeAll(): Promise<void> {
+    const all = [...this.open];
+    this.open.clear();
+    await Promise.all(all.map((redis) => closeRedis(redis)));
+  }
+}
+
+/**
+ * Readiness: can a fresh connection reach Redis at `url` and get an answer to PING within
+ * `timeoutMs`? Resolves with the round trip; rejects with a reason that never holds the password.
+ */
+export async function checkRedis(url: string, timeoutMs = 2_000): Promise<{ latencyMs: number }> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  const started = performance.now();
+  try {
+    await withTimeout(
+      (async () => {
+        await redis.connect();
+        await redis.ping();
+      })(),
+      timeoutMs,
+      'PING',
+    );
+    return { latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    throw new Error(`Redis at ${describeRedisUrl(url)} does not answer: ${(error as Error).message}`);
+  } finally {
+    redis.disconnect();
+  }
+}

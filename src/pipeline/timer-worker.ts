@@ -1,0 +1,57 @@
+/**
+ * Processes `timers` jobs: the receipt watchdog of one outbox row. When the job fires before the
+ * row's due time by this process's clock (clocks of processes and Redis differ a little), it is put
+ * back, delayed until the due time, under the same job id.
+ */
+import { DelayedError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GatewayContext } from '../app/context.js';
+import { runReceiptWatchdog, type WatchdogOutcome } from '../app/delivery-lifecycle.js';
+import type { Logger } from '../logging.js';
+import { getOutbox } from '../store/delivery-store.js';
+import type { OutboxJobData } from './outbox-job-data.js';
+import { QUEUE_NAMES } from './queue-names.js';
+import type { OutboxJob } from './queues.js';
+
+export const DEFAULT_TIMER_CONCURRENCY = 4;
+
+/** The shortest wait before a job that came early runs again (the due time may be a moment away). */
+export const MIN_REDELAY_MS = 20;
+
+export class TimerWorker {
+  readonly worker: Worker<OutboxJobData, WatchdogOutcome, string>;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    connection: Redis,
+    private readonly logger: Logger,
+    options: { readonly concurrency?: number } = {},
+  ) {
+    this.worker = new Worker<OutboxJobData, WatchdogOutcome, string>(QUEUE_NAMES.timers, (job, token) => this.process(job, token), {
+      connection,
+      prefix: ctx.settings.queuePrefix,
+      concurrency: options.concurrency ?? DEFAULT_TIMER_CONCURRENCY,
+    });
+    this.worker.on('error', (error: Error) => this.logger.warn({ queue: QUEUE_NAMES.timers, err: error }, 'timer worker error'));
+  }
+
+  async process(job: OutboxJob, token: string | undefined): Promise<WatchdogOutcome> {
+    const { outboxId, deliveryId } = job.data;
+    const outcome = await runReceiptWatchdog(this.ctx, outboxId);
+    if (outcome !== 'not-due') {
+      if (outcome === 'reoffered' || outcome === 'unacknowledged') this.logger.info({ outboxId, deliveryId, outcome }, 'receipt watchdog');
+      return outcome;
+    }
+    const entry = await getOutbox(this.ctx.db, outboxId);
+    if (!entry || entry.doneAt) return 'done';
+    const wait = Math.max(MIN_REDELAY_MS, entry.dueAt.getTime() - this.ctx.clock().getTime());
+    this.logger.debug({ outboxId, deliveryId, waitMs: wait }, 'receipt watchdog fired early; delayed to its due time');
+    await job.moveToDelayed(Date.now() + wait, token);
+    throw new DelayedError();
+  }
+
+  /** Stops taking jobs and waits for the ones in flight. */
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Puts the gateway together: configuration, store, queues, HTTP API. `serve` runs the API and the
+ * workers in one process; `api` and `worker` run them apart so several of each can share one
+ * PostgreSQL and one Redis. Dependencies that are down at start are retried with backoff while the API
+ * answers /healthz and says in /readyz what is missing.
+ */
+import type { FastifyInstance } from 'fastify';
+import { MessageCodec } from '../codec/decode-message.js';
+import { patientRefFunction, type GatewayContext } from '../app/context.js';
+import { loadEndpointRegister, type EndpointRegister } from '../config/endpoints.js';
+import { KeyRing, loadStoredKeys } from '../config/keys.js';
+import type { Settings } from '../config/settings.js';
+import { buildApp } from '../http/app.js';
+import { serviceUnavailable } from '../http/problem.js';
+import { registerInboxRoutes } from '../http/routes/inbox.js';
+import { registerMessageRoutes } from '../http/routes/messages.js';
+import { createLogger, type Logger } from '../logging.js';
+import { checkRedis, startPipeline, type RunningPipeline } from '../pipeline/pipeline.js';
+import type { Database } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
+import { patientRefKey } from '../store/message-store.js';
+import { connectDatabase, postgresHint, redisHint, withRetry, type DependencyStatus } from './dependencies.js';
+
+export interface GatewayOptions {
+  readonly api: boolean;
+  readonly workers: boolean;
+  /** Injected in tests; the wall clock otherwise. */
+  readonly clock?: () => Date;
+  readonly logger?: Logger;
+  /** An already open store (tests); otherwise opened from settings. */
+  readonly database?: Database;
+}
+
+export interface RunningGateway {
+  readonly app: FastifyInstance | undefined;
+  readonly logger: Logger;
+  /** Resolves once the store and Redis are reached and the pipeline runs. */
+  readonly ready: Promise<void>;
+  context(): GatewayContext;
+  pipeline(): RunningPipeline;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(settings: Settings, options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger(settings);
+  const register: EndpointRegister = loadEndpointRegister(settings.configDir);
+  const keyRing = new KeyRing(loadStoredKeys(settings.configDir), register, settings.production);
+  if (settings.production && register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
+  const clock = options.clock ?? (() => new Date());
+  const status: Record<'store' | 'redis', DependencyStatus> = {
+    store: { ok: false, detail: 'connecting' },
+    redis: { ok: false, detail: 'connecting' },
+  };
+  let closing = false;
+  let db: Database | undefined = options.database;
+  let context: GatewayContext | undefined;
+  let pipeline: RunningPipeline | undefined;
+  const codec = new MessageCodec();
+
+  const ready = (async () => {
+    db ??= await withRetry('store', () => connectDatabase(settings), postgresHint(settings), logger, status.store, () => closing);
+    if (!db) return;
+    await migrate(db);
+    status.store = { ok: true };
+    const key = await patientRefKey(db);
+    const redisOk = await withRetry('redis', () => checkRedis(settings.redisUrl), redisHint(settings), logger, status.redis, () => closing);
+    if (redisOk === undefined || closing) return;
+    const base = { db, codec, register, settings, clock, patientRef: patientRefFunction(key) };
+    const running = await startPipeline({ ...base, logger }, { workers: options.workers });
+    pipeline = running;
+    context = { ...base, signals: running.signals };
+    logger.info({ store: db.kind, workers: options.workers, api: options.api }, 'medcom-gateway is ready');
+  })();
+
+  const contextOrUnavailable = (): GatewayContext => {
+    if (context) return context;
+    const missing = Object.entries(status)
+      .filter(([, s]) => !s.ok)
+      .map(([, s]) => s.detail ?? 'starting')
+      .join('; ');
+    throw serviceUnavailable(`the gateway is not ready: ${missing || 'starting'}`, 5);
+  };
+
+  const app = options.api
+    ? await buildApp({
+        settings,
+        logger,
+        keyRing,
+        health: {
+          async check() {
+            return { store: { ...status.store }, redis: { ...status.redis } };
+          },
+        },
+        registerRoutes: (routes) => {
+          registerMessageRoutes(routes, contextOrUnavailable);
+          registerInboxRoutes(routes, {
+            context: contextOrUnavailable,
+            settings,
+            waiter: {
+              waitForInbox: (ean, timeoutMs, signal) =>
+                pipeline ? pipeline.waitForInbox(ean, timeoutMs, signal) : new Promise((resolve) => setTimeout(() => resolve('timeout'), Math.min(timeoutMs, 1000))),
+            },
+          });
+        },
+      })
+    : undefined;
+
+  return {
+    app,
+    logger,
+    ready,
+    context: contextOrUnavailable,
+    pipeline: () => {
+      if (!pipeline) throw new Error('the pipeline is not running yet');
+      return pipeline;
+    },
+    async listen() {
+      if (!app) throw new Error('this process runs no API');
+      return app.listen({ port: settings.port, host: settings.host });
+    },
+    async close() {
+      closing = true;
+      // End open long-polls at once, stop taking requests (in-flight ones finish), drain the workers, close the store.
+      await pipeline?.notifier.close();
+      await app?.close();
+      await ready.catch(() => undefined);
+      await pipeline?.close();
+      if (!options.database) await db?.close();
+    },
+  };
+}
