@@ -9,11 +9,11 @@ import type { ValidationIssue } from '../codec/issues.js';
 import type { Letter, ParsedMessage } from '../codec/model.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { Queryable } from '../store/database.js';
-import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, insertOutbox, type NewDelivery, type NewEvent } from '../store/message-store.js';
+import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, type NewDelivery, type NewEvent } from '../store/message-store.js';
 import { deliveriesOfMessage } from '../store/message-store.js';
 import type { MessageRecord, MessageSummary } from '../store/records.js';
 import { applyReceipt, findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
-import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
 
@@ -163,53 +163,51 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
   const id = randomUUID();
   const summary = summaryOf(message, routing.routes, duplicates, decoded.warnings);
   const allDuplicates = message.letters.every((l) => duplicates.has(l.identifier));
+  const now = ctx.clock();
+  const deliveries = deliveriesOf(message, routing.routes, duplicates, ctx.patientRef);
+  const newMessage = {
+    id,
+    senderEan,
+    envelopeId: message.envelope.identifier,
+    sha256,
+    contentType: input.contentType,
+    body: input.body,
+    encoding: decoded.encoding,
+    generation: message.generation,
+    ackRequested: message.envelope.acknowledgementCode === 'pluspositivkvitt',
+    origin: 'endpoint' as const,
+    status: allDuplicates ? ('duplicate' as const) : ('accepted' as const),
+    summary,
+  };
+  const letters = message.letters.map((l) => ({
+    letterIndex: l.index,
+    letterId: l.identifier,
+    type: l.type,
+    versionCode: l.versionCode,
+    patientRef: l.patient?.cpr ? ctx.patientRef(l.patient.cpr) : null,
+    duplicateOf: duplicates.get(l.identifier) ?? null,
+  }));
+  const events: NewEvent[] = [{ messageId: id, kind: 'accepted', detail: { sha256, letters: message.letters.length, deliveries: deliveries.length } }];
+  const simple = duplicates.size === 0 && answered.size === 0 && routing.routes.every((r) => r.disabled.length === 0);
   try {
-    await inTransaction(ctx, async (tx, effects) => {
-      const now = ctx.clock();
-      const deliveries = deliveriesOf(message, routing.routes, duplicates, ctx.patientRef);
-      await insertMessage(
-        tx,
-        {
-          id,
-          senderEan,
-          envelopeId: message.envelope.identifier,
-          sha256,
-          contentType: input.contentType,
-          body: input.body,
-          encoding: decoded.encoding,
-          generation: message.generation,
-          ackRequested: message.envelope.acknowledgementCode === 'pluspositivkvitt',
-          origin: 'endpoint',
-          status: allDuplicates ? 'duplicate' : 'accepted',
-          summary,
-        },
-        message.letters.map((l) => ({
-          letterIndex: l.index,
-          letterId: l.identifier,
-          type: l.type,
-          versionCode: l.versionCode,
-          patientRef: l.patient?.cpr ? ctx.patientRef(l.patient.cpr) : null,
-          duplicateOf: duplicates.get(l.identifier) ?? null,
-        })),
-        deliveries,
-        now,
-      );
-      const events: NewEvent[] = [{ messageId: id, kind: 'accepted', detail: { sha256, letters: message.letters.length, deliveries: deliveries.length } }];
-      for (const delivery of deliveries) {
-        if (delivery.mode === 'push') {
-          const outboxId = await insertOutbox(tx, 'push', delivery.id, now, now);
-          effects.outbox.push({ id: outboxId, kind: 'push', deliveryId: delivery.id, dueAt: now });
-        } else effects.inboxes.add(delivery.receiverEan);
-      }
-      await insertEvents(tx, events, now);
-      await handleDuplicates(tx, ctx, effects, id, message, duplicates, now);
-      await handleDisabledReceivers(tx, ctx, effects, id, senderEan, message, routing.routes);
-      for (const [letterIndex, original] of answered) {
-        const letter = message.letters[letterIndex] as Letter;
-        const content = receiptContentOf(letter);
-        if (content) await applyReceipt(tx, original, senderEan, content, id, now);
-      }
-    });
+    if (simple) {
+      // The common case is one statement: atomic by itself, one round trip.
+      const effects = new AfterCommit();
+      effects.outbox.push(...(await insertMessage(ctx.db, newMessage, letters, deliveries, now, events)));
+      for (const d of deliveries) if (d.mode === 'pull') effects.inboxes.add(d.receiverEan);
+      await effects.release(ctx.signals);
+    } else {
+      await inTransaction(ctx, async (tx, effects) => {
+        effects.outbox.push(...(await insertMessage(tx, newMessage, letters, deliveries, now, events)));
+        for (const d of deliveries) if (d.mode === 'pull') effects.inboxes.add(d.receiverEan);
+        await handleDuplicates(tx, ctx, effects, id, message, duplicates, now);
+        await handleDisabledReceivers(tx, ctx, effects, id, senderEan, message, routing.routes);
+        for (const [letterIndex, original] of answered) {
+          const content = receiptContentOf(message.letters[letterIndex] as Letter);
+          if (content) await applyReceipt(tx, original, senderEan, content, id, now);
+        }
+      });
+    }
   } catch (error) {
     // Two posts of the same envelope raced; the loser answers exactly as a later repeat would.
     if ((error as { code?: string }).code === '23505') {

@@ -2,15 +2,14 @@
  * The receiver's side: leasing the pull inbox, fetching a message's original bytes, and answering
  * with a receipt (JSON, or a MedCom XCTL02/XCTL03).
  */
-import { leaseInbox, getDelivery } from '../store/delivery-store.js';
-import { getMessage, getMessageBody, insertEvents } from '../store/message-store.js';
+import { fetchDelivery, getDelivery, leaseInbox, lockAnswerTarget, recordReceipt } from '../store/delivery-store.js';
+import { insertEvents } from '../store/message-store.js';
 import type { DeliveryRecord, MessageRecord } from '../store/records.js';
 import type { RefuseCode } from '../codec/model.js';
 import { REFUSE_CODES } from '../codec/model.js';
 import { acceptMessage, type AcceptInput } from './accept-message.js';
-import { applyReceipt, findAnsweredMessage } from './apply-receipt.js';
+import { findAnsweredMessage } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';
-import { deliver } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
 
@@ -50,24 +49,9 @@ function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
 
 /** Leases up to `limit` waiting messages for `receiverEan` (oldest first, per patient in order). */
 export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItem[]> {
-  return inTransaction(ctx, async (tx) => {
-    const now = ctx.clock();
-    const { leased, expired } = await leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
-    const items: InboxItem[] = [];
-    for (const delivery of leased) {
-      const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
-      await insertEvents(
-        tx,
-        [
-          ...(expired.includes(delivery.id) ? [{ messageId: message.id, deliveryId: delivery.id, kind: 'lease-expired' as const }] : []),
-          { messageId: message.id, deliveryId: delivery.id, kind: 'leased', detail: { until: delivery.leaseUntil?.toISOString(), offer: delivery.offers } },
-        ],
-        now,
-      );
-      items.push(itemOf(delivery, message));
-    }
-    return items;
-  });
+  const now = ctx.clock();
+  const leased = await leaseInbox(ctx.db, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
+  return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }
 
 async function ownDelivery(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<DeliveryRecord> {
@@ -85,16 +69,13 @@ export interface FetchedMessage {
 
 /** The original bytes. The first fetch marks the delivery delivered and starts the receipt watchdog. */
 export async function fetchItem(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedMessage> {
-  const delivery = await ownDelivery(ctx, receiverEan, deliveryId);
-  const message = (await getMessage(ctx.db, delivery.messageId)) as MessageRecord;
-  const body = (await getMessageBody(ctx.db, delivery.messageId)) as Buffer;
-  await inTransaction(ctx, async (tx, effects) => {
-    const now = ctx.clock();
-    const current = (await getDelivery(tx, deliveryId, true)) as DeliveryRecord;
-    const first = await deliver(tx, ctx, effects, current, now);
-    await insertEvents(tx, [{ messageId: message.id, deliveryId, kind: 'fetched', detail: { first, sha256: message.sha256 } }], now);
-  });
-  return { body, contentType: message.contentType, sha256: message.sha256 };
+  const now = ctx.clock();
+  const fetched = /^[0-9a-f-]{36}$/i.test(deliveryId)
+    ? await fetchDelivery(ctx.db, deliveryId, receiverEan, now, new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000))
+    : undefined;
+  if (!fetched) throw new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
+  if (fetched.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
+  return fetched;
 }
 
 export interface JsonAnswer {
@@ -119,46 +100,33 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
   if (answer.status === 'positive' && (answer.refuseCode !== undefined || answer.text !== undefined)) {
     throw new Refusal(422, 'invalid-receipt', 'A positive receipt carries no refusal', 'refuseCode and text belong to a negative receipt');
   }
-  const delivery = await ownDelivery(ctx, receiverEan, deliveryId);
   const kind = answer.status;
   const refuseCode = (answer.refuseCode ?? (kind === 'negative' ? 'ikke_specificeret' : undefined)) as RefuseCode | undefined;
+  const notYours = new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
+  if (!/^[0-9a-f-]{36}$/i.test(deliveryId)) throw notYours;
   return inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
-    const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
-    const current = (await getDelivery(tx, deliveryId, true)) as DeliveryRecord;
-    if (current.receiptContent) {
-      if (current.receiptContent.kind === kind && (current.receiptContent.refuseCode ?? undefined) === refuseCode) {
-        await insertEvents(tx, [{ messageId: message.id, deliveryId, kind: 'receipt-repeated', detail: { kind } }], now);
-        return { deliveryId, messageId: message.id, receipt: kind, receiptMessageId: current.receiptMessageId as string, repeated: true };
+    const target = await lockAnswerTarget(tx, deliveryId, receiverEan);
+    if (!target) throw notYours;
+    const { delivery } = target;
+    if (delivery.receiptContent) {
+      if (delivery.receiptContent.kind === kind && (delivery.receiptContent.refuseCode ?? undefined) === refuseCode) {
+        await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipt-repeated', detail: { kind } }], now);
+        return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
       }
-      throw new Refusal(409, 'receipt-conflict', 'Already answered differently', `this message was already answered with a ${current.receiptContent.kind} receipt; MedCom does not allow a different answer`);
+      throw new Refusal(409, 'receipt-conflict', 'Already answered differently', `this message was already answered with a ${delivery.receiptContent.kind} receipt; MedCom does not allow a different answer`);
     }
-    const { rows } = await tx.query<{ letter_id: string; version_code: string; letter_index: number }>(
-      'SELECT letter_id, version_code, letter_index FROM letters WHERE message_id = $1 ORDER BY letter_index',
-      [message.id],
-    );
     const receiptMessageId = await issueReceipt(tx, ctx, effects, {
       kind,
       issuerEan: receiverEan,
-      original: {
-        messageId: message.id,
-        envelopeId: message.envelopeId,
-        senderEan: message.senderEan,
-        receiverEan,
-        letters: rows.filter((r) => current.letterIndexes.includes(r.letter_index)).map((r) => ({ letterId: r.letter_id, versionCode: r.version_code })),
-      },
+      original: { messageId: delivery.messageId, envelopeId: target.envelopeId, senderEan: target.senderEan, receiverEan, letters: target.letters },
       ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
       reason: `${receiverEan} answered ${kind}`,
     });
-    await applyReceipt(
-      tx,
-      message,
-      receiverEan,
-      { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) },
-      receiptMessageId,
-      now,
-    );
-    return { deliveryId, messageId: message.id, receipt: kind, receiptMessageId, repeated: false };
+    const content = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
+    await recordReceipt(tx, deliveryId, content, receiptMessageId, now);
+    await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipted', detail: { ...content, receiptMessageId } }], now);
+    return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
   });
 }
 

@@ -9,7 +9,7 @@ import { copenhagenLocal } from '../domain/danish-time.js';
 import { buildReceipt } from '../codec/receipt-writer.js';
 import type { RefuseCode } from '../codec/model.js';
 import type { Queryable } from '../store/database.js';
-import { insertEvents, insertMessage, insertOutbox } from '../store/message-store.js';
+import { insertMessage } from '../store/message-store.js';
 import type { AfterCommit, GatewayContext } from './context.js';
 
 const RECEIPT_TYPES: Record<ReceiptKind, { code: 'XCTL01' | 'XCTL02' | 'XCTL03'; versionCode: string }> = {
@@ -68,7 +68,7 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
   const recipient = ctx.register.find(receipt.original.senderEan);
   const mode = recipient?.delivery.mode ?? 'pull';
   const deliveryId = randomUUID();
-  await insertMessage(
+  const outbox = await insertMessage(
     tx,
     {
       id,
@@ -103,21 +103,14 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
     [{ letterIndex: 0, letterId, type: type.code, versionCode: type.versionCode, patientRef: null, duplicateOf: null }],
     [{ id: deliveryId, letterIndexes: [0], receiverEan: receipt.original.senderEan, role: 'receiver', mode, patientRefs: [] }],
     now,
-  );
-  await insertEvents(
-    tx,
     [
       { messageId: id, kind: 'accepted', detail: { origin: 'gateway', answers: receipt.original.messageId } },
       { messageId: receipt.original.messageId, kind: 'receipt-sent', detail: { receipt: type.code, receiptMessageId: id, reason: receipt.reason } },
     ],
-    now,
   );
-  if (mode === 'push') {
-    const outboxId = await insertOutbox(tx, 'push', deliveryId, now, now);
-    effects.outbox.push({ id: outboxId, kind: 'push', deliveryId, dueAt: now });
-  } else {
-    effects.inboxes.add(receipt.original.senderEan);
-  }
+  effects.outbox.push(...outbox);
+  if (mode === 'pull') effects.inboxes.add(receipt.original.senderEan);
+
   return id;
 }
 

@@ -3,23 +3,34 @@
  * watchdog. Every change takes the time from the caller (an injected clock), never from the database.
  */
 import type { Queryable } from './database.js';
-import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryRecord, type DeliveryRow, type ReceiptContent } from './records.js';
+import {
+  DELIVERY_COLUMNS,
+  MESSAGE_COLUMNS,
+  deliveryFromRow,
+  messageFromRow,
+  type DeliveryRecord,
+  type DeliveryRow,
+  type MessageRecord,
+  type MessageRow,
+  type ReceiptContent,
+} from './records.js';
 import type { OutboxKind } from './message-store.js';
 
 /**
- * Leases up to `limit` of the oldest deliveries waiting for `receiverEan`. A delivery whose lease ran
- * out is waiting again. Per patient the order holds: a delivery is not offered while an earlier one
- * for the same receiver and patient is out on an unexpired lease, so later news never overtakes
+ * Leases up to `limit` of the oldest deliveries waiting for `receiverEan`, and records the `leased`
+ * (and, for a lease that ran out, `lease-expired`) events, in one statement. A delivery whose lease
+ * ran out is waiting again. Per patient the order holds: a delivery is not offered while an earlier
+ * one for the same receiver and patient is out on an unexpired lease, so later news never overtakes
  * earlier news (deliveries of one batch come in order, oldest first).
  */
 export async function leaseInbox(
-  tx: Queryable,
+  db: Queryable,
   receiverEan: string,
   limit: number,
   now: Date,
   leaseUntil: Date,
-): Promise<{ leased: DeliveryRecord[]; expired: string[] }> {
-  const { rows } = await tx.query<DeliveryRow & { was_expired: boolean }>(
+): Promise<{ delivery: DeliveryRecord; message: MessageRecord }[]> {
+  const { rows } = await db.query<DeliveryRow & { was_expired: boolean; m: MessageRow }>(
     `WITH candidates AS (
        SELECT d.id, (d.state = 'leased') AS was_expired FROM deliveries d
        WHERE d.receiver_ean = $1 AND d.mode = 'pull'
@@ -30,14 +41,24 @@ export async function leaseInbox(
              AND e.state = 'leased' AND e.lease_until > $3)
        ORDER BY d.seq
        LIMIT $2
-       FOR UPDATE SKIP LOCKED)
-     UPDATE deliveries SET state = 'leased', lease_until = $4, offers = offers + 1, updated_at = $3
-     FROM candidates WHERE deliveries.id = candidates.id
-     RETURNING ${DELIVERY_COLUMNS.split(', ').map((c) => `deliveries.${c}`).join(', ')}, candidates.was_expired`,
+       FOR UPDATE SKIP LOCKED),
+     leased AS (
+       UPDATE deliveries SET state = 'leased', lease_until = $4, offers = offers + 1, updated_at = $3
+       FROM candidates WHERE deliveries.id = candidates.id
+       RETURNING ${DELIVERY_COLUMNS.split(', ').map((c) => `deliveries.${c}`).join(', ')}, candidates.was_expired),
+     lease_events AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT message_id, id, kind, $3, detail FROM (
+         SELECT seq, 0 AS step, message_id, id, 'lease-expired' AS kind, '{}'::jsonb AS detail FROM leased WHERE was_expired
+         UNION ALL
+         SELECT seq, 1, message_id, id, 'leased', jsonb_build_object('until', lease_until, 'offer', offers) FROM leased) x
+       ORDER BY seq, step)
+     SELECT leased.*, row_to_json(m) AS m
+     FROM leased JOIN (SELECT ${MESSAGE_COLUMNS} FROM messages) m ON m.id = leased.message_id
+     ORDER BY leased.seq`,
     [receiverEan, limit, now, leaseUntil],
   );
-  const leased = rows.map(deliveryFromRow).sort((a, b) => a.seq - b.seq);
-  return { leased, expired: rows.filter((row) => row.was_expired).map((row) => row.id) };
+  return rows.map((row) => ({ delivery: deliveryFromRow(row), message: messageFromRow({ ...row.m, received_at: new Date(row.m.received_at) }) }));
 }
 
 export async function getDelivery(db: Queryable, id: string, forUpdate = false): Promise<DeliveryRecord | undefined> {
@@ -134,4 +155,86 @@ export async function getOutbox(db: Queryable, id: number): Promise<(OutboxEntry
 
 export async function completeOutbox(tx: Queryable, id: number, now: Date): Promise<void> {
   await tx.query('UPDATE outbox SET done_at = $2 WHERE id = $1 AND done_at IS NULL', [id, now]);
+}
+
+export interface FetchedDelivery {
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly sha256: string;
+  /** The receipt watchdog armed by this (first) fetch, if the sender asked for a positive receipt. */
+  readonly watchdog: OutboxEntry | undefined;
+}
+
+/**
+ * A receiver fetches its message: returns the original bytes and, on the first fetch, marks the
+ * delivery delivered, arms the receipt watchdog and records the `fetched` event — one statement, so
+ * two fetches racing arm one watchdog. Undefined when the delivery is not this receiver's.
+ */
+export async function fetchDelivery(
+  db: Queryable,
+  deliveryId: string,
+  receiverEan: string,
+  now: Date,
+  receiptDueAt: Date,
+): Promise<FetchedDelivery | undefined> {
+  const { rows } = await db.query<{ body: Uint8Array; content_type: string; sha256: string; outbox_id: number | null; outbox_due: Date | null }>(
+    `WITH d AS (SELECT id, message_id FROM deliveries WHERE id = $1 AND receiver_ean = $2),
+     m AS (SELECT id, body, content_type, sha256, ack_requested FROM messages WHERE id = (SELECT message_id FROM d)),
+     upd AS (
+       UPDATE deliveries SET state = 'delivered', delivered_at = $3, lease_until = NULL, updated_at = $3,
+         receipt_due_at = CASE WHEN (SELECT ack_requested FROM m) THEN $4::timestamptz ELSE NULL END
+       WHERE id = (SELECT id FROM d) AND state IN ('waiting', 'leased')
+       RETURNING id, receipt_due_at),
+     ob AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
+       RETURNING id, due_at),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT d.message_id, d.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM d)
+     SELECT m.body, m.content_type, m.sha256, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
+    [deliveryId, receiverEan, now, receiptDueAt],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    body: Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength),
+    contentType: row.content_type,
+    sha256: row.sha256,
+    watchdog:
+      row.outbox_id === null
+        ? undefined
+        : { id: Number(row.outbox_id), kind: 'receipt-watchdog', deliveryId, dueAt: new Date(row.outbox_due as Date) },
+  };
+}
+
+export interface AnswerTarget {
+  readonly delivery: DeliveryRecord;
+  readonly envelopeId: string;
+  readonly senderEan: string;
+  readonly letters: readonly { readonly letterId: string; readonly versionCode: string }[];
+}
+
+/** The delivery a receiver answers, locked, with what a receipt must quote; undefined if not theirs. */
+export async function lockAnswerTarget(tx: Queryable, deliveryId: string, receiverEan: string): Promise<AnswerTarget | undefined> {
+  const { rows } = await tx.query<DeliveryRow & { envelope_id: string; sender_ean: string; letters: { letter_id: string; version_code: string; letter_index: number }[] }>(
+    `SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}, m.envelope_id, m.sender_ean,
+       (SELECT json_agg(json_build_object('letter_id', l.letter_id, 'version_code', l.version_code, 'letter_index', l.letter_index) ORDER BY l.letter_index)
+        FROM letters l WHERE l.message_id = d.message_id) AS letters
+     FROM deliveries d JOIN messages m ON m.id = d.message_id
+     WHERE d.id = $1 AND d.receiver_ean = $2
+     FOR UPDATE OF d`,
+    [deliveryId, receiverEan],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const delivery = deliveryFromRow(row);
+  return {
+    delivery,
+    envelopeId: row.envelope_id,
+    senderEan: row.sender_ean,
+    letters: (row.letters ?? [])
+      .filter((l) => delivery.letterIndexes.includes(l.letter_index))
+      .map((l) => ({ letterId: l.letter_id, versionCode: l.version_code })),
+  };
 }

@@ -3,6 +3,7 @@
  * transaction, so that a committed message always has everything needed to deliver it.
  */
 import type { Queryable } from './database.js';
+import type { OutboxEntry } from './delivery-store.js';
 import {
   DELIVERY_COLUMNS,
   MESSAGE_COLUMNS,
@@ -61,16 +62,40 @@ export interface NewEvent {
 
 export type OutboxKind = 'push' | 'receipt-watchdog';
 
+/**
+ * Inserts a message with its letters, deliveries and timeline events, and an outbox row for each push
+ * delivery, in ONE statement: atomic on its own (no explicit transaction needed) and one round trip,
+ * which is what the accept path's throughput rests on. Returns the outbox entries to dispatch.
+ */
 export async function insertMessage(
-  tx: Queryable,
+  db: Queryable,
   message: NewMessage,
   letters: readonly NewLetter[],
   deliveries: readonly NewDelivery[],
   at: Date,
-): Promise<void> {
-  await tx.query(
-    `INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+  events: readonly NewEvent[] = [],
+): Promise<OutboxEntry[]> {
+  const { rows } = await db.query<{ id: number; delivery_id: string }>(
+    `WITH m AS (
+       INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id),
+     l AS (
+       INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of)
+       SELECT m.id, x.letter_index, x.letter_id, x.type, x.version_code, $2, x.patient_ref, x.duplicate_of
+       FROM m, jsonb_to_recordset($14::jsonb) AS x(letter_index int, letter_id text, type text, version_code text, patient_ref text, duplicate_of uuid)),
+     d AS (
+       INSERT INTO deliveries (id, message_id, letter_indexes, receiver_ean, role, mode, patient_refs, state, updated_at)
+       SELECT x.id, m.id, x.letter_indexes, x.receiver_ean, x.role, x.mode, x.patient_refs, 'waiting', $13
+       FROM m, jsonb_to_recordset($15::jsonb) AS x(id uuid, letter_indexes int[], receiver_ean text, role text, mode text, patient_refs text[])
+       RETURNING id, mode),
+     e AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT x.message_id, x.delivery_id, x.kind, $13, COALESCE(x.detail, '{}'::jsonb)
+       FROM m, jsonb_to_recordset($16::jsonb) AS x(message_id uuid, delivery_id uuid, kind text, detail jsonb)),
+     o AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'push', d.id, $13, $13 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id)
+     SELECT id, delivery_id FROM o`,
     [
       message.id,
       message.senderEan,
@@ -85,34 +110,40 @@ export async function insertMessage(
       message.status,
       JSON.stringify(message.summary),
       at,
+      JSON.stringify(
+        letters.map((l) => ({
+          letter_index: l.letterIndex,
+          letter_id: l.letterId,
+          type: l.type,
+          version_code: l.versionCode,
+          patient_ref: l.patientRef,
+          duplicate_of: l.duplicateOf,
+        })),
+      ),
+      JSON.stringify(
+        deliveries.map((d) => ({
+          id: d.id,
+          letter_indexes: d.letterIndexes,
+          receiver_ean: d.receiverEan,
+          role: d.role,
+          mode: d.mode,
+          patient_refs: d.patientRefs,
+        })),
+      ),
+      JSON.stringify(events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} }))),
     ],
   );
-  for (const letter of letters) {
-    await tx.query(
-      `INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [message.id, letter.letterIndex, letter.letterId, letter.type, letter.versionCode, message.senderEan, letter.patientRef, letter.duplicateOf],
-    );
-  }
-  for (const delivery of deliveries) {
-    await tx.query(
-      `INSERT INTO deliveries (id, message_id, letter_indexes, receiver_ean, role, mode, patient_refs, state, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8)`,
-      [delivery.id, message.id, delivery.letterIndexes, delivery.receiverEan, delivery.role, delivery.mode, delivery.patientRefs, at],
-    );
-  }
+  return rows.map((row) => ({ id: Number(row.id), kind: 'push' as const, deliveryId: row.delivery_id, dueAt: at }));
 }
 
 export async function insertEvents(tx: Queryable, events: readonly NewEvent[], at: Date): Promise<void> {
-  for (const event of events) {
-    await tx.query('INSERT INTO events (message_id, delivery_id, kind, at, detail) VALUES ($1, $2, $3, $4, $5)', [
-      event.messageId,
-      event.deliveryId ?? null,
-      event.kind,
-      at,
-      JSON.stringify(event.detail ?? {}),
-    ]);
-  }
+  if (events.length === 0) return;
+  await tx.query(
+    `INSERT INTO events (message_id, delivery_id, kind, at, detail)
+     SELECT x.message_id, x.delivery_id, x.kind, $2, COALESCE(x.detail, '{}'::jsonb)
+     FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, delivery_id uuid, kind text, detail jsonb)`,
+    [JSON.stringify(events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} }))), at],
+  );
 }
 
 export async function insertOutbox(tx: Queryable, kind: OutboxKind, deliveryId: string, dueAt: Date, at: Date): Promise<number> {
