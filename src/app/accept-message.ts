@@ -103,7 +103,7 @@ function summaryOf(message: ParsedMessage, routes: readonly LetterRoute[], dupli
       };
     }),
     // Warnings may quote values; CPR numbers are never quoted by the codec (semantic-checks.ts).
-    warnings: warnings.map(({ path, message: text }) => ({ path, message: text })),
+    warnings: [...warnings.map(({ path, message: text }) => ({ path, message: text })), ...routes.flatMap((r) => r.skippedCopies)],
   };
 }
 
@@ -174,7 +174,8 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     body: input.body,
     encoding: decoded.encoding,
     generation: message.generation,
-    ackRequested: message.envelope.acknowledgementCode === 'pluspositivkvitt',
+    // Receipts never ask for receipts, whatever their envelope says: two gateways must not acknowledge each other forever.
+    ackRequested: message.envelope.acknowledgementCode === 'pluspositivkvitt' && !message.letters.some((l) => l.body.receipt),
     origin: 'endpoint' as const,
     status: allDuplicates ? ('duplicate' as const) : ('accepted' as const),
     summary,

@@ -50,7 +50,7 @@ function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
 /** Leases up to `limit` waiting messages for `receiverEan` (oldest first, per patient in order). */
 export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItem[]> {
   const now = ctx.clock();
-  const leased = await leaseInbox(ctx.db, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
+  const leased = await ctx.db.transaction((tx) => leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000)));
   return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }
 
@@ -98,16 +98,19 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
     throw new Refusal(422, 'invalid-receipt', 'Unknown refuse code', `refuseCode must be one of ${REFUSE_CODES.join(', ')}`, [{ path: '/refuseCode', message: 'unknown refuse code' }]);
   }
   if (answer.status === 'positive' && (answer.refuseCode !== undefined || answer.text !== undefined)) {
-    throw new Refusal(422, 'invalid-receipt', 'A positive receipt carries no refusal', 'refuseCode and text belong to a negative receipt');
+    const field = answer.refuseCode !== undefined ? '/refuseCode' : '/text';
+    throw new Refusal(422, 'invalid-receipt', 'A positive receipt carries no refusal', 'refuseCode and text belong to a negative receipt', [
+      { path: field, message: 'a positive receipt carries no refusal' },
+    ]);
   }
   const kind = answer.status;
   const refuseCode = (answer.refuseCode ?? (kind === 'negative' ? 'ikke_specificeret' : undefined)) as RefuseCode | undefined;
-  const notYours = new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
-  if (!/^[0-9a-f-]{36}$/i.test(deliveryId)) throw notYours;
+  const notYours = () => new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
+  if (!/^[0-9a-f-]{36}$/i.test(deliveryId)) throw notYours();
   return inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
     const target = await lockAnswerTarget(tx, deliveryId, receiverEan);
-    if (!target) throw notYours;
+    if (!target) throw notYours();
     const { delivery } = target;
     if (delivery.receiptContent) {
       if (delivery.receiptContent.kind === kind && (delivery.receiptContent.refuseCode ?? undefined) === refuseCode) {
@@ -153,6 +156,7 @@ export async function answerWithXml(ctx: GatewayContext, receiverEan: string, de
     messageId: delivery.messageId,
     receipt: after.receiptKind ?? 'positive',
     receiptMessageId: after.receiptMessageId ?? accepted.response.id,
-    repeated: accepted.kind === 'duplicate',
+    // A different answer would have been refused (409), so an answer already on record means this one repeated it.
+    repeated: accepted.kind === 'duplicate' || delivery.receiptContent !== null,
   };
 }

@@ -195,9 +195,13 @@ function locate(element: XmlNode, basePath: string, instancePath: string): Locat
   return { path, name, offset };
 }
 
-function describeValue(data: unknown): string {
-  if (typeof data === 'string') return data.length > 60 ? `"${data.slice(0, 57)}…" (${data.length} characters)` : `"${data}"`;
-  return 'child elements';
+/** Patient and relative data is never echoed: error texts reach logs and problem responses. */
+const PERSONAL = /\/(Patient|Relatives?|Relative\[\d+\])(\/|$)|CivilRegistrationNumber|AlternativeIdentifier|PersonSurnameName|PersonGivenName/;
+
+function describeValue(data: unknown, path: string): string {
+  if (typeof data !== 'string') return 'child elements';
+  if (PERSONAL.test(path)) return `(${data.length} character${data.length === 1 ? '' : 's'}, not repeated here because it is personal data)`;
+  return data.length > 60 ? `"${data.slice(0, 57)}…" (${data.length} characters)` : `"${data}"`;
 }
 
 function expectation(error: ErrorObject): string {
@@ -267,6 +271,6 @@ function translateError(error: ErrorObject, element: XmlNode, basePath: string, 
     case 'oneOf':
       return issue('invalid-value', at.path, `the content of <${at.name}> is not valid: expected ${expectation(error)}`, position);
     default:
-      return issue('invalid-value', at.path, `the value ${describeValue(error.data)} of <${at.name}> is not valid: expected ${expectation(error)}`, position);
+      return issue('invalid-value', at.path, `the value ${describeValue(error.data, at.path)} of <${at.name}> is not valid: expected ${expectation(error)}`, position);
   }
 }

@@ -19,6 +19,12 @@ export interface LetterRoute {
   readonly deliverTo: readonly Recipient[];
   /** Known endpoints that are disabled: the sender is answered with an XCTL01 for them. */
   readonly disabled: readonly Recipient[];
+  /**
+   * Copy receivers the gateway cannot serve (not an endpoint here, or not taking this type). The letter
+   * still goes to its receiver — holding back a discharge for a copy would harm the citizen — and the
+   * sender is warned in the 202.
+   */
+  readonly skippedCopies: readonly { readonly path: string; readonly message: string }[];
 }
 
 export type RoutingProblem =
@@ -58,7 +64,17 @@ export function routeMessage(message: ParsedMessage, register: EndpointRegister,
 function routeLetter(letter: Letter, register: EndpointRegister, problems: RoutingProblem[]): LetterRoute {
   const deliverTo: Recipient[] = [];
   const disabled: Recipient[] = [];
+  const skippedCopies: { path: string; message: string }[] = [];
   const consider = (endpoint: Endpoint | undefined, role: RecipientRole, path: string, named: string): void => {
+    if (role === 'cc' && (!endpoint || !endpoint.accepts.includes(letter.type))) {
+      skippedCopies.push({
+        path,
+        message: endpoint
+          ? `the copy receiver ${endpoint.name} (${endpoint.ean}) does not accept ${letter.type}; no copy was delivered`
+          : `the copy receiver ${named} is not an endpoint of this gateway; no copy was delivered`,
+      });
+      return;
+    }
     if (!endpoint) {
       problems.push({ kind: 'unknown-receiver', path, message: `the receiver ${named} is not an endpoint of this gateway` });
       return;
@@ -79,5 +95,5 @@ function routeLetter(letter: Letter, register: EndpointRegister, problems: Routi
     consider(resolveCopyReceiver(copy, register), 'cc', `${letter.path}/CCReceiver${index > 0 ? `[${index + 1}]` : ''}`, describeCopy(copy)),
   );
   if (letter.gpCcReceiver) consider(resolveCopyReceiver(letter.gpCcReceiver, register), 'cc', `${letter.path}/GPCCReceiver`, describeCopy(letter.gpCcReceiver));
-  return { letterIndex: letter.index, deliverTo, disabled };
+  return { letterIndex: letter.index, deliverTo, disabled, skippedCopies };
 }

@@ -98,8 +98,11 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
             context: contextOrUnavailable,
             settings,
             waiter: {
-              waitForInbox: (ean, timeoutMs, signal) =>
-                pipeline ? pipeline.waitForInbox(ean, timeoutMs, signal) : new Promise((resolve) => setTimeout(() => resolve('timeout'), Math.min(timeoutMs, 1000))),
+              inboxVersion: (ean) => pipeline?.notifier.inboxVersion(ean) ?? 0,
+              waitForInbox: (ean, timeoutMs, signal, sinceVersion) =>
+                pipeline
+                  ? pipeline.waitForInbox(ean, timeoutMs, signal, sinceVersion)
+                  : new Promise((resolve) => setTimeout(() => resolve('timeout'), Math.min(timeoutMs, 1000))),
             },
           });
         },

@@ -17,7 +17,8 @@ import {
 import type { OutboxKind } from './message-store.js';
 
 /**
- * Leases up to `limit` of the oldest deliveries waiting for `receiverEan`, and records the `leased`
+ * Leases up to `limit` of the oldest deliveries waiting for `receiverEan` (call it in a transaction),
+ * and records the `leased`
  * (and, for a lease that ran out, `lease-expired`) events, in one statement. A delivery whose lease
  * ran out is waiting again. Per patient the order holds: a delivery is not offered while an earlier
  * one for the same receiver and patient is out on an unexpired lease, so later news never overtakes
@@ -30,6 +31,10 @@ export async function leaseInbox(
   now: Date,
   leaseUntil: Date,
 ): Promise<{ delivery: DeliveryRecord; message: MessageRecord }[]> {
+  // Pollers of one inbox take turns (in the caller's transaction): with SKIP LOCKED alone, a second
+  // poller would skip an earlier message another poller is leasing and hand out a later one for the
+  // same patient. The lease below runs in its own statement so it sees the first poller's commit.
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-inbox:' || $1, 0))", [receiverEan]);
   const { rows } = await db.query<DeliveryRow & { was_expired: boolean; m: MessageRow }>(
     `WITH candidates AS (
        SELECT d.id, (d.state = 'leased') AS was_expired FROM deliveries d

@@ -12,11 +12,20 @@ import { guarded } from './gateway-errors.js';
 import { endpointEanOf, xmlBodyOf } from './messages.js';
 
 export interface InboxWaiter {
-  /** Resolves when the receiver's inbox changes (in any process), the time is up, or the client left. */
-  waitForInbox(ean: string, timeoutMs: number, signal: AbortSignal): Promise<'notified' | 'timeout' | 'aborted'>;
+  /** A counter of the receiver's inbox changes seen by this process. */
+  inboxVersion(ean: string): number;
+  /**
+   * Resolves when the receiver's inbox changed after `sinceVersion` (in any process), the time is up,
+   * or the client left. Passing the version read before the empty lease closes the gap in which a
+   * message arriving between "empty" and "waiting" would wake nobody.
+   */
+  waitForInbox(ean: string, timeoutMs: number, signal: AbortSignal, sinceVersion: number): Promise<'notified' | 'timeout' | 'aborted'>;
 }
 
 const MAX_LIMIT = 100;
+/** Characters XML (and PostgreSQL's jsonb) cannot carry: C0 controls but tab/newline/return, U+FFFE/F, lone surrogates. */
+// eslint-disable-next-line no-control-regex
+const UNWRITABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface InboxRouteDeps {
   /** The use cases' context; throws a 503 problem while the store is not reachable yet. */
@@ -51,10 +60,12 @@ export function registerInboxRoutes(app: FastifyInstance, { context, settings, w
       const deadline = Date.now() + (request.query.wait ?? 0) * 1000;
       const gone = new AbortController();
       request.raw.once('close', () => gone.abort());
+      let version = waiter.inboxVersion(receiver);
       let items: InboxItem[] = await guarded(() => leaseItems(context(), receiver, limit));
       while (items.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
-        const outcome = await waiter.waitForInbox(receiver, deadline - Date.now(), gone.signal);
+        const outcome = await waiter.waitForInbox(receiver, deadline - Date.now(), gone.signal, version);
         if (outcome === 'aborted') break;
+        version = waiter.inboxVersion(receiver);
         items = await guarded(() => leaseItems(context(), receiver, limit));
         if (outcome === 'timeout') break;
       }
@@ -115,6 +126,7 @@ function validateJsonAnswer(body: unknown): JsonAnswer {
   if (value.status !== 'positive' && value.status !== 'negative') errors.push({ path: '/status', message: 'must be "positive" or "negative"' });
   if (value.refuseCode !== undefined && typeof value.refuseCode !== 'string') errors.push({ path: '/refuseCode', message: 'must be a string' });
   if (value.text !== undefined && (typeof value.text !== 'string' || value.text.length > 350)) errors.push({ path: '/text', message: 'must be text of at most 350 characters' });
+  else if (typeof value.text === 'string' && UNWRITABLE.test(value.text)) errors.push({ path: '/text', message: 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry' });
   for (const key of Object.keys(value)) if (!['status', 'refuseCode', 'text'].includes(key)) errors.push({ path: `/${key}`, message: 'is not a field of a receipt' });
   if (errors.length > 0) throw badRequest(`the receipt is not valid: ${errors[0]?.path} ${errors[0]?.message}`, { type: 'invalid-request', errors });
   return value as unknown as JsonAnswer;

@@ -1,0 +1,426 @@
+/**
+ * `npm run bench`: the gateway under load, measured from a separate process.
+ *
+ * Three phases, one after the other, each against a fresh PostgreSQL database (durable commits, as the
+ * server is configured) and its own Redis prefix, each server a child process of this one:
+ *
+ * 1. flow: `node bin/medcom-gateway.js serve`; hospitals post fixture messages (each with its own
+ *    envelope and letter identifiers and CPR number) with BENCH_CONCURRENCY in flight; municipalities
+ *    and the GP long-poll, fetch and answer with positive receipts; the hospitals long-poll for the
+ *    XCTL03s and match them to their messages. Accepted/s, end-to-end/s, latencies, errors.
+ * 2. accept-only: the same gateway and posts with nobody reading inboxes: the acceptance path alone.
+ * 3. floor: bench/floor-server.ts, a bare Fastify server doing one durable INSERT and one BullMQ add
+ *    per request, with the same posts and concurrency.
+ *
+ * Then the children are stopped, the databases dropped and the Redis keys of the prefixes deleted.
+ * Results are printed and written to bench/results/latest.json. See bench/README.md for the knobs.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { fromPackageRoot, PACKAGE_ROOT } from '../src/package-root.js';
+import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.js';
+import { HttpClient } from './lib/http-client.js';
+import { checkpoint, createDatabase, databaseUrl, deleteRedisPrefix, dropDatabase, PgActivitySampler, pgCounters, pgPerMessage, type PostgresTarget } from './lib/infra.js';
+import { runGatewayLoad, runPostOnlyLoad, type GatewayLoadResult, type LoadConfig, type PostOnlyLoadResult } from './lib/load.js';
+import { loadTemplates, verifyTemplates, type Template } from './lib/messages.js';
+import { readProbe, type ProbeSummary } from './lib/probe-report.js';
+import { CpuWindow, freePort, MemorySampler, startChild, stopChild, waitUntilReady, type Child, type CpuUse } from './lib/processes.js';
+import { fmt, type LatencySummary } from './lib/stats.js';
+
+function envNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    console.error(`${name}=${raw} is not valid: use a number from ${min} to ${max}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const load: LoadConfig = {
+  messages: Math.floor(envNumber('BENCH_MESSAGES', 20_000, 1, 10_000_000)),
+  seconds: envNumber('BENCH_SECONDS', 60, 1, 3_600),
+  concurrency: Math.floor(envNumber('BENCH_CONCURRENCY', 32, 1, 1_024)),
+  pollersPerEndpoint: Math.floor(envNumber('BENCH_POLLERS', 2, 1, 64)),
+  itemConcurrency: Math.floor(envNumber('BENCH_ITEM_CONCURRENCY', 8, 1, 100)),
+  pollLimit: 50,
+  pollWaitSeconds: 1,
+  patientGroup: Math.floor(envNumber('BENCH_PATIENT_GROUP', 1, 1, 1_000_000)),
+  drainSeconds: envNumber('BENCH_DRAIN_SECONDS', 60, 0, 3_600),
+  requestTimeoutMs: 30_000,
+};
+/** The floor is fast: at least 10 000 posts so it is measured over seconds, not a blip. */
+const floorLoad: LoadConfig = { ...load, messages: Math.floor(envNumber('BENCH_FLOOR_MESSAGES', Math.max(load.messages, 10_000), 1, 10_000_000)) };
+const runFloor = process.env.BENCH_FLOOR !== '0';
+const runAcceptOnly = process.env.BENCH_ACCEPT_ONLY !== '0';
+const cpuProfile = process.env.BENCH_CPU_PROF === '1';
+const startTimeoutMs = envNumber('BENCH_START_TIMEOUT_SECONDS', 60, 1, 600) * 1000;
+const stopGraceMs = 15_000;
+const postgres: PostgresTarget = { serverUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432' };
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const resultsDir = fromPackageRoot('bench', 'results');
+
+const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+const runId = `${stamp}_${process.pid}`;
+
+type PhaseKind = 'flow' | 'accept' | 'floor';
+const databases = new Set<string>();
+const prefixes = new Set<string>();
+const children: Child[] = [];
+const abort = { aborted: false };
+
+let serverSettings: Awaited<ReturnType<typeof createDatabase>> | undefined;
+
+const databaseOf = (kind: PhaseKind) => `medcom_bench_${runId}_${kind}`;
+const prefixOf = (kind: PhaseKind) => `medcom-bench-${runId}-${kind}`;
+
+process.on('SIGINT', () => {
+  if (abort.aborted) process.exit(130);
+  abort.aborted = true;
+  console.error('interrupted: stopping the load and cleaning up (Ctrl-C again to quit at once)');
+});
+
+for (const hostUrl of [postgres.serverUrl, redisUrl]) {
+  if (!/\/\/([^@/]*@)?127\.0\.0\.1(:\d+)?(\/|$)/.test(hostUrl)) {
+    console.error(`${hostUrl}: the bench only talks to 127.0.0.1`);
+    process.exit(2);
+  }
+}
+
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_ENV; // production refuses the demo keys
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+function latestProfile(dir: string, since: number): string | undefined {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => ({ file: join(dir, f), at: statSync(join(dir, f)).mtimeMs }))
+      .filter((f) => f.at >= since)
+      .sort((a, b) => b.at - a.at)[0]?.file;
+  } catch {
+    return undefined;
+  }
+}
+
+interface PhaseResources extends ProbeSummary {
+  readonly peakRssMb: number;
+  readonly cpu: CpuUse;
+  readonly stopped: string;
+  /** PostgreSQL's work per accepted message: commits, rows, WAL bytes and WAL fsyncs. */
+  readonly postgresPerMessage?: Record<string, number>;
+  /** Average number of the phase database's connections per state during the load. */
+  readonly postgresConnections: Record<string, number>;
+  readonly profile?: ProfileSummary;
+}
+
+interface Phase<R> {
+  readonly result: R;
+  readonly resources: PhaseResources;
+}
+
+async function startOrFail(name: string, args: string[], env: NodeJS.ProcessEnv, port: number): Promise<Child | undefined> {
+  const child = startChild(name, process.execPath, args, env, PACKAGE_ROOT);
+  children.push(child);
+  const probe = new HttpClient('127.0.0.1', port, 1);
+  try {
+    if (await waitUntilReady(child, probe, '/readyz', startTimeoutMs)) return child;
+  } finally {
+    probe.close();
+  }
+  const how = child.hasExited() ? `it ended (${await child.exited})` : `/readyz did not answer 200 within ${startTimeoutMs / 1000} s`;
+  console.error(`\n${name} did not become ready: ${how}. Its output:\n${child.output() || '(none)'}`);
+  return undefined;
+}
+
+/**
+ * One phase: a fresh database and prefix, the server as a child, the load, and around it the
+ * samplers (memory, CPU, PostgreSQL activity and counters, and for the gateway the in-process probe).
+ */
+async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind, work: (port: number) => Promise<R>): Promise<Phase<R> | undefined> {
+  const database = databaseOf(kind);
+  const prefix = prefixOf(kind);
+  databases.add(database);
+  serverSettings = await createDatabase(postgres, database);
+  prefixes.add(prefix);
+  const port = await freePort();
+  const isGateway = kind !== 'floor';
+  const profiling = cpuProfile && isGateway;
+  const profileDir = join(resultsDir, 'profiles');
+  const probeFile = join(resultsDir, `gateway-probe-${kind}.jsonl`);
+  mkdirSync(resultsDir, { recursive: true });
+  if (profiling) mkdirSync(profileDir, { recursive: true });
+  rmSync(probeFile, { force: true });
+  const startedAt = Date.now();
+  const probe = pathToFileURL(fromPackageRoot('dist', 'bench', 'lib', 'gateway-probe.js')).href;
+  const args = isGateway
+    ? [...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), `--import=${probe}`, 'bin/medcom-gateway.js', 'serve']
+    : ['dist/bench/floor-server.js'];
+  const env = childEnv({
+    DATABASE_URL: databaseUrl(postgres, database),
+    REDIS_URL: redisUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ...(isGateway
+      ? { MEDCOM_QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', MEDCOM_RATE_LIMIT_PER_MINUTE: '10000000', BENCH_PROBE_FILE: probeFile }
+      : { FLOOR_QUEUE_PREFIX: prefix }),
+  });
+  const title = { flow: 'the gateway, full flow', accept: 'the gateway, acceptance only (nobody reads the inboxes)', floor: 'the floor server' }[kind];
+  console.log(`\n${title}: node ${args.filter((a) => !a.startsWith('--import')).join(' ')} on 127.0.0.1:${port}, database ${database}, Redis prefix ${prefix}`);
+  const child = await startOrFail(title, args, env, port);
+  if (!child) return undefined;
+
+  await checkpoint(postgres);
+  const pgBefore = await pgCounters(postgres, database);
+  const activity = new PgActivitySampler(postgres, database);
+  await activity.start();
+  const memory = new MemorySampler(child.pid);
+  const cpu = new CpuWindow({ [isGateway ? 'gateway' : 'floor']: child.pid });
+  const loadStart = Date.now();
+  const result = await work(port);
+  const loadEnd = Date.now();
+  const cpuUse = cpu.finish();
+  const postgresConnections = await activity.stop();
+  const peakRssMb = memory.stop();
+  const stopped = await stopChild(child, stopGraceMs);
+  if (!/exit code 0/.test(stopped)) console.error(`${title} stopped with ${stopped}; its last output:\n${child.output()}`);
+  // Backends report their counters when they end, so read them after the server has closed its pool.
+  const postgresPerMessage = pgPerMessage(pgBefore, await pgCounters(postgres, database), result.accepted);
+  let profile: ProfileSummary | undefined;
+  if (profiling) {
+    const file = latestProfile(profileDir, startedAt);
+    if (file) profile = summarizeProfile(file);
+    else console.error(`no CPU profile was written to ${profileDir} (the gateway must exit on its own for --cpu-prof to write one)`);
+  }
+  const probed = isGateway && existsSync(probeFile) ? readProbe(probeFile, loadStart, loadEnd, result.accepted) : {};
+  return {
+    result,
+    resources: { peakRssMb, cpu: cpuUse, stopped, postgresConnections, ...(postgresPerMessage ? { postgresPerMessage } : {}), ...probed, ...(profile ? { profile } : {}) },
+  };
+}
+
+function latencyRow(label: string, s: LatencySummary | undefined): string {
+  return `  ${label.padEnd(36)} ${fmt(s?.p50).padStart(8)} ${fmt(s?.p95).padStart(8)} ${fmt(s?.p99).padStart(8)} ${fmt(s?.max).padStart(9)} ${String(s?.count ?? 0).padStart(8)}`;
+}
+
+function cpuLines(label: string, cpu: CpuUse, messages: number): string[] {
+  const cores = Object.entries(cpu.coresByProcess)
+    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+    .join(', ');
+  // CPU milliseconds per message: cores × seconds of the window ÷ messages.
+  const perMessage = Object.entries(cpu.coresByProcess)
+    .map(([name, n]) => `${name} ${messages > 0 ? ((n * cpu.seconds * 1000) / messages).toFixed(2) : '–'}`)
+    .join(', ');
+  const others = Object.entries(cpu.others)
+    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+    .join(', ');
+  const kinds = Object.entries(cpu.machineCores)
+    .filter(([kind, n]) => n >= 0.01 && kind !== 'idle')
+    .map(([kind, n]) => `${kind} ${n.toFixed(2)}`)
+    .join(', ');
+  const lines = [
+    `  CPU, ${label}: ${cores} cores; other processes: ${others || 'none'}`,
+    `      CPU ms per message: ${perMessage}`,
+    `      machine ${(cpu.machineBusy * 100).toFixed(0)} % busy (cores: ${kinds})`,
+  ];
+  for (const [name, c] of Object.entries(cpu.children)) {
+    lines.push(`      ${name}'s main thread: running ${(c.mainThreadRunning * 100).toFixed(0)} % of the time, runnable but waiting for a CPU ${(c.mainThreadWaitingForCpu * 100).toFixed(0)} %; kernel mode ${c.systemCores.toFixed(2)} cores`);
+  }
+  return lines;
+}
+
+function pgText(r: PhaseResources): string {
+  const p = r.postgresPerMessage;
+  return p ? `${p.commits} commits, ${p.rowsInserted} rows inserted, ${p.rowsUpdated} updated, ${p.walBytes} WAL bytes, ${p.walSyncs} WAL fsyncs` : 'not available';
+}
+
+function errorText(errors: Record<string, Record<string, number>>): string {
+  return Object.keys(errors).length === 0
+    ? 'none'
+    : Object.entries(errors)
+        .map(([op, byStatus]) => `${op}: ${Object.entries(byStatus).map(([s, c]) => `${s}×${c}`).join(' ')}`)
+        .join('; ');
+}
+
+async function cleanUp(): Promise<void> {
+  for (const child of children) {
+    if (!child.hasExited()) await stopChild(child, stopGraceMs);
+  }
+  for (const database of databases) {
+    await dropDatabase(postgres, database).then(
+      () => console.log(`dropped database ${database}`),
+      (error: unknown) => console.error(`could not drop database ${database}: ${(error as Error).message}`),
+    );
+  }
+  for (const prefix of prefixes) {
+    await deleteRedisPrefix(redisUrl, prefix).then(
+      (count) => console.log(`deleted ${count} Redis keys under ${prefix}:`),
+      (error: unknown) => console.error(`could not delete the Redis keys under ${prefix}: ${(error as Error).message}`),
+    );
+  }
+}
+
+function report(
+  machine: Record<string, string | number>,
+  database: Awaited<ReturnType<typeof createDatabase>>,
+  flow: Phase<GatewayLoadResult>,
+  accept: Phase<PostOnlyLoadResult> | undefined,
+  floor: Phase<PostOnlyLoadResult> | undefined,
+  benchPeakRssMb: number,
+  source: { commit: string; srcChanged: boolean },
+): { ratio: number | null; acceptOnlyRatio: number | null } {
+  const g = flow.result;
+  const floorRate = floor?.result.acceptedPerSecond ?? 0;
+  const ratio = floor && floorRate > 0 ? g.acceptedPerSecond / floorRate : null;
+  const acceptOnlyRatio = floor && accept && floorRate > 0 ? accept.result.acceptedPerSecond / floorRate : null;
+  const line = '─'.repeat(92);
+  const out = (text = '') => console.log(text);
+  out(`\n${line}`);
+  out(`gateway benchmark  ${new Date().toISOString()}  ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`);
+  out(`gateway at commit ${source.commit}${source.srcChanged ? ' with uncommitted changes in src/' : ''}`);
+  out(`PostgreSQL ${database.version}: synchronous_commit=${database.synchronousCommit}, fsync=${database.fsync}`);
+  out(`load: ${load.concurrency} posts in flight; cap ${load.messages} messages or ${load.seconds} s (floor ${floorLoad.messages}); ${load.pollersPerEndpoint} pollers per endpoint, ${load.itemConcurrency} items at a time each`);
+  out(line);
+  out(`  ${'throughput'.padEnd(36)} ${'msg/s'.padStart(8)}   ${'count'.padStart(8)}   ${'seconds'.padStart(8)}`);
+  const rate = (label: string, perSecond: number, count: number, seconds: number) =>
+    out(`  ${label.padEnd(36)} ${fmt(perSecond, 0).padStart(8)}   ${String(count).padStart(8)}   ${fmt(seconds, 1).padStart(8)}`);
+  rate('gateway accepted (POST 202)', g.acceptedPerSecond, g.accepted, g.postSeconds);
+  rate('gateway end to end (receipt back)', g.endToEndPerSecond, g.completed, g.endToEndSeconds);
+  rate('  … completed while posting', g.endToEndWhilePostingPerSecond, g.completedWhilePosting, g.postSeconds);
+  if (accept) rate('gateway accepted, nobody reading', accept.result.acceptedPerSecond, accept.result.accepted, accept.result.postSeconds);
+  if (floor) rate('floor (INSERT + queue.add)', floor.result.acceptedPerSecond, floor.result.accepted, floor.result.postSeconds);
+  if (ratio !== null) out(`  ${'gateway accepted ÷ floor'.padEnd(36)} ${ratio.toFixed(2).padStart(8)}`);
+  if (acceptOnlyRatio !== null) out(`  ${'  (nobody reading) ÷ floor'.padEnd(36)} ${acceptOnlyRatio.toFixed(2).padStart(8)}`);
+  if (g.incomplete > 0) out(`  ${g.incomplete} accepted messages had not all their receipts back when the drain time (${load.drainSeconds} s) ran out`);
+  out(line);
+  out(`  ${'latency (ms)'.padEnd(36)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(9)} ${'count'.padStart(8)}`);
+  out(latencyRow('gateway acceptance (POST → 202)', g.acceptLatencyMs));
+  out(latencyRow('gateway end to end (POST → receipt)', g.endToEndLatencyMs));
+  for (const [op, summary] of Object.entries(g.requestLatencyMs)) out(latencyRow(`  ${op}`, summary));
+  if (accept) out(latencyRow('gateway acceptance, nobody reading', accept.result.acceptLatencyMs));
+  if (floor) out(latencyRow('floor (POST → 202)', floor.result.acceptLatencyMs));
+  out(line);
+  out(`  errors, full flow:   ${errorText(g.errors)}`);
+  if (accept) out(`  errors, accept only: ${errorText(accept.result.errors)}`);
+  if (floor) out(`  errors, floor:       ${errorText(floor.result.errors)}`);
+  const samples = { ...g.errorSamples, ...(accept?.result.errorSamples ?? {}), ...(floor?.result.errorSamples ?? {}) };
+  for (const [what, body] of Object.entries(samples)) out(`    first ${what}: ${body.replace(/\s+/g, ' ')}`);
+  out(`  peak RSS: gateway ${fmt(flow.resources.peakRssMb, 0)} MB (full flow)${accept ? `, ${fmt(accept.resources.peakRssMb, 0)} MB (accept only)` : ''}${floor ? `, floor ${fmt(floor.resources.peakRssMb, 0)} MB` : ''}, bench ${fmt(benchPeakRssMb, 0)} MB`);
+  for (const text of cpuLines('full flow', flow.resources.cpu, g.completed)) out(text);
+  if (accept) for (const text of cpuLines('accept only', accept.resources.cpu, accept.result.accepted)) out(text);
+  if (floor) for (const text of cpuLines('floor', floor.resources.cpu, floor.result.accepted)) out(text);
+  const loop = flow.resources.eventLoop;
+  if (loop) out(`  gateway event loop, full flow: utilisation ${(loop.utilisationMean * 100).toFixed(0)} % mean, ${(loop.utilisationMax * 100).toFixed(0)} % peak; delay p99 up to ${loop.delayP99MsMax} ms`);
+  const acceptLoop = accept?.resources.eventLoop;
+  if (acceptLoop) out(`  gateway event loop, accept only: utilisation ${(acceptLoop.utilisationMean * 100).toFixed(0)} % mean, ${(acceptLoop.utilisationMax * 100).toFixed(0)} % peak`);
+  out(`  PostgreSQL connections of the gateway (average), full flow: ${Object.entries(flow.resources.postgresConnections).map(([what, n]) => `${n} ${what}`).join(', ') || 'not sampled'}`);
+  out(`  PostgreSQL per message, full flow:   ${pgText(flow.resources)}`);
+  if (accept) out(`  PostgreSQL per message, accept only: ${pgText(accept.resources)}`);
+  if (floor) out(`  PostgreSQL per message, floor:       ${pgText(floor.resources)}`);
+  const statementsOf = (label: string, r: PhaseResources) => {
+    if (r.sqlPerMessage === undefined) return;
+    out(`  gateway round trips per message, ${label}: ${r.sqlPerMessage} SQL statements, ${r.redisPerMessage} Redis commands (${Object.entries(r.redisCommands ?? {})
+        .filter(([, n]) => n > 0)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ')})`);
+  };
+  statementsOf('full flow', flow.resources);
+  if (accept) statementsOf('accept only', accept.resources);
+  out('  most frequent statements, full flow (per message × mean ms from query() to its answer, as the gateway sees it):');
+  for (const st of (flow.resources.statements ?? []).slice(0, 12)) out(`    ${fmt(st.perMessage, 2).padStart(6)} × ${fmt(st.meanMs, 1).padStart(6)} ms  ${st.statement}`);
+  out(`  receipts per message: ${g.receiptsPerMessage} (a GGOP's copy to the GP is answered too)`);
+  const targets: [string, boolean][] = [
+    ['accepted ≥ 2000/s', g.acceptedPerSecond >= 2000],
+    ['end to end ≥ 2000/s', g.endToEndPerSecond >= 2000],
+    ...(ratio !== null ? [['gateway/floor ≥ 0.5', ratio >= 0.5] as [string, boolean]] : []),
+  ];
+  out(`  targets: ${targets.map(([what, met]) => `${what} ${met ? 'met' : 'NOT met'}`).join('; ')}`);
+  for (const [label, phase] of [['full flow', flow], ['accept only', accept]] as const) {
+    const p = phase?.resources.profile;
+    if (!p) continue;
+    out(line);
+    out(`  gateway CPU profile, ${label} (${p.file}): ${p.busyMs} ms not idle of ${p.totalMs} ms sampled. Self time by area:`);
+    for (const area of p.byArea.slice(0, 15)) out(`    ${fmt(area.percent).padStart(5)} %  ${String(area.ms).padStart(7)} ms  ${area.name}`);
+    out('  top functions (self time):');
+    for (const fn of p.topFunctions) out(`    ${fmt(fn.percent).padStart(5)} %  ${String(fn.ms).padStart(7)} ms  ${fn.name}`);
+  }
+  out(line);
+  return { ratio, acceptOnlyRatio };
+}
+
+/** The commit measured, and whether src/ had uncommitted changes (the gateway is built from the working tree). */
+function sourceVersion(): { commit: string; srcChanged: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PACKAGE_ROOT, encoding: 'utf8' }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: PACKAGE_ROOT, encoding: 'utf8' }).trim() !== '';
+    return { commit, srcChanged: changed };
+  } catch {
+    return { commit: 'unknown', srcChanged: false };
+  }
+}
+
+async function main(): Promise<number> {
+  const source = sourceVersion();
+  const machine = { cpuModel: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), memoryGb: Math.round(totalmem() / 1024 ** 3), node: process.version };
+  console.log(`gateway benchmark on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; gateway at ${source.commit}${source.srcChanged ? ' with uncommitted changes in src/' : ''}`);
+  const templates: Template[] = loadTemplates();
+  verifyTemplates(templates, load.patientGroup);
+  console.log(`messages: ${templates.map((t) => t.file.replace(/\.xml$/, '')).join(', ')} (round robin; identifiers and CPR numbers rewritten per message)`);
+  const benchMemory = new MemorySampler('self');
+
+  const flow = await runPhase('flow', (port) => {
+    console.log(
+      `load: ${load.messages} messages or ${load.seconds} s, ${load.concurrency} posts in flight, ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time`,
+    );
+    return runGatewayLoad(port, templates, load, abort, (text) => console.log(text));
+  });
+  if (!flow) return 1;
+  const accept = runAcceptOnly && !abort.aborted ? await runPhase('accept', (port) => runPostOnlyLoad(port, templates, load, abort)) : undefined;
+  if (runAcceptOnly && !accept && !abort.aborted) return 1;
+  const floor = runFloor && !abort.aborted ? await runPhase('floor', (port) => runPostOnlyLoad(port, templates, floorLoad, abort)) : undefined;
+  if (runFloor && !floor && !abort.aborted) return 1;
+  const benchPeakRssMb = benchMemory.stop();
+  const database = serverSettings ?? { version: '?', synchronousCommit: '?', fsync: '?' };
+
+  const { ratio, acceptOnlyRatio } = report(machine, database, flow, accept, floor, benchPeakRssMb, source);
+  const json = {
+    at: new Date().toISOString(),
+    source,
+    machine,
+    postgres: database,
+    config: { ...load, floorMessages: floorLoad.messages, floor: runFloor, acceptOnly: runAcceptOnly, cpuProfile },
+    gateway: { ...flow.result, ...flow.resources },
+    gatewayAcceptOnly: accept ? { ...accept.result, ...accept.resources } : null,
+    floor: floor ? { ...floor.result, ...floor.resources } : null,
+    ratioAcceptedToFloor: ratio,
+    ratioAcceptOnlyToFloor: acceptOnlyRatio,
+    bench: { peakRssMb: benchPeakRssMb },
+    aborted: abort.aborted,
+  };
+  const out = join(resultsDir, 'latest.json');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`results written to ${out}`);
+  return abort.aborted ? 130 : 0;
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  console.error(`the benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  exitCode = 1;
+} finally {
+  await cleanUp();
+}
+// Give stdout a moment, then exit even if a stray handle would keep the loop alive.
+await sleep(50);
+process.exit(exitCode);
