@@ -9,7 +9,8 @@ import type { ValidationIssue } from '../codec/issues.js';
 import type { Letter, ParsedMessage } from '../codec/model.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { Queryable } from '../store/database.js';
-import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, type NewDelivery, type NewEvent } from '../store/message-store.js';
+import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, insertedOutbox, type NewDelivery, type NewEvent, type NewLetter, type NewMessage } from '../store/message-store.js';
+import type { OutboxEntry } from '../store/delivery-store.js';
 import { deliveriesOfMessage } from '../store/message-store.js';
 import type { MessageRecord, MessageSummary } from '../store/records.js';
 import { applyReceipt, findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
@@ -131,6 +132,66 @@ function deliveriesOf(message: ParsedMessage, routes: readonly LetterRoute[], du
   }));
 }
 
+interface Prepared {
+  readonly id: string;
+  readonly summary: MessageSummary;
+  readonly allDuplicates: boolean;
+  readonly message: NewMessage;
+  readonly letters: NewLetter[];
+  readonly deliveries: NewDelivery[];
+  readonly events: NewEvent[];
+}
+
+/** Everything that is written for a message, given which of its letters are resends. */
+function prepare(ctx: GatewayContext, senderEan: string, input: AcceptInput, decoded: Extract<DecodeResult, { ok: true }>, routes: readonly LetterRoute[], sha256: string, duplicates: Map<string, string>): Prepared {
+  const message = decoded.message;
+  const id = randomUUID();
+  const summary = summaryOf(message, routes, duplicates, decoded.warnings);
+  const allDuplicates = message.letters.every((l) => duplicates.has(l.identifier));
+  const deliveries = deliveriesOf(message, routes, duplicates, ctx.patientRef);
+  return {
+    id,
+    summary,
+    allDuplicates,
+    deliveries,
+    message: {
+      id,
+      senderEan,
+      envelopeId: message.envelope.identifier,
+      sha256,
+      contentType: input.contentType,
+      body: input.body,
+      encoding: decoded.encoding,
+      generation: message.generation,
+      // Receipts never ask for receipts, whatever their envelope says: two gateways must not acknowledge each other forever.
+      ackRequested: message.envelope.acknowledgementCode === 'pluspositivkvitt' && !message.letters.some((l) => l.body.receipt),
+      origin: 'endpoint',
+      status: allDuplicates ? 'duplicate' : 'accepted',
+      summary,
+    },
+    letters: message.letters.map((l) => ({
+      letterIndex: l.index,
+      letterId: l.identifier,
+      type: l.type,
+      versionCode: l.versionCode,
+      patientRef: l.patient?.cpr ? ctx.patientRef(l.patient.cpr) : null,
+      duplicateOf: duplicates.get(l.identifier) ?? null,
+    })),
+    events: [{ messageId: id, kind: 'accepted', detail: { sha256, letters: message.letters.length, deliveries: deliveries.length } }],
+  };
+}
+
+function acceptedResult(prepared: Prepared, envelopeId: string, duplicates: Map<string, string>, firstLetterId: string): AcceptResult {
+  const record = { id: prepared.id, envelopeId, status: prepared.message.status, summary: prepared.summary } as MessageRecord;
+  if (!prepared.allDuplicates) return { kind: 'accepted', response: responseOf(record, false) };
+  return { kind: 'duplicate', response: { ...responseOf(record, true), id: duplicates.get(firstLetterId) ?? prepared.id, resendId: prepared.id } };
+}
+
+function afterInsert(prepared: Prepared, outbox: readonly OutboxEntry[], effects: AfterCommit): void {
+  effects.outbox.push(...outbox);
+  for (const d of prepared.deliveries) if (d.mode === 'pull') effects.inboxes.add(d.receiverEan);
+}
+
 export async function acceptMessage(ctx: GatewayContext, senderEan: string, input: AcceptInput): Promise<AcceptResult> {
   const decoded = ctx.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), maxBytes: ctx.settings.maxBodyBytes });
   if (!decoded.ok) throw refusalForDecode(decoded);
@@ -144,9 +205,46 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
       : new Refusal(422, 'unroutable', 'A receiver cannot take this message', routing.problems[0]?.message ?? '', errors);
   }
   const sha256 = createHash('sha256').update(input.body).digest('hex');
+  const envelopeId = message.envelope.identifier;
+  const firstLetterId = message.letters[0]?.identifier ?? '';
+  try {
+    // The common case — new letters, no receipts to correlate, no disabled receiver — is one
+    // statement: atomic by itself, one round trip. It writes nothing when a letter was seen before,
+    // and a reused envelope identifier fails on the unique constraint; both go the careful way below.
+    const simple = !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0);
+    if (simple) {
+      const prepared = prepare(ctx, senderEan, input, decoded, routing.routes, sha256, new Map());
+      const outcome = await insertMessage(ctx.db, prepared.message, prepared.letters, prepared.deliveries, ctx.clock(), prepared.events, { onlyIfLettersAreNew: true });
+      if (outcome !== 'letters-seen-before') {
+        const effects = new AfterCommit();
+        afterInsert(prepared, outcome, effects);
+        await effects.release(ctx.signals);
+        return acceptedResult(prepared, envelopeId, new Map(), firstLetterId);
+      }
+    }
+    return await acceptCarefully(ctx, senderEan, input, decoded, routing.routes, sha256);
+  } catch (error) {
+    // The envelope identifier is taken: a repeat, a conflict, or two posts of it racing.
+    if ((error as { code?: string }).code === '23505') {
+      const winner = await findByEnvelope(ctx.db, senderEan, envelopeId);
+      if (winner) return repeatedEnvelope(winner, sha256);
+    }
+    throw error;
+  }
+}
+
+/** Resends, receipts and disabled receivers: look up what came before, then write it all in one transaction. */
+async function acceptCarefully(
+  ctx: GatewayContext,
+  senderEan: string,
+  input: AcceptInput,
+  decoded: Extract<DecodeResult, { ok: true }>,
+  routes: readonly LetterRoute[],
+  sha256: string,
+): Promise<AcceptResult> {
+  const message = decoded.message;
   const previous = await findByEnvelope(ctx.db, senderEan, message.envelope.identifier);
   if (previous) return repeatedEnvelope(previous, sha256);
-
   const answered = new Map<number, MessageRecord>();
   for (const letter of message.letters.filter((l) => l.body.receipt)) {
     const original = await findAnsweredMessage(ctx.db, letter);
@@ -157,75 +255,20 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     }
     answered.set(letter.index, original);
   }
-
   const firstLetters = await findFirstLetters(ctx.db, senderEan, message.letters.map((l) => l.identifier));
   const duplicates = new Map([...firstLetters.entries()].map(([letterId, first]) => [letterId, first.messageId]));
-  const id = randomUUID();
-  const summary = summaryOf(message, routing.routes, duplicates, decoded.warnings);
-  const allDuplicates = message.letters.every((l) => duplicates.has(l.identifier));
-  const now = ctx.clock();
-  const deliveries = deliveriesOf(message, routing.routes, duplicates, ctx.patientRef);
-  const newMessage = {
-    id,
-    senderEan,
-    envelopeId: message.envelope.identifier,
-    sha256,
-    contentType: input.contentType,
-    body: input.body,
-    encoding: decoded.encoding,
-    generation: message.generation,
-    // Receipts never ask for receipts, whatever their envelope says: two gateways must not acknowledge each other forever.
-    ackRequested: message.envelope.acknowledgementCode === 'pluspositivkvitt' && !message.letters.some((l) => l.body.receipt),
-    origin: 'endpoint' as const,
-    status: allDuplicates ? ('duplicate' as const) : ('accepted' as const),
-    summary,
-  };
-  const letters = message.letters.map((l) => ({
-    letterIndex: l.index,
-    letterId: l.identifier,
-    type: l.type,
-    versionCode: l.versionCode,
-    patientRef: l.patient?.cpr ? ctx.patientRef(l.patient.cpr) : null,
-    duplicateOf: duplicates.get(l.identifier) ?? null,
-  }));
-  const events: NewEvent[] = [{ messageId: id, kind: 'accepted', detail: { sha256, letters: message.letters.length, deliveries: deliveries.length } }];
-  const simple = duplicates.size === 0 && answered.size === 0 && routing.routes.every((r) => r.disabled.length === 0);
-  try {
-    if (simple) {
-      // The common case is one statement: atomic by itself, one round trip.
-      const effects = new AfterCommit();
-      effects.outbox.push(...(await insertMessage(ctx.db, newMessage, letters, deliveries, now, events)));
-      for (const d of deliveries) if (d.mode === 'pull') effects.inboxes.add(d.receiverEan);
-      await effects.release(ctx.signals);
-    } else {
-      await inTransaction(ctx, async (tx, effects) => {
-        effects.outbox.push(...(await insertMessage(tx, newMessage, letters, deliveries, now, events)));
-        for (const d of deliveries) if (d.mode === 'pull') effects.inboxes.add(d.receiverEan);
-        await handleDuplicates(tx, ctx, effects, id, message, duplicates, now);
-        await handleDisabledReceivers(tx, ctx, effects, id, senderEan, message, routing.routes);
-        for (const [letterIndex, original] of answered) {
-          const content = receiptContentOf(message.letters[letterIndex] as Letter);
-          if (content) await applyReceipt(tx, original, senderEan, content, id, now);
-        }
-      });
+  const prepared = prepare(ctx, senderEan, input, decoded, routes, sha256, duplicates);
+  await inTransaction(ctx, async (tx, effects) => {
+    const now = ctx.clock();
+    afterInsert(prepared, insertedOutbox(await insertMessage(tx, prepared.message, prepared.letters, prepared.deliveries, now, prepared.events)), effects);
+    await handleDuplicates(tx, ctx, effects, prepared.id, message, duplicates, now);
+    await handleDisabledReceivers(tx, ctx, effects, prepared.id, senderEan, message, routes);
+    for (const [letterIndex, original] of answered) {
+      const content = receiptContentOf(message.letters[letterIndex] as Letter);
+      if (content) await applyReceipt(tx, original, senderEan, content, prepared.id, now);
     }
-  } catch (error) {
-    // Two posts of the same envelope raced; the loser answers exactly as a later repeat would.
-    if ((error as { code?: string }).code === '23505') {
-      const winner = await findByEnvelope(ctx.db, senderEan, message.envelope.identifier);
-      if (winner) return repeatedEnvelope(winner, sha256);
-    }
-    throw error;
-  }
-  const record = {
-    id,
-    envelopeId: message.envelope.identifier,
-    status: allDuplicates ? 'duplicate' : 'accepted',
-    summary,
-  } as MessageRecord;
-  if (!allDuplicates) return { kind: 'accepted', response: responseOf(record, false) };
-  const firstId = duplicates.get(message.letters[0]?.identifier ?? '') ?? id;
-  return { kind: 'duplicate', response: { ...responseOf(record, true), id: firstId, resendId: id } };
+  });
+  return acceptedResult(prepared, message.envelope.identifier, duplicates, message.letters[0]?.identifier ?? '');
 }
 
 /** The same envelope identifier again: the same bytes are a harmless repeat, other bytes a conflict. */

@@ -9,7 +9,7 @@ import { copenhagenLocal } from '../domain/danish-time.js';
 import { buildReceipt } from '../codec/receipt-writer.js';
 import type { RefuseCode } from '../codec/model.js';
 import type { Queryable } from '../store/database.js';
-import { insertMessage } from '../store/message-store.js';
+import { insertMessage, insertedOutbox } from '../store/message-store.js';
 import type { AfterCommit, GatewayContext } from './context.js';
 
 const RECEIPT_TYPES: Record<ReceiptKind, { code: 'XCTL01' | 'XCTL02' | 'XCTL03'; versionCode: string }> = {
@@ -108,7 +108,7 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
       { messageId: receipt.original.messageId, kind: 'receipt-sent', detail: { receipt: type.code, receiptMessageId: id, reason: receipt.reason } },
     ],
   );
-  effects.outbox.push(...outbox);
+  effects.outbox.push(...insertedOutbox(outbox));
   if (mode === 'pull') effects.inboxes.add(receipt.original.senderEan);
 
   return id;

@@ -74,11 +74,17 @@ export async function insertMessage(
   deliveries: readonly NewDelivery[],
   at: Date,
   events: readonly NewEvent[] = [],
-): Promise<OutboxEntry[]> {
-  const { rows } = await db.query<{ id: number; delivery_id: string }>(
+  options: { onlyIfLettersAreNew?: boolean } = {},
+): Promise<OutboxEntry[] | 'letters-seen-before'> {
+  const { rows } = await db.query<{ inserted: number; outbox: { id: number; delivery_id: string }[] | null }>(
     `WITH m AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id),
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+       -- the accept path's optimistic insert: nothing is written when a letter is a resend (see accept-message.ts)
+       WHERE NOT ($17::boolean AND EXISTS (
+         SELECT 1 FROM letters WHERE sender_ean = $2 AND duplicate_of IS NULL
+           AND letter_id IN (SELECT x.letter_id FROM jsonb_to_recordset($14::jsonb) AS x(letter_id text))))
+       RETURNING id),
      l AS (
        INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of)
        SELECT m.id, x.letter_index, x.letter_id, x.type, x.version_code, $2, x.patient_ref, x.duplicate_of
@@ -95,7 +101,7 @@ export async function insertMessage(
      o AS (
        INSERT INTO outbox (kind, delivery_id, due_at, created_at)
        SELECT 'push', d.id, $13, $13 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id)
-     SELECT id, delivery_id FROM o`,
+     SELECT (SELECT count(*) FROM m)::int AS inserted, (SELECT json_agg(json_build_object('id', o.id, 'delivery_id', o.delivery_id)) FROM o) AS outbox`,
     [
       message.id,
       message.senderEan,
@@ -131,9 +137,18 @@ export async function insertMessage(
         })),
       ),
       JSON.stringify(events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} }))),
+      options.onlyIfLettersAreNew ?? false,
     ],
   );
-  return rows.map((row) => ({ id: Number(row.id), kind: 'push' as const, deliveryId: row.delivery_id, dueAt: at }));
+  const row = rows[0];
+  if (!row || Number(row.inserted) === 0) return 'letters-seen-before';
+  return (row.outbox ?? []).map((o) => ({ id: Number(o.id), kind: 'push' as const, deliveryId: o.delivery_id, dueAt: at }));
+}
+
+/** The outbox entries of an insert that cannot have been refused (no `onlyIfLettersAreNew`). */
+export function insertedOutbox(result: OutboxEntry[] | 'letters-seen-before'): OutboxEntry[] {
+  if (result === 'letters-seen-before') throw new Error('insertMessage refused a message it was told to insert unconditionally');
+  return result;
 }
 
 export async function insertEvents(tx: Queryable, events: readonly NewEvent[], at: Date): Promise<void> {
