@@ -56,17 +56,10 @@ function copyReceiverOf(element: XmlElement | undefined): CopyReceiver | undefin
   });
 }
 
+/** A sender or receiver: a copy receiver's fields, with the EAN it must have. */
 function partyOf(element: XmlElement | undefined): Party | undefined {
-  const ean = textOf(element, 'EANIdentifier');
-  if (!element || ean === undefined) return undefined;
-  return withoutUndefined({
-    ean,
-    identifier: textOf(element, 'Identifier'),
-    identifierCode: textOf(element, 'IdentifierCode'),
-    organisation: textOf(element, 'OrganisationName'),
-    department: textOf(element, 'DepartmentName'),
-    unit: textOf(element, 'UnitName'),
-  });
+  const party = copyReceiverOf(element);
+  return party?.ean === undefined ? undefined : (party as Party);
 }
 
 function patientOf(element: XmlElement | undefined): PatientInfo | undefined {

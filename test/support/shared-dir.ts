@@ -8,23 +8,13 @@
  * location; `MEDCOM_REQUIRE_SHARED=1` turns a missing folder into a failure instead of a skip (for CI,
  * which always has it).
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'vitest';
-
-function findProjectRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${start}`);
-    dir = parent;
-  }
-  return dir;
-}
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 
 /** The project root (the folder holding package.json). */
-export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 /** Where ../shared is expected: `MEDCOM_SHARED_DIR` if set, else `<project root>/../shared`. */
 export const SHARED_DIR = process.env.MEDCOM_SHARED_DIR ? resolve(process.env.MEDCOM_SHARED_DIR) : resolve(PROJECT_ROOT, '..', 'shared');

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mutate } from '../support/mutate.js';
 import { validateXML, type XMLFileInfo } from 'xmllint-wasm';
 import { decodeText } from '../../src/codec/decode-text.js';
 import type { ValidationIssue } from '../../src/codec/issues.js';
@@ -252,12 +253,6 @@ const INLINE_VALID: Record<string, [Generation, string]> = {
   XD1830C_MINIMAL: ['2007/02/01', XD1830C_MINIMAL],
 };
 
-/** Replaces `from` by `to` in `text`, failing loudly when `from` is not there (so no case silently tests nothing). */
-function mutate(text: string, from: string | RegExp, to: string): string {
-  const changed = text.replace(from, to);
-  if (changed === text) throw new Error(`mutation ${String(from)} did not apply`);
-  return changed;
-}
 
 interface BrokenCase {
   name: string;
