@@ -59,13 +59,16 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const codec = new MessageCodec();
 
   const ready = (async () => {
-    db ??= await withRetry('store', () => connectDatabase(settings), postgresHint(settings), logger, status.store, () => closing);
-    if (!db) return;
+    // Both at once, so /readyz tells about each of them from the start.
+    const [store, redisOk] = await Promise.all([
+      db ?? withRetry('store', () => connectDatabase(settings), postgresHint(settings), logger, status.store, () => closing),
+      withRetry('redis', () => checkRedis(settings.redisUrl), redisHint(settings), logger, status.redis, () => closing),
+    ]);
+    db = store;
+    if (!db || redisOk === undefined || closing) return;
     await migrate(db);
     status.store = { ok: true };
     const key = await patientRefKey(db);
-    const redisOk = await withRetry('redis', () => checkRedis(settings.redisUrl), redisHint(settings), logger, status.redis, () => closing);
-    if (redisOk === undefined || closing) return;
     const base = { db, codec, register, settings, clock, patientRef: patientRefFunction(key) };
     const running = await startPipeline({ ...base, logger }, { workers: options.workers });
     pipeline = running;
