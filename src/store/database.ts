@@ -8,7 +8,11 @@ import pg from 'pg';
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
 
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /**
+   * Runs one statement. `name` makes it a prepared statement on PostgreSQL (parsed and planned once per
+   * connection instead of on every call), for the statements on the hot path.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], name?: string): Promise<{ rows: T[]; rowCount: number }>;
 }
 
 export interface Database extends Queryable {
@@ -51,8 +55,8 @@ export class PostgresDatabase implements Database {
     this.pool.on('error', () => undefined);
   }
 
-  async query<T>(sql: string, params: readonly unknown[] = []): Promise<{ rows: T[]; rowCount: number }> {
-    const result = await this.pool.query(sql, params as unknown[]);
+  async query<T>(sql: string, params: readonly unknown[] = [], name?: string): Promise<{ rows: T[]; rowCount: number }> {
+    const result = await this.pool.query(name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] });
     return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
   }
 
@@ -61,8 +65,8 @@ export class PostgresDatabase implements Database {
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
-        query: async <R>(sql: string, params: readonly unknown[] = []) => {
-          const result = await client.query(sql, params as unknown[]);
+        query: async <R>(sql: string, params: readonly unknown[] = [], name?: string) => {
+          const result = await client.query(name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] });
           return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
         },
       };

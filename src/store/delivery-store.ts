@@ -34,7 +34,7 @@ export async function leaseInbox(
   // Pollers of one inbox take turns (in the caller's transaction): with SKIP LOCKED alone, a second
   // poller would skip an earlier message another poller is leasing and hand out a later one for the
   // same patient. The lease below runs in its own statement so it sees the first poller's commit.
-  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-inbox:' || $1, 0))", [receiverEan]);
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-inbox:' || $1, 0))", [receiverEan], 'medcom-inbox-lock');
   const { rows } = await db.query<DeliveryRow & { was_expired: boolean; m: MessageRow }>(
     `WITH candidates AS (
        SELECT d.id, (d.state = 'leased') AS was_expired FROM deliveries d
@@ -62,6 +62,7 @@ export async function leaseInbox(
      FROM leased JOIN (SELECT ${MESSAGE_COLUMNS} FROM messages) m ON m.id = leased.message_id
      ORDER BY leased.seq`,
     [receiverEan, limit, now, leaseUntil],
+    'medcom-lease-inbox',
   );
   return rows.map((row) => ({ delivery: deliveryFromRow(row), message: messageFromRow({ ...row.m, received_at: new Date(row.m.received_at) }) }));
 }
@@ -105,6 +106,7 @@ export async function recordReceipt(
        lease_until = NULL, delivered_at = COALESCE(delivered_at, $6), updated_at = $6
      WHERE id = $1`,
     [id, content.kind === 'positive' ? 'acknowledged' : 'rejected', content.kind, JSON.stringify(content), receiptMessageId, now],
+    'medcom-record-receipt',
   );
 }
 
@@ -199,6 +201,7 @@ export async function fetchDelivery(
        SELECT d.message_id, d.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM d)
      SELECT m.body, m.content_type, m.sha256, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
     [deliveryId, receiverEan, now, receiptDueAt],
+    'medcom-fetch-delivery',
   );
   const row = rows[0];
   if (!row) return undefined;
@@ -230,6 +233,7 @@ export async function lockAnswerTarget(tx: Queryable, deliveryId: string, receiv
      WHERE d.id = $1 AND d.receiver_ean = $2
      FOR UPDATE OF d`,
     [deliveryId, receiverEan],
+    'medcom-answer-target',
   );
   const row = rows[0];
   if (!row) return undefined;

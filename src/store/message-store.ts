@@ -139,6 +139,7 @@ export async function insertMessage(
       JSON.stringify(events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} }))),
       options.onlyIfLettersAreNew ?? false,
     ],
+    'medcom-insert-message',
   );
   const row = rows[0];
   if (!row || Number(row.inserted) === 0) return 'letters-seen-before';
@@ -158,6 +159,7 @@ export async function insertEvents(tx: Queryable, events: readonly NewEvent[], a
      SELECT x.message_id, x.delivery_id, x.kind, $2, COALESCE(x.detail, '{}'::jsonb)
      FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, delivery_id uuid, kind text, detail jsonb)`,
     [JSON.stringify(events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} }))), at],
+    'medcom-insert-events',
   );
 }
 
@@ -171,10 +173,11 @@ export async function insertOutbox(tx: Queryable, kind: OutboxKind, deliveryId: 
 
 /** The message a sender already sent with this envelope identifier, if any. */
 export async function findByEnvelope(db: Queryable, senderEan: string, envelopeId: string): Promise<MessageRecord | undefined> {
-  const { rows } = await db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_ean = $1 AND envelope_id = $2`, [
-    senderEan,
-    envelopeId,
-  ]);
+  const { rows } = await db.query<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_ean = $1 AND envelope_id = $2`,
+    [senderEan, envelopeId],
+    'medcom-find-envelope',
+  );
   return rows[0] ? messageFromRow(rows[0]) : undefined;
 }
 
