@@ -9,7 +9,7 @@ import type { ValidationIssue } from '../codec/issues.js';
 import type { Letter, ParsedMessage } from '../codec/model.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { Queryable } from '../store/database.js';
-import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, insertedOutbox, type NewDelivery, type NewEvent, type NewLetter, type NewMessage } from '../store/message-store.js';
+import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, insertMessages, insertedOutbox, type NewDelivery, type NewEvent, type NewLetter, type NewMessage } from '../store/message-store.js';
 import type { OutboxEntry } from '../store/delivery-store.js';
 import { deliveriesOfMessage } from '../store/message-store.js';
 import type { MessageRecord, MessageSummary } from '../store/records.js';
@@ -214,7 +214,11 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     const simple = !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0);
     if (simple) {
       const prepared = prepare(ctx, senderEan, input, decoded, routing.routes, sha256, new Map());
-      const outcome = await insertMessage(ctx.db, prepared.message, prepared.letters, prepared.deliveries, ctx.clock(), prepared.events, { onlyIfLettersAreNew: true });
+      const insert = { message: prepared.message, letters: prepared.letters, deliveries: prepared.deliveries, events: prepared.events, onlyIfLettersAreNew: true };
+      const outcome = ctx.insertBatcher
+        ? await ctx.insertBatcher.insert(insert, ctx.clock())
+        : (await insertMessages(ctx.db, [insert], ctx.clock()))[0];
+      if (outcome === undefined) throw new Error('the insert returned no outcome');
       if (outcome !== 'letters-seen-before') {
         const effects = new AfterCommit();
         afterInsert(prepared, outcome, effects);

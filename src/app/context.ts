@@ -9,6 +9,7 @@ import type { EndpointRegister } from '../config/endpoints.js';
 import type { Settings } from '../config/settings.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/delivery-store.js';
+import type { InsertBatcher } from '../store/insert-batcher.js';
 
 export interface DeliverySignals {
   /** New or due queue work, written to the outbox by a committed transaction. */
@@ -26,6 +27,8 @@ export interface GatewayContext {
   readonly signals: DeliverySignals;
   /** Keyed hash of a CPR number, so deliveries can be ordered per patient without storing it again. */
   readonly patientRef: (cpr: string) => string;
+  /** Group commit for the accept path's one-statement inserts; without it each message commits alone. */
+  readonly insertBatcher?: InsertBatcher;
 }
 
 export function patientRefFunction(key: string): (cpr: string) => string {

@@ -17,6 +17,7 @@ import { registerMessageRoutes } from '../http/routes/messages.js';
 import { createLogger, type Logger } from '../logging.js';
 import { checkRedis, startPipeline, type RunningPipeline } from '../pipeline/pipeline.js';
 import type { Database } from '../store/database.js';
+import { InsertBatcher } from '../store/insert-batcher.js';
 import { migrate } from '../store/migrate.js';
 import { patientRefKey } from '../store/message-store.js';
 import { connectDatabase, postgresHint, redisHint, withRetry, type DependencyStatus } from './dependencies.js';
@@ -69,7 +70,9 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     await migrate(db);
     status.store = { ok: true };
     const key = await patientRefKey(db);
-    const base = { db, codec, register, settings, clock, patientRef: patientRefFunction(key) };
+    // Group commit only where several connections can commit side by side; PGlite has one.
+    const insertBatcher = db.kind === 'postgres' ? new InsertBatcher(db) : undefined;
+    const base = { db, codec, register, settings, clock, patientRef: patientRefFunction(key), ...(insertBatcher ? { insertBatcher } : {}) };
     const running = await startPipeline({ ...base, logger }, { workers: options.workers });
     pipeline = running;
     context = { ...base, signals: running.signals };

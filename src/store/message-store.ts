@@ -62,11 +62,113 @@ export interface NewEvent {
 
 export type OutboxKind = 'push' | 'receipt-watchdog';
 
+export interface MessageInsert {
+  readonly message: NewMessage;
+  readonly letters: readonly NewLetter[];
+  readonly deliveries: readonly NewDelivery[];
+  readonly events: readonly NewEvent[];
+  /** Write nothing when one of the letters was seen before from this sender (the accept path's optimistic insert). */
+  readonly onlyIfLettersAreNew: boolean;
+}
+
+export type InsertOutcome = OutboxEntry[] | 'letters-seen-before';
+
+const INSERT_MESSAGES = `WITH input AS (
+       SELECT x.*, b.body FROM jsonb_to_recordset($1::jsonb) AS x(
+           n int, id uuid, sender_ean text, envelope_id text, sha256 text, content_type text, encoding text, generation text,
+           ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, only_new boolean)
+         JOIN unnest($2::bytea[]) WITH ORDINALITY AS b(body, n) ON b.n = x.n),
+     m AS (
+       INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
+       SELECT i.id, i.sender_ean, i.envelope_id, i.sha256, i.content_type, i.body, i.encoding, i.generation, i.ack_requested, i.origin, i.status, i.summary, $3
+       FROM input i
+       WHERE NOT (i.only_new AND EXISTS (
+         SELECT 1 FROM letters l WHERE l.sender_ean = i.sender_ean AND l.duplicate_of IS NULL
+           AND l.letter_id IN (SELECT y.letter_id FROM jsonb_to_recordset(i.letters) AS y(letter_id text))))
+       RETURNING id),
+     l AS (
+       INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of)
+       SELECT i.id, y.letter_index, y.letter_id, y.type, y.version_code, i.sender_ean, y.patient_ref, y.duplicate_of
+       FROM input i JOIN m ON m.id = i.id,
+         jsonb_to_recordset(i.letters) AS y(letter_index int, letter_id text, type text, version_code text, patient_ref text, duplicate_of uuid)),
+     d AS (
+       INSERT INTO deliveries (id, message_id, letter_indexes, receiver_ean, role, mode, patient_refs, state, updated_at)
+       SELECT y.id, i.id, y.letter_indexes, y.receiver_ean, y.role, y.mode, y.patient_refs, 'waiting', $3
+       FROM input i JOIN m ON m.id = i.id,
+         jsonb_to_recordset(i.deliveries) AS y(id uuid, letter_indexes int[], receiver_ean text, role text, mode text, patient_refs text[])
+       ORDER BY i.n
+       RETURNING id, mode),
+     e AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT y.message_id, y.delivery_id, y.kind, $3, COALESCE(y.detail, '{}'::jsonb)
+       FROM input i JOIN m ON m.id = i.id,
+         jsonb_to_recordset(i.events) AS y(message_id uuid, delivery_id uuid, kind text, detail jsonb)),
+     o AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'push', d.id, $3, $3 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id)
+     SELECT (SELECT json_agg(id) FROM m) AS inserted,
+            (SELECT json_agg(json_build_object('id', o.id, 'delivery_id', o.delivery_id)) FROM o) AS outbox`;
+
 /**
- * Inserts a message with its letters, deliveries and timeline events, and an outbox row for each push
- * delivery, in ONE statement: atomic on its own (no explicit transaction needed) and one round trip,
- * which is what the accept path's throughput rests on. Returns the outbox entries to dispatch.
+ * Inserts messages with their letters, deliveries and timeline events, and an outbox row for each push
+ * delivery, in ONE statement: atomic on its own (no explicit transaction needed) and one round trip —
+ * what the accept path's throughput rests on. Several messages can share the statement and its commit
+ * (see insert-batcher.ts); if one of them fails (a reused envelope identifier), the whole statement does.
  */
+export async function insertMessages(db: Queryable, inserts: readonly MessageInsert[], at: Date): Promise<InsertOutcome[]> {
+  const { rows } = await db.query<{ inserted: string[] | null; outbox: { id: number; delivery_id: string }[] | null }>(
+    INSERT_MESSAGES,
+    [
+      JSON.stringify(
+        inserts.map(({ message, letters, deliveries, events, onlyIfLettersAreNew }, index) => ({
+          n: index + 1,
+          id: message.id,
+          sender_ean: message.senderEan,
+          envelope_id: message.envelopeId,
+          sha256: message.sha256,
+          content_type: message.contentType,
+          encoding: message.encoding,
+          generation: message.generation,
+          ack_requested: message.ackRequested,
+          origin: message.origin,
+          status: message.status,
+          summary: message.summary,
+          only_new: onlyIfLettersAreNew,
+          letters: letters.map((l) => ({
+            letter_index: l.letterIndex,
+            letter_id: l.letterId,
+            type: l.type,
+            version_code: l.versionCode,
+            patient_ref: l.patientRef,
+            duplicate_of: l.duplicateOf,
+          })),
+          deliveries: deliveries.map((d) => ({
+            id: d.id,
+            letter_indexes: d.letterIndexes,
+            receiver_ean: d.receiverEan,
+            role: d.role,
+            mode: d.mode,
+            patient_refs: d.patientRefs,
+          })),
+          events: events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} })),
+        })),
+      ),
+      inserts.map((insert) => insert.message.body),
+      at,
+    ],
+    'medcom-insert-messages',
+  );
+  const inserted = new Set(rows[0]?.inserted ?? []);
+  const outboxByDelivery = new Map((rows[0]?.outbox ?? []).map((o) => [o.delivery_id, Number(o.id)]));
+  return inserts.map((insert) => {
+    if (!inserted.has(insert.message.id)) return 'letters-seen-before';
+    return insert.deliveries
+      .filter((d) => outboxByDelivery.has(d.id))
+      .map((d) => ({ id: outboxByDelivery.get(d.id) as number, kind: 'push' as const, deliveryId: d.id, dueAt: at }));
+  });
+}
+
+/** One message; see insertMessages. */
 export async function insertMessage(
   db: Queryable,
   message: NewMessage,
@@ -75,75 +177,9 @@ export async function insertMessage(
   at: Date,
   events: readonly NewEvent[] = [],
   options: { onlyIfLettersAreNew?: boolean } = {},
-): Promise<OutboxEntry[] | 'letters-seen-before'> {
-  const { rows } = await db.query<{ inserted: number; outbox: { id: number; delivery_id: string }[] | null }>(
-    `WITH m AS (
-       INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-       -- the accept path's optimistic insert: nothing is written when a letter is a resend (see accept-message.ts)
-       WHERE NOT ($17::boolean AND EXISTS (
-         SELECT 1 FROM letters WHERE sender_ean = $2 AND duplicate_of IS NULL
-           AND letter_id IN (SELECT x.letter_id FROM jsonb_to_recordset($14::jsonb) AS x(letter_id text))))
-       RETURNING id),
-     l AS (
-       INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of)
-       SELECT m.id, x.letter_index, x.letter_id, x.type, x.version_code, $2, x.patient_ref, x.duplicate_of
-       FROM m, jsonb_to_recordset($14::jsonb) AS x(letter_index int, letter_id text, type text, version_code text, patient_ref text, duplicate_of uuid)),
-     d AS (
-       INSERT INTO deliveries (id, message_id, letter_indexes, receiver_ean, role, mode, patient_refs, state, updated_at)
-       SELECT x.id, m.id, x.letter_indexes, x.receiver_ean, x.role, x.mode, x.patient_refs, 'waiting', $13
-       FROM m, jsonb_to_recordset($15::jsonb) AS x(id uuid, letter_indexes int[], receiver_ean text, role text, mode text, patient_refs text[])
-       RETURNING id, mode),
-     e AS (
-       INSERT INTO events (message_id, delivery_id, kind, at, detail)
-       SELECT x.message_id, x.delivery_id, x.kind, $13, COALESCE(x.detail, '{}'::jsonb)
-       FROM m, jsonb_to_recordset($16::jsonb) AS x(message_id uuid, delivery_id uuid, kind text, detail jsonb)),
-     o AS (
-       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
-       SELECT 'push', d.id, $13, $13 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id)
-     SELECT (SELECT count(*) FROM m)::int AS inserted, (SELECT json_agg(json_build_object('id', o.id, 'delivery_id', o.delivery_id)) FROM o) AS outbox`,
-    [
-      message.id,
-      message.senderEan,
-      message.envelopeId,
-      message.sha256,
-      message.contentType,
-      message.body,
-      message.encoding,
-      message.generation,
-      message.ackRequested,
-      message.origin,
-      message.status,
-      JSON.stringify(message.summary),
-      at,
-      JSON.stringify(
-        letters.map((l) => ({
-          letter_index: l.letterIndex,
-          letter_id: l.letterId,
-          type: l.type,
-          version_code: l.versionCode,
-          patient_ref: l.patientRef,
-          duplicate_of: l.duplicateOf,
-        })),
-      ),
-      JSON.stringify(
-        deliveries.map((d) => ({
-          id: d.id,
-          letter_indexes: d.letterIndexes,
-          receiver_ean: d.receiverEan,
-          role: d.role,
-          mode: d.mode,
-          patient_refs: d.patientRefs,
-        })),
-      ),
-      JSON.stringify(events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} }))),
-      options.onlyIfLettersAreNew ?? false,
-    ],
-    'medcom-insert-message',
-  );
-  const row = rows[0];
-  if (!row || Number(row.inserted) === 0) return 'letters-seen-before';
-  return (row.outbox ?? []).map((o) => ({ id: Number(o.id), kind: 'push' as const, deliveryId: o.delivery_id, dueAt: at }));
+): Promise<InsertOutcome> {
+  const [outcome] = await insertMessages(db, [{ message, letters, deliveries, events, onlyIfLettersAreNew: options.onlyIfLettersAreNew ?? false }], at);
+  return outcome as InsertOutcome;
 }
 
 /** The outbox entries of an insert that cannot have been refused (no `onlyIfLettersAreNew`). */

@@ -1,0 +1,111 @@
+/**
+ * Group commit: many messages posted at once share statements and commits, and each still gets its own,
+ * right answer — including a repeat and a reused envelope identifier inside the same burst.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../../src/store/database.js';
+import { InsertBatcher } from '../../src/store/insert-batcher.js';
+import type { MessageInsert } from '../../src/store/message-store.js';
+import { HOSPITAL, MUNICIPALITY, startTestGateway, variant, type TestGateway } from '../support/gateway.js';
+
+let gw: TestGateway;
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('accepting a burst of messages', () => {
+  it('uses the batcher on PostgreSQL', () => {
+    expect(gw.gateway.context().insertBatcher).toBeInstanceOf(InsertBatcher);
+  });
+
+  it('stores every new message once and answers a repeat and a conflict inside the burst correctly', async () => {
+    const fresh = Array.from({ length: 40 }, (_, i) => variant('XDIS20_admission_acute.xml', { envelope: `BURST${i}`, letter: `BURSTL${i}` }));
+    const repeat = fresh[0] as Buffer;
+    const conflicting = variant('XDIS20_admission_acute.xml', { envelope: 'BURST1', letter: 'BURSTOTHER' });
+    const responses = await Promise.all([...fresh, repeat, conflicting].map((body) => gw.post(HOSPITAL, body)));
+    const statuses = responses.map((r) => r.statusCode);
+    // The message and its repeat race: one is stored (202), the other is answered as a repeat (200).
+    expect(statuses.slice(0, 41).filter((s) => s === 202)).toHaveLength(40);
+    expect(statuses.slice(0, 41).filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses[41]).toBe(409);
+    const ids = new Set(responses.slice(0, 41).map((r) => (r.json() as { id: string }).id));
+    expect(ids.size).toBe(40);
+    const { rows } = await gw.db.query<{ n: number }>("SELECT count(*)::int AS n FROM messages WHERE envelope_id LIKE 'BURST%'");
+    expect(rows[0]?.n).toBe(40);
+    const deliveries = await gw.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.envelope_id LIKE 'BURST%' AND d.receiver_ean = $1",
+      [MUNICIPALITY],
+    );
+    expect(deliveries.rows[0]?.n).toBe(40);
+  });
+
+  it('still refuses to offer a resend that arrives in a later burst', async () => {
+    await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'LATER1', letter: 'LATERL1' }));
+    const resends = await Promise.all([
+      gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'LATER2', letter: 'LATERL1' })),
+      gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'LATER3', letter: 'LATERL3' })),
+    ]);
+    expect(resends.map((r) => r.statusCode)).toEqual([200, 202]);
+    expect(resends[0]?.json()).toMatchObject({ duplicate: true });
+  });
+});
+
+describe('InsertBatcher', () => {
+  function messageInsert(envelopeId: string, letterId = `L${envelopeId}`): MessageInsert {
+    const id = randomUUID();
+    return {
+      message: {
+        id,
+        senderEan: HOSPITAL,
+        envelopeId,
+        sha256: 'x'.repeat(64),
+        contentType: 'application/xml',
+        body: Buffer.from(`<Emessage>${envelopeId}</Emessage>`),
+        encoding: 'utf-8',
+        generation: '2005/08/07',
+        ackRequested: false,
+        origin: 'endpoint',
+        status: 'accepted',
+        summary: { generation: '2005/08/07', acknowledgementCode: 'minuspositivkvitt', sent: { date: '2026-11-23', time: '10:00' }, letters: [], warnings: [] },
+      },
+      letters: [{ letterIndex: 0, letterId, type: 'XDIS20', versionCode: 'XD2030C', patientRef: null, duplicateOf: null }],
+      deliveries: [{ id: randomUUID(), letterIndexes: [0], receiverEan: MUNICIPALITY, role: 'receiver', mode: 'pull', patientRefs: [] }],
+      events: [{ messageId: id, kind: 'accepted' }],
+      onlyIfLettersAreNew: true,
+    };
+  }
+
+  it('writes concurrent inserts in fewer statements than messages, each answered', async () => {
+    let statements = 0;
+    const counting: Queryable = {
+      query: (sql, params, name) => {
+        statements += 1;
+        return gw.db.query(sql, params, name);
+      },
+    };
+    const batcher = new InsertBatcher(counting, 64, 1);
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => batcher.insert(messageInsert(`GC${i}`), gw.clock.now())));
+    expect(outcomes.every((o) => Array.isArray(o))).toBe(true);
+    expect(statements).toBeLessThan(20);
+    const { rows } = await gw.db.query<{ n: number }>("SELECT count(*)::int AS n FROM messages WHERE envelope_id LIKE 'GC%'");
+    expect(rows[0]?.n).toBe(20);
+  });
+
+  it('falls back to one statement each when a shared one fails, so only the bad message is refused', async () => {
+    const batcher = new InsertBatcher(gw.db, 64, 1);
+    await batcher.insert(messageInsert('GCTAKEN'), gw.clock.now());
+    const results = await Promise.allSettled([
+      batcher.insert(messageInsert('GCOK1'), gw.clock.now()),
+      batcher.insert(messageInsert('GCTAKEN', 'LGCOTHER'), gw.clock.now()),
+      batcher.insert(messageInsert('GCOK2'), gw.clock.now()),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe('23505');
+  });
+});
