@@ -127,9 +127,20 @@ export async function runReceiptWatchdog(ctx: GatewayContext, outboxId: number):
     if (entry.dueAt.getTime() > now.getTime()) return 'not-due';
     await completeOutbox(tx, outboxId, now);
     const delivery = await getDelivery(tx, entry.deliveryId, true);
-    if (!delivery || delivery.state !== 'delivered') return 'answered';
+    if (!delivery) return 'answered';
+    // Watched: delivered and unanswered, or re-offered (pull) and not fetched again. A later fetch moves
+    // the deadline, so a timer older than the delivery's current deadline is stale.
+    const watched =
+      delivery.state === 'delivered' || (delivery.mode === 'pull' && delivery.reoffers > 0 && (delivery.state === 'waiting' || delivery.state === 'leased'));
+    const stale = delivery.receiptDueAt === null || delivery.receiptDueAt.getTime() > entry.dueAt.getTime();
+    if (!watched || stale) return 'answered';
     if (delivery.reoffers < ctx.settings.receiptMaxReoffers) {
-      await reoffer(tx, delivery.id, now);
+      const nextDue = delivery.mode === 'pull' ? new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000) : null;
+      await reoffer(tx, delivery.id, now, nextDue);
+      if (nextDue) {
+        const watchdogId = await insertOutbox(tx, 'receipt-watchdog', delivery.id, nextDue, now);
+        effects.outbox.push({ id: watchdogId, kind: 'receipt-watchdog', deliveryId: delivery.id, dueAt: nextDue });
+      }
       await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'reoffered', detail: { reoffer: delivery.reoffers + 1, of: ctx.settings.receiptMaxReoffers } }], now);
       if (delivery.mode === 'push') {
         const pushId = await insertOutbox(tx, 'push', delivery.id, now, now);
@@ -137,8 +148,15 @@ export async function runReceiptWatchdog(ctx: GatewayContext, outboxId: number):
       } else effects.inboxes.add(delivery.receiverEan);
       return 'reoffered';
     }
-    await markUnacknowledged(tx, delivery.id, now);
-    await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'unacknowledged', detail: { reoffers: delivery.reoffers } }], now);
+    // A message the receiver never fetched again stays in its inbox (nothing accepted is lost); the
+    // sender and operations learn from the event that MedCom's resends are used up.
+    const stillOffered = delivery.state !== 'delivered';
+    await markUnacknowledged(tx, delivery.id, now, stillOffered);
+    await insertEvents(
+      tx,
+      [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'unacknowledged', detail: { reoffers: delivery.reoffers, ...(stillOffered ? { stillOffered } : {}) } }],
+      now,
+    );
     return 'unacknowledged';
   });
 }

@@ -110,16 +110,23 @@ export async function recordReceipt(
   );
 }
 
-/** The watchdog's re-offer: the delivery is offered (pull) or pushed (push) again. */
-export async function reoffer(tx: Queryable, id: string, now: Date): Promise<void> {
+/**
+ * The watchdog's re-offer: the delivery is offered (pull) or pushed (push) again. `receiptDueAt` keeps
+ * a pull delivery under watch even if it is never fetched again.
+ */
+export async function reoffer(tx: Queryable, id: string, now: Date, receiptDueAt: Date | null): Promise<void> {
   await tx.query(
-    `UPDATE deliveries SET state = 'waiting', reoffers = reoffers + 1, receipt_due_at = NULL, lease_until = NULL, updated_at = $2 WHERE id = $1`,
-    [id, now],
+    `UPDATE deliveries SET state = 'waiting', reoffers = reoffers + 1, receipt_due_at = $3, lease_until = NULL, updated_at = $2 WHERE id = $1`,
+    [id, now, receiptDueAt],
   );
 }
 
-export async function markUnacknowledged(tx: Queryable, id: string, now: Date): Promise<void> {
-  await tx.query(`UPDATE deliveries SET state = 'unacknowledged', receipt_due_at = NULL, updated_at = $2 WHERE id = $1`, [id, now]);
+/** No receipt after the last re-offer. A delivery still waiting to be fetched keeps its state, so it stays offered. */
+export async function markUnacknowledged(tx: Queryable, id: string, now: Date, keepOffering: boolean): Promise<void> {
+  await tx.query(
+    `UPDATE deliveries SET state = CASE WHEN $3 THEN state ELSE 'unacknowledged' END, receipt_due_at = NULL, updated_at = $2 WHERE id = $1`,
+    [id, now, keepOffering],
+  );
 }
 
 export async function recordPushAttempt(tx: Queryable, id: string, now: Date): Promise<number> {
@@ -173,8 +180,8 @@ export interface FetchedDelivery {
 }
 
 /**
- * A receiver fetches its message: returns the original bytes and, on the first fetch, marks the
- * delivery delivered, arms the receipt watchdog and records the `fetched` event — one statement, so
+ * A receiver fetches its message: returns the original bytes and, on the first fetch (or the first after
+ * a re-offer), marks the delivery delivered, arms the receipt watchdog and records the `fetched` event — one statement, so
  * two fetches racing arm one watchdog. Undefined when the delivery is not this receiver's.
  */
 export async function fetchDelivery(
@@ -196,6 +203,10 @@ export async function fetchDelivery(
        INSERT INTO outbox (kind, delivery_id, due_at, created_at)
        SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
        RETURNING id, due_at),
+     -- a fetch after a re-offer replaces the re-offer's watchdog: one deadline per delivery at a time
+     superseded AS (
+       UPDATE outbox SET done_at = $3
+       WHERE delivery_id = (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL),
      ev AS (
        INSERT INTO events (message_id, delivery_id, kind, at, detail)
        SELECT d.message_id, d.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM d)

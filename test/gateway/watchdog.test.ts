@@ -97,9 +97,11 @@ describe('the watchdog, driven directly with the TestClock', () => {
       gw.clock.advance(TIMEOUT_S * 1000);
       expect(await fireWatchdog(gw, item.id)).toBe('reoffered');
       view = await viewMessage(gw, HOSPITAL, id);
-      expect(view.deliveries).toMatchObject([{ state: 'waiting', reoffers: reoffer, receiptDueAt: null }]);
+      // Still watched while offered again: a receiver that never fetches it again cannot keep it open forever.
+      const reofferedDue = new Date(gw.clock.now().getTime() + TIMEOUT_S * 1000).toISOString();
+      expect(view.deliveries).toMatchObject([{ state: 'waiting', reoffers: reoffer, receiptDueAt: reofferedDue }]);
       expect(view.timeline.filter((e) => e.kind === 'reoffered').at(-1)?.detail).toEqual({ reoffer, of: 2 });
-      expect(await pendingWatchdogs(gw, item.id)).toEqual([]);
+      expect((await pendingWatchdogs(gw, item.id)).map((w) => w.dueAt.toISOString())).toEqual([reofferedDue]);
       // Offered again, the same inbox item; fetched again, the watchdog is armed again.
       const again = await leaseAndFetch(gw, MUNICIPALITY, id);
       expect(again).toMatchObject({ id: item.id, offers: reoffer + 1 });
@@ -125,7 +127,7 @@ describe('the watchdog, driven directly with the TestClock', () => {
     expect(await pendingWatchdogs(gw, item.id)).toEqual([]);
     gw.clock.advance(10 * TIMEOUT_S * 1000);
     expect(await leaseInbox(gw, MUNICIPALITY)).toEqual([]); // never offered again
-    expect(await watchdogsOf(gw, item.id)).toBe(3);
+    expect(await watchdogsOf(gw, item.id)).toBe(5); // three fetches and two re-offers each armed one
   });
 
   it('a watchdog job that runs twice changes nothing the second time', async () => {
@@ -148,6 +150,22 @@ describe('the watchdog, driven directly with the TestClock', () => {
     const view = await viewMessage(gw, HOSPITAL, id);
     expect(view.deliveries).toMatchObject([{ state: 'rejected', reoffers: 0 }]);
     expect(view.timeline.map((e) => e.kind)).not.toContain('reoffered');
+  });
+
+  it('re-offered and never fetched again: re-offered up to the limit, then an unacknowledged event — and still in the inbox', async () => {
+    const id = await post(gw, HOSPITAL, body('XDIS20_admission_acute.xml', 'pluspositivkvitt'));
+    const item = await leaseAndFetch(gw, MUNICIPALITY, id);
+    for (const outcome of ['reoffered', 'reoffered', 'unacknowledged'] as const) {
+      gw.clock.advance(TIMEOUT_S * 1000);
+      expect(await fireWatchdog(gw, item.id)).toBe(outcome);
+    }
+    const view = await viewMessage(gw, HOSPITAL, id);
+    expect(view.deliveries).toMatchObject([{ state: 'waiting', reoffers: 2, receiptDueAt: null }]);
+    expect(view.timeline.filter((e) => e.kind === 'unacknowledged')).toMatchObject([{ detail: { reoffers: 2, stillOffered: true } }]);
+    expect(await pendingWatchdogs(gw, item.id)).toEqual([]);
+    const stillThere = await leaseInbox(gw, MUNICIPALITY); // nothing accepted is lost
+    expect(stillThere.map((i) => i.id)).toContain(item.id);
+    await fetchItems(gw, MUNICIPALITY, stillThere);
   });
 
   it('a receipt after the first re-offer ends the re-offers', async () => {
