@@ -149,7 +149,8 @@ export function nextWeekday(date: CalendarDate, options: CalendarOptions = {}): 
  */
 export function weekdaysBetween(a: CalendarDate, b: CalendarDate, options: CalendarOptions = {}): number {
   const [from, to] = [toDayNumber(a), toDayNumber(b)];
-  if (to < from) return -weekdaysBetween(b, a, options);
+  // `0 -` rather than unary minus, so an empty backward span is +0 and not -0.
+  if (to < from) return 0 - weekdaysBetween(b, a, options);
   const days = to - from;
   let count = Math.floor(days / 7) * 5;
   for (let dayNumber = to - (days % 7) + 1; dayNumber <= to; dayNumber += 1) {
