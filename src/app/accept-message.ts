@@ -1,7 +1,9 @@
 /**
  * Accepting a message (`POST /api/v1/messages`): validate, check the sender owns it, route it, apply
- * MedCom's duplicate rules, and commit the bytes with everything needed to deliver them in one
- * transaction. Only after the commit is the sender told "accepted".
+ * MedCom's duplicate rules, and commit the bytes with everything needed to deliver them atomically —
+ * one statement in the common case (shared with concurrent accepts by the InsertBatcher), one
+ * transaction for resends, receipts and disabled receivers. Only after the commit is the sender told
+ * "accepted".
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { DecodeResult } from '../codec/decode-message.js';
@@ -9,9 +11,20 @@ import type { ValidationIssue } from '../codec/issues.js';
 import type { Letter, ParsedMessage } from '../codec/model.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { Queryable } from '../store/database.js';
-import { findByEnvelope, findFirstLetters, insertEvents, insertMessage, insertMessages, insertedOutbox, type NewDelivery, type NewEvent, type NewLetter, type NewMessage } from '../store/message-store.js';
 import type { OutboxEntry } from '../store/delivery-store.js';
-import { deliveriesOfMessage } from '../store/message-store.js';
+import {
+  deliveriesOfMessage,
+  findByEnvelope,
+  findFirstLetters,
+  insertEvents,
+  insertMessage,
+  insertMessages,
+  insertedOutbox,
+  type NewDelivery,
+  type NewEvent,
+  type NewLetter,
+  type NewMessage,
+} from '../store/message-store.js';
 import type { MessageRecord, MessageSummary } from '../store/records.js';
 import { applyReceipt, findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
