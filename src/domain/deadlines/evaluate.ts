@@ -1,0 +1,320 @@
+/**
+ * Evaluating the deadline rules for one letter at acceptance (the 202 response): which deadlines it
+ * starts or fulfils, their due time, and whether it is on time, late, pending or not evaluable.
+ * Pure: the caller gives the arrival time; nothing here reads a clock, a file or the store.
+ *
+ * Interpretations (domain.md §3; see also the `interpretation` texts in config/deadline-rules.json):
+ * - A rule fulfilled by the starting message itself (a warning, an advice) is judged against the time
+ *   the message reached the gateway (`measuredAt: 'gateway-arrival'`). §3.1 names the municipality's
+ *   delivery receipt as the evidence and the send time as the fallback; the receipt arrives later,
+ *   so re-judging on it is the store's work.
+ * - A deadline is met by any instant `<=` it; "end-of-day" is 23:59:59.999 Copenhagen time (§3.9.3).
+ * - A `target` is an earlier "due" mark inside the limit: sent after it but by the limit is on time
+ *   with a note (D1: due 12:00, late after 13:00; D21: due the admission day, late after the next weekday).
+ * - A message is judged only against the dates it carries itself, so a later warning that moves the
+ *   discharge date is judged against the date known when it was sent (§3.1 "Expected discharge date changes").
+ * - Rules fulfilled by another message, a receipt or an explicit fulfilment are `pending` with `dueAt`.
+ * - Validation rules (D28) produce an entry only when the check fails, or nothing.
+ */
+import {
+  addCalendarDays,
+  addWeekdays,
+  atClockTime,
+  copenhagenDateOf,
+  dayOfWeek,
+  endOfDay,
+  isCalendarDate,
+  isWeekday,
+  weekdaysBetween,
+  type CalendarDate,
+  type CalendarOptions,
+} from '../calendar.js';
+import { danishHolidays } from '../danish-holidays.js';
+import { copenhagenLocal } from '../danish-time.js';
+import type { Letter, WarningCategory } from '../../codec/model.js';
+import { resolveRules, type AgreementParties } from './profiles.js';
+import type {
+  DeadlineEvaluation,
+  DeadlineRule,
+  DeadlineRuleSet,
+  Rule,
+  RuleCondition,
+  RuleOffset,
+  Severity,
+  ValidationRule,
+} from './types.js';
+
+export interface AcceptanceContext extends AgreementParties {
+  /** When the message reached the gateway. */
+  readonly sentAt: Date;
+}
+
+export interface EvaluationOptions {
+  /** Closed days on top of the rule set's and the profiles' calendar. */
+  readonly calendar?: CalendarOptions;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+interface ReferenceValue {
+  readonly date: CalendarDate;
+  /** Present when the reference has a time of day. */
+  readonly instant?: Date;
+  readonly label: string;
+}
+
+interface Limit {
+  readonly instant: Date;
+  /** The deadline's calendar day, for day-based offsets. */
+  readonly day?: CalendarDate;
+  readonly offset: RuleOffset;
+}
+
+/** A judged or pending deadline, with its limit for the group comparison. */
+interface Outcome {
+  readonly evaluation: DeadlineEvaluation;
+  readonly limit?: Date;
+}
+
+function localText(instant: Date): string {
+  const { date, time } = copenhagenLocal(instant);
+  return `${date} ${time.slice(0, 5)}`;
+}
+
+function fieldLabel(field: string): string {
+  return field === 'nursingServiceDay' ? 'GatewayExtension NursingServiceDay' : field.charAt(0).toUpperCase() + field.slice(1);
+}
+
+function referenceOf(rule: Rule, letter: Letter, context: AcceptanceContext): ReferenceValue | { readonly missing: string } {
+  if (rule.reference.kind === 'receivedAt') {
+    return { date: copenhagenDateOf(context.sentAt), instant: context.sentAt, label: 'arrival at the gateway' };
+  }
+  const problems: string[] = [];
+  for (const field of rule.reference.fields) {
+    if (field === 'nursingServiceDay') {
+      const date = letter.extension?.nursingServiceDay;
+      if (date === undefined) continue;
+      if (isCalendarDate(date)) return { date, label: fieldLabel(field) };
+      problems.push(`${fieldLabel(field)} ${JSON.stringify(date)} is not a date`);
+      continue;
+    }
+    const value = letter.body[field];
+    if (value === undefined) continue;
+    try {
+      if (!isCalendarDate(value.date)) throw new RangeError('bad date');
+      return { date: value.date, instant: atClockTime(value.date, value.time), label: fieldLabel(field) };
+    } catch {
+      problems.push(`${fieldLabel(field)} ${JSON.stringify(value)} is not a valid date and time`);
+    }
+  }
+  const wanted = rule.reference.fields.map(fieldLabel).join(' or ');
+  return { missing: problems.length > 0 ? problems.join('; ') : `the ${letter.type} carries no ${wanted}` };
+}
+
+function holds(condition: RuleCondition | undefined, letter: Letter, categories: readonly WarningCategory[]): boolean {
+  if (!condition) return true;
+  if (condition.warningCategory !== undefined && !categories.includes(condition.warningCategory)) return false;
+  for (const field of condition.present ?? []) {
+    const present = field === 'nursingServiceDay' ? letter.extension?.nursingServiceDay : letter.body[field];
+    if (present === undefined) return false;
+  }
+  for (const [flag, wanted] of Object.entries(condition.flags ?? {})) {
+    const actual = letter.extension?.[flag as keyof NonNullable<RuleCondition['flags']>] ?? false;
+    if (actual !== wanted) return false;
+  }
+  if (condition.admissionKind) {
+    const kind = letter.extension?.admissionKind;
+    if (kind === undefined || !condition.admissionKind.includes(kind)) return false;
+  }
+  return true;
+}
+
+function limitOf(offset: RuleOffset, reference: ReferenceValue, calendar: CalendarOptions): Limit | { readonly missing: string } {
+  const sign = offset.direction === 'before' ? -1 : 1;
+  if (offset.unit === 'hours') {
+    if (!reference.instant) return { missing: `${reference.label} has no time of day, which an offset in hours needs` };
+    return { instant: new Date(reference.instant.getTime() + sign * offset.amount * HOUR_MS), offset };
+  }
+  const day =
+    offset.unit === 'weekdays'
+      ? addWeekdays(reference.date, sign * offset.amount, calendar)
+      : addCalendarDays(reference.date, sign * offset.amount);
+  const instant = offset.at === 'end-of-day' ? endOfDay(day) : atClockTime(day, offset.at);
+  return { instant, day, offset };
+}
+
+function calendarDaysBetween(a: CalendarDate, b: CalendarDate): number {
+  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+}
+
+function lateBy(limit: Limit, sentAt: Date, calendar: CalendarOptions): NonNullable<DeadlineEvaluation['lateBy']> {
+  const hours = Math.ceil((sentAt.getTime() - limit.instant.getTime()) / HOUR_MS);
+  if (limit.day === undefined || limit.offset.unit === 'hours') return { hours };
+  const sentDay = copenhagenDateOf(sentAt);
+  return limit.offset.unit === 'weekdays'
+    ? { weekdays: weekdaysBetween(limit.day, sentDay, calendar), hours }
+    : { calendarDays: calendarDaysBetween(limit.day, sentDay), hours };
+}
+
+function base(rule: { readonly id: string; readonly title: string; readonly severity: Severity }, profiles: readonly string[]) {
+  return { ruleId: rule.id, title: rule.title, severity: rule.severity, ...(profiles.length > 0 ? { profiles } : {}) };
+}
+
+function evaluateDeadline(
+  rule: DeadlineRule,
+  letter: Letter,
+  context: AcceptanceContext,
+  calendar: CalendarOptions,
+  profiles: readonly string[],
+  note: string | undefined,
+): Outcome {
+  const head = base(rule, profiles);
+  const reference = referenceOf(rule, letter, context);
+  if ('missing' in reference) {
+    return { evaluation: { ...head, state: 'not-evaluable', reason: reference.missing } };
+  }
+  const referenceText = reference.instant && rule.reference.kind === 'receivedAt' ? reference.instant.toISOString() : reference.date;
+  const limit = limitOf(rule.offset, reference, calendar);
+  const target = rule.target ? limitOf(rule.target, reference, calendar) : undefined;
+  if ('missing' in limit) return { evaluation: { ...head, state: 'not-evaluable', reason: limit.missing, reference: referenceText } };
+  if (target && 'missing' in target) {
+    return { evaluation: { ...head, state: 'not-evaluable', reason: target.missing, reference: referenceText } };
+  }
+  const due = target ?? limit;
+  const times = {
+    dueAt: due.instant.toISOString(),
+    ...(due !== limit ? { lateAfter: limit.instant.toISOString() } : {}),
+    reference: referenceText,
+  };
+  const notes = note !== undefined ? [note] : [];
+  if (rule.fulfilledBy.kind !== 'starting-message') {
+    const what =
+      rule.fulfilledBy.kind === 'correlated-message'
+        ? `a ${rule.fulfilledBy.types.join('/')} from the ${rule.fulfilledBy.from}${rule.fulfilledBy.samePatient ? ' for the same patient' : ''}`
+        : rule.fulfilledBy.kind === 'receipt'
+          ? 'a receipt'
+          : `an explicit fulfilment by the ${rule.fulfilledBy.by}`;
+    notes.push(`fulfilled by ${what}; judged when it arrives`);
+    if (limit.instant.getTime() < context.sentAt.getTime()) notes.push('the limit had already passed when this message arrived');
+    return { evaluation: { ...head, state: 'pending', ...times, note: notes.join('; ') }, limit: limit.instant };
+  }
+  const sent = context.sentAt.getTime();
+  if (sent > limit.instant.getTime()) {
+    return {
+      evaluation: {
+        ...head,
+        state: 'late',
+        ...times,
+        lateBy: lateBy(limit, context.sentAt, calendar),
+        measuredAt: 'gateway-arrival',
+        reason: `arrived ${localText(context.sentAt)}, after the limit ${localText(limit.instant)} (Copenhagen time) counted from ${reference.label} ${reference.date}`,
+        ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+      },
+      limit: limit.instant,
+    };
+  }
+  if (due !== limit && sent > due.instant.getTime()) {
+    notes.push(`arrived ${localText(context.sentAt)}, after the due mark ${localText(due.instant)} but within the limit ${localText(limit.instant)}`);
+  }
+  return {
+    evaluation: { ...head, state: 'on-time', ...times, measuredAt: 'gateway-arrival', ...(notes.length > 0 ? { note: notes.join('; ') } : {}) },
+    limit: limit.instant,
+  };
+}
+
+function evaluateValidation(
+  rule: ValidationRule,
+  letter: Letter,
+  context: AcceptanceContext,
+  calendar: CalendarOptions,
+  profiles: readonly string[],
+): DeadlineEvaluation | undefined {
+  const reference = referenceOf(rule, letter, context);
+  if ('missing' in reference || isWeekday(reference.date, calendar)) return undefined;
+  const holiday = danishHolidays(Number(reference.date.slice(0, 4)), calendar.closedDays ?? {}).find((h) => h.date === reference.date);
+  const why = dayOfWeek(reference.date) > 5 ? `a ${DAY_NAMES[dayOfWeek(reference.date)]}` : `${holiday?.name ?? 'a closed day'}`;
+  return {
+    ...base(rule, profiles),
+    state: 'validation-warning',
+    reference: reference.date,
+    reason: `${reference.label} ${reference.date} is ${why}, not a weekday (Monday–Friday, not a holiday)`,
+  };
+}
+
+function started(rule: Rule, letter: Letter): boolean {
+  if (rule.enabled === false || !rule.startedBy.types.includes(letter.type)) return false;
+  return holds(rule.startedBy.typeConditions?.[letter.type], letter, letter.extension?.warningCategories ?? []);
+}
+
+const SEVERITY_ORDER: readonly Severity[] = ['info', 'warning', 'error'];
+
+/**
+ * The deadlines one letter starts or fulfils, evaluated at acceptance.
+ * `ruleSet` is the whole file; the profiles for `context`'s parties are applied here.
+ */
+export function evaluateAtAcceptance(
+  letter: Letter,
+  context: AcceptanceContext,
+  ruleSet: DeadlineRuleSet,
+  options: EvaluationOptions = {},
+): DeadlineEvaluation[] {
+  const effective = resolveRules(ruleSet, context);
+  const calendar: CalendarOptions = {
+    closedDays: { ...(effective.calendar.closedDays ?? {}), ...(options.calendar?.closedDays ?? {}) },
+  };
+  const { profiles } = effective;
+  const results: DeadlineEvaluation[] = [];
+  const candidates = effective.rules.filter((rule) => started(rule, letter));
+
+  let categories: readonly WarningCategory[] = letter.extension?.warningCategories ?? [];
+  let categoryNote: string | undefined;
+  if (categories.length === 0 && effective.defaultWarningCategory !== undefined) {
+    categories = [effective.defaultWarningCategory];
+    categoryNote = `the message names no warning category; ${effective.defaultWarningCategory} assumed from ${effective.defaultWarningCategorySource ?? 'the agreement'}`;
+  }
+
+  const seenGroups = new Set<string>();
+  for (const rule of candidates) {
+    if (rule.group === undefined) {
+      if (!holds(rule.startedBy.condition, letter, categories)) continue;
+      if (rule.kind === 'validation') {
+        const warning = evaluateValidation(rule, letter, context, calendar, profiles);
+        if (warning) results.push(warning);
+      } else {
+        results.push(evaluateDeadline(rule, letter, context, calendar, profiles, undefined).evaluation);
+      }
+      continue;
+    }
+    if (seenGroups.has(rule.group)) continue;
+    seenGroups.add(rule.group);
+    const members = candidates.filter((r): r is DeadlineRule => r.group === rule.group && r.kind === 'deadline');
+    const group = ruleSet.groups.find((g) => g.id === rule.group);
+    const applicable = members.filter((r) => holds(r.startedBy.condition, letter, categories));
+    if (applicable.length === 0) {
+      const severity = members.map((r) => r.severity).sort((a, b) => SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a))[0] ?? 'warning';
+      results.push({
+        ruleId: rule.group,
+        title: group?.title ?? rule.group,
+        severity,
+        state: 'not-evaluable',
+        reason: `${letter.type}: ${group?.missingConditionReason ?? 'no rule of the group applies'}`,
+        ...(profiles.length > 0 ? { profiles } : {}),
+      });
+      continue;
+    }
+    const outcomes = applicable.map((r) => evaluateDeadline(r, letter, context, calendar, profiles, categoryNote));
+    const timed = outcomes.filter((o) => o.limit !== undefined);
+    // Longest lead = earliest limit; ties keep file order.
+    const winner = timed.reduce<Outcome | undefined>(
+      (best, o) => (best === undefined || (o.limit as Date).getTime() < (best.limit as Date).getTime() ? o : best),
+      undefined,
+    );
+    if (winner) {
+      const others = timed.filter((o) => o !== winner).map((o) => o.evaluation.ruleId);
+      results.push(others.length > 0 ? { ...winner.evaluation, supersedes: others } : winner.evaluation);
+    }
+    results.push(...outcomes.filter((o) => o.limit === undefined).map((o) => o.evaluation));
+  }
+  return results;
+}

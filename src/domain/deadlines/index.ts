@@ -1,0 +1,6 @@
+/** Deadline rules (domain.md §3): types, loading, agreement profiles and evaluation at acceptance. */
+export * from './types.js';
+export { DEADLINE_RULES_SCHEMA } from './rule-schema.js';
+export { DeadlineRulesError, loadDeadlineRules, parseDeadlineRules, parseDeadlineRulesText } from './load.js';
+export { applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
+export { evaluateAtAcceptance, type AcceptanceContext, type EvaluationOptions } from './evaluate.js';

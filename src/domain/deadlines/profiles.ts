@@ -1,0 +1,101 @@
+/**
+ * Agreement profiles (domain.md §0 item 4): the default rule set is Region Midtjylland's general
+ * agreement; a profile per region, cluster, hospital or hospital–municipality pair overrides any
+ * rule parameter. Profiles apply least specific first, so the most specific wins:
+ * region (1) < cluster (2) < one EAN (3) < a hospital–municipality pair (4); equal ones in file order.
+ */
+import type { CalendarOptions } from '../calendar.js';
+import type { WarningCategory } from '../../codec/model.js';
+import type { AgreementProfile, DeadlineRuleSet, OffsetPatch, ProfileScope, Rule, RuleOffset, RuleOverride } from './types.js';
+
+/** Who a message is between, for choosing profiles. EANs match a pair in either direction. */
+export interface AgreementParties {
+  readonly senderEan: string;
+  readonly receiverEan: string;
+  readonly region?: string;
+  readonly clusters?: readonly string[];
+}
+
+export interface EffectiveRules {
+  readonly rules: readonly Rule[];
+  readonly calendar: CalendarOptions;
+  readonly defaultWarningCategory?: WarningCategory;
+  readonly defaultWarningCategorySource?: string;
+  /** Applied profile ids, least specific first. */
+  readonly profiles: readonly string[];
+}
+
+function specificity(scope: ProfileScope): number {
+  if (scope.hospitalEan !== undefined && scope.municipalityEan !== undefined) return 4;
+  if (scope.hospitalEan !== undefined || scope.municipalityEan !== undefined) return 3;
+  if (scope.cluster !== undefined) return 2;
+  return 1;
+}
+
+function matches(scope: ProfileScope, parties: AgreementParties): boolean {
+  const eans = [parties.senderEan, parties.receiverEan];
+  if (scope.hospitalEan !== undefined && !eans.includes(scope.hospitalEan)) return false;
+  if (scope.municipalityEan !== undefined && !eans.includes(scope.municipalityEan)) return false;
+  if (scope.cluster !== undefined && !(parties.clusters ?? []).includes(scope.cluster)) return false;
+  if (scope.region !== undefined && scope.region !== parties.region) return false;
+  return true;
+}
+
+/** The profiles that apply to the parties, least specific first. */
+export function matchingProfiles(ruleSet: DeadlineRuleSet, parties: AgreementParties): AgreementProfile[] {
+  return ruleSet.profiles
+    .map((profile, index) => ({ profile, index }))
+    .filter(({ profile }) => matches(profile.appliesTo, parties))
+    .sort((a, b) => specificity(a.profile.appliesTo) - specificity(b.profile.appliesTo) || a.index - b.index)
+    .map(({ profile }) => profile);
+}
+
+function mergeOffset(base: RuleOffset | undefined, patch: OffsetPatch): RuleOffset {
+  const merged: Record<string, unknown> = { ...(base ?? {}), ...patch };
+  // Switching to hours drops the time of day; switching to days without one defaults to end of day.
+  if (merged.unit === 'hours') delete merged.at;
+  else if (merged.at === undefined) merged.at = 'end-of-day';
+  return merged as unknown as RuleOffset;
+}
+
+/** A rule with one override applied. Not validated here: the loader re-validates every merged rule. */
+export function applyOverride(rule: Rule, override: RuleOverride): Rule {
+  const { offset, target, ...plain } = override;
+  const merged: Record<string, unknown> = { ...rule, ...plain };
+  if (rule.kind === 'deadline') {
+    if (offset) merged.offset = mergeOffset(rule.offset, offset);
+    if (target === null) delete merged.target;
+    else if (target) merged.target = mergeOffset(rule.target ?? rule.offset, target);
+  } else {
+    if (offset) merged.offset = offset;
+    if (target !== undefined) merged.target = target;
+  }
+  return merged as unknown as Rule;
+}
+
+/** The rules, calendar and default category in force between two parties. */
+export function resolveRules(ruleSet: DeadlineRuleSet, parties: AgreementParties): EffectiveRules {
+  const profiles = matchingProfiles(ruleSet, parties);
+  let rules = ruleSet.rules;
+  let closedDays = { ...(ruleSet.calendar?.closedDays ?? {}) };
+  let defaultWarningCategory = ruleSet.defaultWarningCategory;
+  let defaultWarningCategorySource = defaultWarningCategory !== undefined ? `agreement ${ruleSet.agreement.id}` : undefined;
+  for (const profile of profiles) {
+    const overrides = profile.overrides ?? {};
+    rules = rules.map((rule) => {
+      const override = overrides[rule.id];
+      return override ? applyOverride(rule, override) : rule;
+    });
+    closedDays = { ...closedDays, ...(profile.calendar?.closedDays ?? {}) };
+    if (profile.defaultWarningCategory !== undefined) {
+      defaultWarningCategory = profile.defaultWarningCategory;
+      defaultWarningCategorySource = `profile ${profile.id}`;
+    }
+  }
+  return {
+    rules,
+    calendar: { closedDays },
+    ...(defaultWarningCategory !== undefined ? { defaultWarningCategory, defaultWarningCategorySource } : {}),
+    profiles: profiles.map((profile) => profile.id),
+  };
+}

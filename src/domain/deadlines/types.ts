@@ -1,0 +1,213 @@
+/**
+ * The deadline rules (domain.md §3): the shape of `config/deadline-rules.json`, of an agreement
+ * profile that overrides it, and of the evaluation the gateway reports at acceptance.
+ * Pure types; the JSON Schema in `rule-schema.ts` mirrors them.
+ */
+import type { MessageTypeCode } from '../catalogue.js';
+import type { CalendarOptions } from '../calendar.js';
+import type { AdmissionKind, WarningCategory } from '../../codec/model.js';
+
+/** `end-of-day` (23:59:59.999 Europe/Copenhagen, §3.9.3) or a Copenhagen clock time `hh:mm`. */
+export type TimeOfDay = string;
+
+/**
+ * How far the deadline lies from the reference time.
+ * - `weekdays`: "senest N hverdage før/efter X" (§3.9.3–4): X ± N weekdays, X itself not counted, at `at`.
+ * - `calendarDays`: "senest N dage før/efter X" (§3.9.5): X ± N calendar days, no weekend roll, at `at`.
+ *   `amount: 0` is "samme dag" (§3.9.7): the reference's own date, at `at`.
+ * - `hours`: an elapsed duration from the reference instant (§3.9.2: not wall-clock arithmetic).
+ */
+export type RuleOffset =
+  | {
+      readonly unit: 'weekdays' | 'calendarDays';
+      readonly amount: number;
+      readonly direction: 'before' | 'after';
+      readonly at: TimeOfDay;
+    }
+  | { readonly unit: 'hours'; readonly amount: number; readonly direction: 'before' | 'after' };
+
+/** Message fields a rule may count from. `nursingServiceDay` is the gateway extension's date (D1). */
+export type ReferenceField =
+  | 'plannedDischarge'
+  | 'agreedDischarge'
+  | 'admission'
+  | 'discharge'
+  | 'endOfTreatment'
+  | 'expectedEndOfTreatment'
+  | 'nursingServiceDay';
+
+export const REFERENCE_FIELDS: readonly ReferenceField[] = [
+  'plannedDischarge',
+  'agreedDischarge',
+  'admission',
+  'discharge',
+  'endOfTreatment',
+  'expectedEndOfTreatment',
+  'nursingServiceDay',
+];
+
+/**
+ * What the clock counts from: the first present of `fields` in the starting message, or the time the
+ * starting message reached the gateway (`receivedAt`; later the receiver's delivery-receipt time).
+ */
+export type RuleReference =
+  | { readonly kind: 'field'; readonly fields: readonly ReferenceField[] }
+  | { readonly kind: 'receivedAt' };
+
+/** Boolean extension flags; an absent flag (or absent extension) reads as false: "true only if stated". */
+export type ExtensionFlag = 'psychiatric' | 'requestForInformation' | 'retrainingExpected';
+
+/** All given parts must hold. */
+export interface RuleCondition {
+  readonly warningCategory?: WarningCategory;
+  readonly present?: readonly ReferenceField[];
+  readonly flags?: Partial<Readonly<Record<ExtensionFlag, boolean>>>;
+  readonly admissionKind?: readonly AdmissionKind[];
+}
+
+export interface StartedBy {
+  readonly types: readonly MessageTypeCode[];
+  /** Per type: when the message counts as a start at all (else the rule is silently not started). */
+  readonly typeConditions?: Partial<Readonly<Record<MessageTypeCode, RuleCondition>>>;
+  /** Which rule of a group applies (e.g. the warning category); outside a group a failed condition also means not started. */
+  readonly condition?: RuleCondition;
+}
+
+export type FulfilledBy =
+  /** The starting message is itself the fulfilment (a warning, an advice): judged at acceptance. */
+  | { readonly kind: 'starting-message'; readonly evidence: 'gateway-arrival' | 'delivery-receipt' }
+  /** A later message of one of `types`, from the `from` side of the starting message, for the same patient. */
+  | {
+      readonly kind: 'correlated-message';
+      readonly types: readonly MessageTypeCode[];
+      readonly from: 'receiver' | 'sender';
+      readonly samePatient: boolean;
+    }
+  | { readonly kind: 'receipt' }
+  | { readonly kind: 'explicit'; readonly by: 'sender' | 'receiver' };
+
+export interface RuleSource {
+  /** Seed file, e.g. `004_cd77a9b5d0904ae8.txt`, or `issue` for rules that are not in the seeds. */
+  readonly file: string;
+  /** Line reference as in domain.md, e.g. `L1526–1532`. */
+  readonly lines: string;
+  readonly note?: string;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+interface RuleBase {
+  readonly id: string;
+  readonly title: string;
+  readonly source: readonly RuleSource[];
+  readonly startedBy: StartedBy;
+  readonly reference: RuleReference;
+  readonly severity: Severity;
+  /** Rules of one group compete: only one is reported (see `RuleGroup.select`). */
+  readonly group?: string;
+  readonly enabled?: boolean;
+  readonly interpretation?: string;
+}
+
+export interface DeadlineRule extends RuleBase {
+  readonly kind: 'deadline';
+  /** The late limit. */
+  readonly offset: RuleOffset;
+  /** An earlier "due" mark inside the limit (D1 12:00, D21 same day); between the two is a grace, on time with a note. */
+  readonly target?: RuleOffset;
+  readonly fulfilledBy: FulfilledBy;
+}
+
+/** A check of a date in the message, not a deadline (D28). */
+export interface ValidationRule extends RuleBase {
+  readonly kind: 'validation';
+  readonly check: 'weekday';
+}
+
+export type Rule = DeadlineRule | ValidationRule;
+
+export interface RuleGroup {
+  readonly id: string;
+  readonly title: string;
+  /** `longest-lead`: of the started rules, the one with the earliest deadline wins (domain.md §3.1). */
+  readonly select: 'longest-lead';
+  /** Why the group cannot be evaluated when none of its conditions holds; shown as the reason. */
+  readonly missingConditionReason: string;
+}
+
+/** A partial offset; merged onto the rule's and then checked again as a whole. */
+export interface OffsetPatch {
+  readonly unit?: RuleOffset['unit'];
+  readonly amount?: number;
+  readonly direction?: 'before' | 'after';
+  readonly at?: TimeOfDay;
+}
+
+/** Overridable parts of a rule. Offsets merge field by field; `target: null` removes the due mark. */
+export interface RuleOverride {
+  readonly title?: string;
+  readonly enabled?: boolean;
+  readonly startedBy?: StartedBy;
+  readonly severity?: Severity;
+  readonly reference?: RuleReference;
+  readonly offset?: OffsetPatch;
+  readonly target?: OffsetPatch | null;
+  readonly fulfilledBy?: FulfilledBy;
+}
+
+/** Where a profile applies; every given key must match. Pairs match in either message direction. */
+export interface ProfileScope {
+  readonly region?: string;
+  readonly cluster?: string;
+  readonly hospitalEan?: string;
+  readonly municipalityEan?: string;
+}
+
+export interface AgreementProfile {
+  readonly id: string;
+  readonly title?: string;
+  readonly appliesTo: ProfileScope;
+  /** Used for a discharge warning that names no category. */
+  readonly defaultWarningCategory?: WarningCategory;
+  readonly calendar?: CalendarOptions;
+  readonly overrides?: Readonly<Record<string, RuleOverride>>;
+}
+
+export interface DeadlineRuleSet {
+  readonly agreement: { readonly id: string; readonly title: string; readonly region: string };
+  readonly calendar?: CalendarOptions;
+  readonly defaultWarningCategory?: WarningCategory;
+  readonly groups: readonly RuleGroup[];
+  readonly rules: readonly Rule[];
+  readonly profiles: readonly AgreementProfile[];
+}
+
+export type EvaluationState = 'on-time' | 'late' | 'pending' | 'not-evaluable' | 'validation-warning';
+
+export interface DeadlineEvaluation {
+  /** A rule id, or a group id when the group as a whole cannot be evaluated. */
+  readonly ruleId: string;
+  readonly title: string;
+  readonly severity: Severity;
+  readonly state: EvaluationState;
+  /** ISO instant of the due mark (`target`, else the late limit). */
+  readonly dueAt?: string;
+  /** ISO instant after which the message is late, when it differs from `dueAt`. */
+  readonly lateAfter?: string;
+  /**
+   * How late: `hours` = started hours after the limit (ceil, so 1 ms late is 1 h); `weekdays` (weekday
+   * offsets) = weekdays in (limit day, arrival day], 0 when late only into a weekend or holiday;
+   * `calendarDays` (calendar-day offsets) = arrival date − limit date.
+   */
+  readonly lateBy?: { readonly weekdays?: number; readonly calendarDays?: number; readonly hours: number };
+  /** The reference the deadline was counted from: a date, or an ISO instant. */
+  readonly reference?: string;
+  /** What the state was measured against (at acceptance: the gateway arrival time). */
+  readonly measuredAt?: 'gateway-arrival';
+  readonly reason?: string;
+  readonly note?: string;
+  /** Group rules that also started but have a shorter lead. */
+  readonly supersedes?: readonly string[];
+  /** Profiles applied, least specific first. */
+  readonly profiles?: readonly string[];
+}

@@ -1,0 +1,421 @@
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { GatewayExtension, Letter, LetterBody, LocalDateTime } from '../../src/codec/model.js';
+import type { MessageTypeCode } from '../../src/domain/catalogue.js';
+import { addWeekdays, endOfDay } from '../../src/domain/calendar.js';
+import { evaluateAtAcceptance, type AcceptanceContext } from '../../src/domain/deadlines/evaluate.js';
+import { DeadlineRulesError, loadDeadlineRules, parseDeadlineRules, parseDeadlineRulesText } from '../../src/domain/deadlines/load.js';
+import { resolveRules } from '../../src/domain/deadlines/profiles.js';
+import type { AgreementProfile, DeadlineEvaluation, DeadlineRuleSet } from '../../src/domain/deadlines/types.js';
+
+const RULES_FILE = fileURLToPath(new URL('../../config/deadline-rules.json', import.meta.url));
+const RULES = loadDeadlineRules(RULES_FILE);
+
+const HOSPITAL = '5790000100005';
+const MUNICIPALITY = '5790000200002';
+const OTHER_MUNICIPALITY = '5790000300009';
+
+function at(date: string, time = '10:00'): LocalDateTime {
+  return { date, time };
+}
+
+function letter(type: MessageTypeCode, body: LetterBody, extension?: Partial<GatewayExtension>): Letter {
+  return {
+    index: 0,
+    path: `/Emessage/${type}`,
+    type,
+    rootElement: type,
+    versionCode: 'XD1981L',
+    statisticalCode: type,
+    identifier: 'L1',
+    sender: { ean: HOSPITAL },
+    receiver: { ean: MUNICIPALITY },
+    ccReceivers: [],
+    body,
+    ...(extension ? { extension: { warningCategories: [], consent: [], ...extension } } : {}),
+  };
+}
+
+function ctx(sentAt: string, receiverEan = MUNICIPALITY, clusters?: string[]): AcceptanceContext {
+  return { sentAt: new Date(sentAt), senderEan: HOSPITAL, receiverEan, ...(clusters ? { clusters } : {}) };
+}
+
+/** A discharge warning (XDIS19) with a planned discharge date and categories. */
+function warning(discharge: string, categories: GatewayExtension['warningCategories'], extra: Partial<GatewayExtension> = {}): Letter {
+  return letter('XDIS19', { plannedDischarge: at(discharge) }, { warningCategories: categories, ...extra });
+}
+
+function only(results: DeadlineEvaluation[], ruleId?: string): DeadlineEvaluation {
+  const matching = ruleId === undefined ? results : results.filter((r) => r.ruleId === ruleId);
+  expect(matching, JSON.stringify(results)).toHaveLength(1);
+  return matching[0] as DeadlineEvaluation;
+}
+
+function judge(l: Letter, sentAt: string, rules: DeadlineRuleSet = RULES, receiverEan = MUNICIPALITY): DeadlineEvaluation[] {
+  return evaluateAtAcceptance(l, ctx(sentAt, receiverEan), rules);
+}
+
+function withProfiles(...profiles: AgreementProfile[]): DeadlineRuleSet {
+  return parseDeadlineRules({ ...RULES, profiles }, 'test-profiles.json');
+}
+
+describe('the default rule file', () => {
+  it('loads and names every required rule with its seed source', () => {
+    const ids = RULES.rules.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['D1', 'D2', 'D3', 'D4', 'D10', 'D17', 'D19', 'D21', 'D28', 'RM-XDIS16-24H']));
+    for (const rule of RULES.rules) expect(rule.source.length).toBeGreaterThan(0);
+    expect(RULES.agreement.region).toBe('Region Midtjylland');
+  });
+});
+
+describe('D1: unchanged function, by 12:00 (due) / 13:00 (late) on the service day', () => {
+  // 2026-03-29 is the spring DST change: 12:00 CEST = 10:00Z, 13:00 CEST = 11:00Z.
+  const l = warning('2026-03-30', ['UNCHANGED_SIMPLE_NURSING'], { nursingServiceDay: '2026-03-29' });
+
+  it('is on time up to 12:00 with no note', () => {
+    const r = only(judge(l, '2026-03-29T10:00:00.000Z'));
+    expect(r).toMatchObject({ ruleId: 'D1', state: 'on-time', dueAt: '2026-03-29T10:00:00.000Z', lateAfter: '2026-03-29T11:00:00.000Z' });
+    expect(r.note).toBeUndefined();
+  });
+
+  it('is on time with a note between 12:00 and 13:00, the limit included', () => {
+    for (const sent of ['2026-03-29T10:30:00.000Z', '2026-03-29T11:00:00.000Z']) {
+      const r = only(judge(l, sent));
+      expect(r.state).toBe('on-time');
+      expect(r.note).toMatch(/after the due mark 2026-03-29 12:00 but within the limit 2026-03-29 13:00/);
+    }
+  });
+
+  it('is late after 13:00, by hours', () => {
+    const r = only(judge(l, '2026-03-29T11:00:00.001Z'));
+    expect(r).toMatchObject({ state: 'late', lateBy: { hours: 1, calendarDays: 0 }, measuredAt: 'gateway-arrival' });
+    expect(only(judge(l, '2026-03-29T14:30:00.000Z')).lateBy).toMatchObject({ hours: 4 });
+  });
+
+  it('falls back to the planned discharge date without a NursingServiceDay (autumn DST: 12:00 CET = 11:00Z)', () => {
+    const r = only(judge(warning('2026-10-25', ['UNCHANGED_SIMPLE_NURSING']), '2026-10-25T09:00:00.000Z'));
+    expect(r).toMatchObject({ state: 'on-time', dueAt: '2026-10-25T11:00:00.000Z', lateAfter: '2026-10-25T12:00:00.000Z', reference: '2026-10-25' });
+  });
+
+  it('does not move a service day that is a holiday (juledag 2026-12-25)', () => {
+    const r = only(judge(warning('2026-12-25', ['UNCHANGED_SIMPLE_NURSING']), '2026-12-25T11:30:00.000Z'));
+    expect(r).toMatchObject({ state: 'on-time', dueAt: '2026-12-25T11:00:00.000Z', lateAfter: '2026-12-25T12:00:00.000Z' });
+    expect(r.note).toBeDefined();
+  });
+});
+
+describe('D2: reduced function, at least 3 weekdays before discharge (end of that day)', () => {
+  // Discharge Monday 2026-03-09 → Wednesday 2026-03-04, end of day 23:59:59.999 CET = 22:59:59.999Z.
+  const l = warning('2026-03-09', ['REDUCED_CARE']);
+
+  it('on time, exactly at the limit, and late', () => {
+    expect(only(judge(l, '2026-03-04T08:00:00.000Z'))).toMatchObject({ ruleId: 'D2', state: 'on-time', dueAt: '2026-03-04T22:59:59.999Z' });
+    expect(only(judge(l, '2026-03-04T22:59:59.999Z')).state).toBe('on-time');
+    expect(only(judge(l, '2026-03-04T23:00:00.000Z'))).toMatchObject({ state: 'late', lateBy: { weekdays: 1, hours: 1 } });
+  });
+
+  it('counts across a weekend: discharge Tuesday → the Thursday before; a Saturday send is late by 1 weekday', () => {
+    const r = only(judge(warning('2026-03-10', ['REDUCED_CARE']), '2026-03-07T09:00:00.000Z'));
+    expect(r).toMatchObject({ state: 'late', dueAt: '2026-03-05T22:59:59.999Z', lateBy: { weekdays: 1 } });
+  });
+
+  it('skips Easter 2026 and lands after the DST change (CEST)', () => {
+    // Discharge Tue 2026-04-07: Mon 6, Fri 3, Thu 2 are holidays → Wed 1, Tue 31, Mon 30 March.
+    const l2 = warning('2026-04-07', ['REDUCED_CARE']);
+    expect(only(judge(l2, '2026-03-30T21:59:59.999Z'))).toMatchObject({ state: 'on-time', dueAt: '2026-03-30T21:59:59.999Z' });
+    expect(only(judge(l2, '2026-03-31T08:00:00.000Z'))).toMatchObject({ state: 'late', lateBy: { weekdays: 1 } });
+    // Sent on 2. påskedag: 31 Mar, 1 Apr counted, the Easter days not → 2 weekdays late.
+    expect(only(judge(l2, '2026-04-06T08:00:00.000Z')).lateBy).toMatchObject({ weekdays: 2 });
+  });
+
+  it('Christmas: juleaftensdag is a weekday by default and closed under a profile calendar', () => {
+    // Discharge Mon 2026-12-28: Fri 25 is juledag → Thu 24, Wed 23, Tue 22.
+    expect(only(judge(warning('2026-12-28', ['REDUCED_CARE']), '2026-12-22T12:00:00.000Z')).dueAt).toBe('2026-12-22T22:59:59.999Z');
+    const closed = withProfiles({ id: 'xmas', appliesTo: { municipalityEan: MUNICIPALITY }, calendar: { closedDays: { christmasEve: true } } });
+    const r = only(judge(warning('2026-12-28', ['REDUCED_CARE']), '2026-12-22T12:00:00.000Z', closed));
+    expect(r).toMatchObject({ state: 'late', dueAt: '2026-12-21T22:59:59.999Z', profiles: ['xmas'], lateBy: { weekdays: 1 } });
+  });
+
+  it('is the latest instant of discharge − 3 weekdays, for any date (property)', () => {
+    const day = fc.integer({ min: 0, max: 730 }).map((n) => new Date(Date.UTC(2025, 0, 1 + n)).toISOString().slice(0, 10));
+    fc.assert(
+      fc.property(day, fc.integer({ min: -5 * 86_400_000, max: 5 * 86_400_000 }), (discharge, delta) => {
+        const limit = endOfDay(addWeekdays(discharge, -3));
+        const sent = new Date(limit.getTime() + delta);
+        const r = only(evaluateAtAcceptance(warning(discharge, ['REDUCED_CARE']), { sentAt: sent, senderEan: HOSPITAL, receiverEan: MUNICIPALITY }, RULES));
+        expect(r.dueAt).toBe(limit.toISOString());
+        expect(r.state).toBe(delta <= 0 ? 'on-time' : 'late');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('D3: special aids, at least 5 weekdays before discharge', () => {
+  it('skips Ascension 2026-05-14', () => {
+    // Discharge Fri 2026-05-15: Thu 14 holiday → Wed 13, Tue 12, Mon 11, Fri 8, Thu 7.
+    const l = warning('2026-05-15', ['REDUCED_SPECIAL_AIDS']);
+    expect(only(judge(l, '2026-05-07T21:59:59.999Z'))).toMatchObject({ ruleId: 'D3', state: 'on-time', dueAt: '2026-05-07T21:59:59.999Z' });
+    expect(only(judge(l, '2026-05-06T10:00:00.000Z')).state).toBe('on-time');
+    expect(only(judge(l, '2026-05-08T06:00:00.000Z'))).toMatchObject({ state: 'late', lateBy: { weekdays: 1 } });
+  });
+
+  it('skips Whitsun (2. pinsedag 2026-05-25)', () => {
+    // Discharge Wed 2026-05-27: Tue 26, (Mon 25 holiday), Fri 22, Thu 21, Wed 20, Tue 19.
+    const l = warning('2026-05-27', ['REDUCED_SPECIAL_AIDS']);
+    expect(only(judge(l, '2026-05-19T21:59:59.999Z'))).toMatchObject({ state: 'on-time', dueAt: '2026-05-19T21:59:59.999Z' });
+    expect(only(judge(l, '2026-05-19T22:00:00.000Z'))).toMatchObject({ state: 'late', lateBy: { weekdays: 1, hours: 1 } });
+  });
+});
+
+describe('D4: housing changes, at least 14 calendar days before discharge', () => {
+  it('is not moved off a holiday: discharge 2026-04-19 → påskedag 2026-04-05', () => {
+    const l = warning('2026-04-19', ['REDUCED_HOUSING']);
+    expect(only(judge(l, '2026-04-05T21:59:59.999Z'))).toMatchObject({ ruleId: 'D4', state: 'on-time', dueAt: '2026-04-05T21:59:59.999Z' });
+    expect(only(judge(l, '2026-04-01T12:00:00.000Z')).state).toBe('on-time');
+    expect(only(judge(l, '2026-04-06T08:00:00.000Z'))).toMatchObject({ state: 'late', lateBy: { calendarDays: 1 } });
+  });
+
+  it('ends the DST day 2026-10-25 at 23:59:59.999 CET', () => {
+    const l = warning('2026-11-08', ['REDUCED_HOUSING']);
+    expect(only(judge(l, '2026-10-25T22:59:59.999Z'))).toMatchObject({ state: 'on-time', dueAt: '2026-10-25T22:59:59.999Z' });
+    expect(only(judge(l, '2026-10-25T23:00:00.000Z'))).toMatchObject({ state: 'late', lateBy: { calendarDays: 1, hours: 1 } });
+  });
+});
+
+describe('discharge warnings: category selection', () => {
+  it('uses the longest lead when several categories apply', () => {
+    const r = only(judge(warning('2026-03-09', ['REDUCED_CARE', 'REDUCED_HOUSING']), '2026-03-01T10:00:00.000Z'));
+    expect(r).toMatchObject({ ruleId: 'D4', state: 'late', supersedes: ['D2'] });
+    const r2 = only(judge(warning('2026-03-09', ['UNCHANGED_SIMPLE_NURSING', 'REDUCED_SPECIAL_AIDS', 'REDUCED_CARE']), '2026-03-02T10:00:00.000Z'));
+    expect(r2).toMatchObject({ ruleId: 'D3', state: 'on-time', dueAt: '2026-03-02T22:59:59.999Z' });
+    expect(r2.supersedes).toEqual(['D1', 'D2']);
+  });
+
+  it('a warning without a category is not evaluable, with the reason', () => {
+    for (const l of [warning('2026-03-09', []), letter('XDIS19', { plannedDischarge: at('2026-03-09') })]) {
+      const r = only(judge(l, '2026-03-02T10:00:00.000Z'));
+      expect(r).toMatchObject({ ruleId: 'D1-D4', state: 'not-evaluable' });
+      expect(r.reason).toMatch(/XDIS19: the warning carries no warning category/);
+    }
+  });
+
+  it("uses the profile's default category when the message names none", () => {
+    const rules = withProfiles({ id: 'pair', appliesTo: { hospitalEan: HOSPITAL, municipalityEan: MUNICIPALITY }, defaultWarningCategory: 'REDUCED_CARE' });
+    const r = only(judge(warning('2026-03-09', []), '2026-03-04T10:00:00.000Z', rules));
+    expect(r).toMatchObject({ ruleId: 'D2', state: 'on-time' });
+    expect(r.note).toMatch(/REDUCED_CARE assumed from profile pair/);
+  });
+
+  it('a warning without a discharge date is not evaluable but still listed', () => {
+    const r = only(judge(letter('XDIS19', {}, { warningCategories: ['REDUCED_CARE'] }), '2026-03-02T10:00:00.000Z'));
+    expect(r).toMatchObject({ ruleId: 'D2', state: 'not-evaluable', reason: 'the XDIS19 carries no PlannedDischarge or AgreedDischarge' });
+  });
+
+  it('counts XDIS21 with an AgreedDischarge like XDIS19, and ignores XDIS21 without one', () => {
+    const l = letter('XDIS21', { agreedDischarge: at('2026-03-09') }, { warningCategories: ['REDUCED_CARE'] });
+    expect(only(judge(l, '2026-03-04T22:59:59.999Z'))).toMatchObject({ ruleId: 'D2', state: 'on-time', dueAt: '2026-03-04T22:59:59.999Z' });
+    expect(only(judge(l, '2026-03-05T08:00:00.000Z')).state).toBe('late');
+    expect(judge(letter('XDIS21', {}, { warningCategories: ['REDUCED_CARE'] }), '2026-03-05T08:00:00.000Z')).toEqual([]);
+  });
+
+  it('judges each warning against the discharge date it carries (a later date does not cure a late one)', () => {
+    const first = only(judge(warning('2026-03-09', ['REDUCED_CARE']), '2026-03-06T10:00:00.000Z'));
+    const moved = only(judge(warning('2026-03-16', ['REDUCED_CARE']), '2026-03-06T10:00:00.000Z'));
+    expect(first.state).toBe('late');
+    expect(moved).toMatchObject({ state: 'on-time', dueAt: '2026-03-11T22:59:59.999Z' });
+  });
+});
+
+describe('profiles', () => {
+  const pairD2 = (id: string, amount: number, appliesTo: AgreementProfile['appliesTo']): AgreementProfile => ({ id, appliesTo, overrides: { D2: { offset: { amount } } } });
+
+  it('a hospital–municipality pair with D2 = 4 weekdays, in either direction, and not for other pairs', () => {
+    const rules = withProfiles(pairD2('pair', 4, { hospitalEan: HOSPITAL, municipalityEan: MUNICIPALITY }));
+    const l = warning('2026-03-09', ['REDUCED_CARE']);
+    expect(only(judge(l, '2026-03-04T10:00:00.000Z', rules))).toMatchObject({ state: 'late', dueAt: '2026-03-03T22:59:59.999Z', profiles: ['pair'] });
+    const reversed = evaluateAtAcceptance(l, { sentAt: new Date('2026-03-03T10:00:00.000Z'), senderEan: MUNICIPALITY, receiverEan: HOSPITAL }, rules);
+    expect(only(reversed)).toMatchObject({ state: 'on-time', dueAt: '2026-03-03T22:59:59.999Z' });
+    const other = only(judge(l, '2026-03-04T10:00:00.000Z', rules, OTHER_MUNICIPALITY));
+    expect(other).toMatchObject({ state: 'on-time', dueAt: '2026-03-04T22:59:59.999Z' });
+    expect(other.profiles).toBeUndefined();
+  });
+
+  it('the most specific profile wins: pair over municipality over cluster', () => {
+    const rules = withProfiles(
+      pairD2('pair', 4, { hospitalEan: HOSPITAL, municipalityEan: MUNICIPALITY }),
+      pairD2('muni', 6, { municipalityEan: MUNICIPALITY }),
+      pairD2('cluster', 5, { cluster: 'Vest' }),
+    );
+    const effective = resolveRules(rules, { senderEan: HOSPITAL, receiverEan: MUNICIPALITY, clusters: ['Vest'] });
+    expect(effective.profiles).toEqual(['cluster', 'muni', 'pair']);
+    expect(effective.rules.find((r) => r.id === 'D2')).toMatchObject({ offset: { unit: 'weekdays', amount: 4, direction: 'before', at: 'end-of-day' } });
+    const clusterOnly = resolveRules(rules, { senderEan: HOSPITAL, receiverEan: OTHER_MUNICIPALITY, clusters: ['Vest'] });
+    expect(clusterOnly.rules.find((r) => r.id === 'D2')).toMatchObject({ offset: { amount: 5 } });
+  });
+
+  it('can disable a rule and remove a due mark', () => {
+    const rules = withProfiles({ id: 'p', appliesTo: { municipalityEan: MUNICIPALITY }, overrides: { 'RM-XDIS16-24H': { enabled: false }, D1: { target: null } } });
+    const advice = letter('XDIS20', { admission: at('2026-03-02') });
+    expect(judge(advice, '2026-03-02T10:00:00.000Z', rules).map((r) => r.ruleId)).toEqual(['D19']);
+    const d1 = only(judge(warning('2026-03-09', ['UNCHANGED_SIMPLE_NURSING']), '2026-03-09T10:00:00.000Z', rules));
+    expect(d1).toMatchObject({ state: 'on-time', dueAt: '2026-03-09T12:00:00.000Z' });
+    expect(d1.lateAfter).toBeUndefined();
+  });
+  it('can narrow what starts a rule (XDIS16 report only after acute or open admissions) and retitle it', () => {
+    const rules = withProfiles({
+      id: 'acute-only',
+      appliesTo: { region: 'Region Midtjylland' },
+      overrides: {
+        'RM-XDIS16-24H': { title: 'Indlæggelsesrapport inden 24 timer', startedBy: { types: ['XDIS20'], condition: { admissionKind: ['ACUTE', 'OPEN'] } } },
+      },
+    });
+    const advice = (kind: 'PLANNED' | 'ACUTE') => letter('XDIS20', { admission: at('2026-03-02') }, { admissionKind: kind });
+    const context = { sentAt: new Date('2026-03-02T10:00:00.000Z'), senderEan: HOSPITAL, receiverEan: MUNICIPALITY, region: 'Region Midtjylland' };
+    expect(evaluateAtAcceptance(advice('PLANNED'), context, rules).map((r) => r.ruleId)).toEqual(['D19']);
+    const acute = evaluateAtAcceptance(advice('ACUTE'), context, rules);
+    expect(only(acute, 'RM-XDIS16-24H')).toMatchObject({ title: 'Indlæggelsesrapport inden 24 timer', profiles: ['acute-only'] });
+    // Without the region in the context the region profile does not apply.
+    expect(judge(advice('PLANNED'), '2026-03-02T10:00:00.000Z', rules).map((r) => r.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
+  });
+});
+
+describe('D19: admission advice by the end of the admission day', () => {
+  it('on time, at the limit, late (CET)', () => {
+    const l = letter('XDIS20', { admission: at('2026-03-27', '22:00') });
+    const d19 = (sent: string) => only(judge(l, sent), 'D19');
+    expect(d19('2026-03-27T21:30:00.000Z')).toMatchObject({ state: 'on-time', dueAt: '2026-03-27T22:59:59.999Z' });
+    expect(d19('2026-03-27T22:59:59.999Z').state).toBe('on-time');
+    expect(d19('2026-03-28T08:00:00.000Z')).toMatchObject({ state: 'late', lateBy: { calendarDays: 1, hours: 10 } });
+  });
+
+  it('ends the spring DST day at 21:59:59.999Z', () => {
+    const r = only(judge(letter('XDIS20', { admission: at('2026-03-29', '01:30') }), '2026-03-29T21:59:59.999Z'), 'D19');
+    expect(r).toMatchObject({ state: 'on-time', dueAt: '2026-03-29T21:59:59.999Z' });
+  });
+
+  it('without an admission date: not evaluable', () => {
+    expect(only(judge(letter('XDIS20', {}), '2026-03-29T10:00:00.000Z'), 'D19')).toMatchObject({ state: 'not-evaluable', reason: 'the XDIS20 carries no Admission' });
+  });
+});
+
+describe('D21: psychiatric admission, by the end of the first following weekday', () => {
+  const psych = (date: string, time = '10:00') => letter('XDIS20', { admission: at(date, time) }, { psychiatric: true });
+
+  it('replaces D19 and skips Easter: admission Wed 2026-04-01 → Tue 2026-04-07', () => {
+    const results = judge(psych('2026-04-01'), '2026-04-01T15:00:00.000Z');
+    expect(results.map((r) => r.ruleId).sort()).toEqual(['D21', 'RM-XDIS16-24H']);
+    expect(only(results, 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-01T21:59:59.999Z', lateAfter: '2026-04-07T21:59:59.999Z' });
+    const grace = only(judge(psych('2026-04-01'), '2026-04-06T10:00:00.000Z'), 'D21');
+    expect(grace.state).toBe('on-time');
+    expect(grace.note).toMatch(/after the due mark/);
+    expect(only(judge(psych('2026-04-01'), '2026-04-07T21:59:59.999Z'), 'D21').state).toBe('on-time');
+    expect(only(judge(psych('2026-04-01'), '2026-04-07T22:00:00.000Z'), 'D21')).toMatchObject({ state: 'late', lateBy: { weekdays: 1, hours: 1 } });
+  });
+
+  it('a Saturday admission is due by the end of Monday', () => {
+    expect(only(judge(psych('2026-03-07'), '2026-03-09T22:59:59.999Z'), 'D21')).toMatchObject({ state: 'on-time', lateAfter: '2026-03-09T22:59:59.999Z' });
+    expect(only(judge(psych('2026-03-07'), '2026-03-09T23:00:00.000Z'), 'D21').state).toBe('late');
+  });
+
+  it('a Friday before Whitsun is due by the end of Tuesday 2026-05-26', () => {
+    expect(only(judge(psych('2026-05-22'), '2026-05-25T12:00:00.000Z'), 'D21')).toMatchObject({ state: 'on-time', lateAfter: '2026-05-26T21:59:59.999Z' });
+  });
+});
+
+describe('pending rules: D10, D17, RM-XDIS16-24H', () => {
+  it('D17: 24 elapsed hours across the spring DST change', () => {
+    const request = letter('XDIS91', { correspondence: { subject: 'Oplysninger' } }, { requestForInformation: true });
+    const r = only(judge(request, '2026-03-28T09:00:00.000Z'));
+    expect(r).toMatchObject({ ruleId: 'D17', state: 'pending', dueAt: '2026-03-29T09:00:00.000Z', reference: '2026-03-28T09:00:00.000Z' });
+    expect(r.note).toMatch(/XDIS91\/XDIS90 from the receiver for the same patient/);
+    expect(judge(letter('XDIS91', {}, {}), '2026-03-28T09:00:00.000Z')).toEqual([]);
+  });
+
+  it('RM-XDIS16-24H: due 24 hours after the advice, across the autumn DST change', () => {
+    const r = only(judge(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z'), 'RM-XDIS16-24H');
+    expect(r).toMatchObject({ state: 'pending', dueAt: '2026-10-25T20:00:00.000Z', severity: 'info' });
+  });
+
+  it('D10: the retraining plan is due at the planned discharge time', () => {
+    // The warning's PlannedDischarge is 2026-10-25 10:00 local: 09:00Z in CET.
+    const l = warning('2026-10-25', ['REDUCED_CARE'], { retrainingExpected: true });
+    const results = judge(l, '2026-10-20T10:00:00.000Z');
+    expect(only(results, 'D10')).toMatchObject({ state: 'pending', dueAt: '2026-10-25T09:00:00.000Z' });
+    expect(only(results, 'D2').state).toBe('on-time');
+    const past = only(judge(l, '2026-10-26T10:00:00.000Z'), 'D10');
+    expect(past).toMatchObject({ state: 'pending', dueAt: '2026-10-25T09:00:00.000Z' });
+    expect(past.note).toMatch(/already passed/);
+  });
+});
+
+describe('D28: completed-treatment day must be a weekday', () => {
+  const discharge = (date: string) => letter('XDIS18', { endOfTreatment: at(date), discharge: at(date) });
+
+  it('warns for langfredag and a Saturday, not for a weekday or a missing date', () => {
+    expect(only(judge(discharge('2026-04-03'), '2026-04-03T10:00:00.000Z'))).toMatchObject({
+      ruleId: 'D28',
+      state: 'validation-warning',
+      reason: 'EndOfTreatment 2026-04-03 is Langfredag, not a weekday (Monday–Friday, not a holiday)',
+    });
+    expect(only(judge(discharge('2026-03-07'), '2026-03-07T10:00:00.000Z')).reason).toMatch(/is a Saturday/);
+    expect(judge(discharge('2026-03-09'), '2026-03-09T10:00:00.000Z')).toEqual([]);
+    expect(judge(letter('XDIS18', {}), '2026-03-09T10:00:00.000Z')).toEqual([]);
+  });
+});
+
+describe('the loader', () => {
+  const good = JSON.parse(JSON.stringify(RULES)) as { rules: Record<string, unknown>[]; profiles: unknown[] };
+
+  function problemsOf(fn: () => unknown): string {
+    try {
+      fn();
+    } catch (error) {
+      expect(error).toBeInstanceOf(DeadlineRulesError);
+      return (error as Error).message;
+    }
+    throw new Error('expected a DeadlineRulesError');
+  }
+
+  it('names the file and JSON path of a bad offset, with a fix', () => {
+    const bad = structuredClone(good);
+    (bad.rules[1] as { offset: unknown }).offset = { unit: 'weeks', amount: 3, direction: 'before', at: 'end-of-day' };
+    const message = problemsOf(() => parseDeadlineRules(bad, 'config/bad.json'));
+    expect(message).toContain('config/bad.json#/rules/1/offset');
+    expect(message).toMatch(/write \{"unit":"weekdays"/);
+  });
+
+  it('refuses an unknown message type, a bad clock time and a misspelt property', () => {
+    const bad = structuredClone(good);
+    (bad.rules[0] as { startedBy: { types: string[] } }).startedBy.types = ['XDIS99'];
+    (bad.rules[0] as { target: { at: string } }).target.at = '12.00';
+    (bad.rules[2] as Record<string, unknown>).severty = 'error';
+    const message = problemsOf(() => parseDeadlineRules(bad, 'config/bad.json'));
+    expect(message).toContain('config/bad.json#/rules/0/startedBy/types/0');
+    expect(message).toContain('config/bad.json#/rules/0/target/at');
+    expect(message).toContain('"severty"');
+  });
+
+  it('refuses duplicate ids, unknown groups and overrides of unknown rules', () => {
+    const bad = structuredClone(good);
+    (bad.rules[3] as { id: string }).id = 'D2';
+    (bad.rules[4] as { group: string }).group = 'nope';
+    bad.profiles = [{ id: 'p', appliesTo: { cluster: 'Vest' }, overrides: { D99: { enabled: false } } }];
+    const message = problemsOf(() => parseDeadlineRules(bad, 'x.json'));
+    expect(message).toContain('x.json#/rules/3/id: "D2" is used twice');
+    expect(message).toContain('x.json#/rules/4/group: no group "nope"');
+    expect(message).toContain('x.json#/profiles/0/overrides/D99: no rule "D99"');
+  });
+
+  it('checks an override merged onto its rule', () => {
+    const bad = structuredClone(good);
+    bad.profiles = [{ id: 'p', appliesTo: { cluster: 'Vest' }, overrides: { D28: { offset: { amount: 2 } } } }];
+    expect(problemsOf(() => parseDeadlineRules(bad, 'x.json'))).toMatch(/x\.json#\/profiles\/0\/overrides\/D28\(merged onto \/rules\/\d+\)/);
+  });
+
+  it('reports JSON syntax errors and unreadable files with the file name', () => {
+    expect(problemsOf(() => parseDeadlineRulesText('{ "rules": [', 'config/broken.json'))).toContain('config/broken.json: not valid JSON');
+    expect(problemsOf(() => loadDeadlineRules('/nonexistent/deadline-rules.json'))).toContain('cannot read /nonexistent/deadline-rules.json');
+  });
+});
