@@ -20,6 +20,7 @@ import {
   insertMessage,
   insertMessages,
   insertedOutbox,
+  lettersOfDelivery,
   type NewDelivery,
   type NewEvent,
   type NewLetter,
@@ -329,10 +330,6 @@ async function handleDuplicates(
     const { rows } = await tx.query<{ envelope_id: string; sender_ean: string }>('SELECT envelope_id, sender_ean FROM messages WHERE id = $1', [originalId]);
     const original = rows[0];
     if (!original) continue;
-    const { rows: letterRows } = await tx.query<{ letter_id: string; version_code: string; letter_index: number }>(
-      'SELECT letter_id, version_code, letter_index FROM letters WHERE message_id = $1 ORDER BY letter_index',
-      [originalId],
-    );
     for (const delivery of await deliveriesOfMessage(tx, originalId)) {
       if (!delivery.receiptContent) continue;
       await issueReceipt(tx, ctx, effects, {
@@ -343,7 +340,7 @@ async function handleDuplicates(
           envelopeId: original.envelope_id,
           senderEan: original.sender_ean,
           receiverEan: delivery.receiverEan,
-          letters: letterRows.filter((l) => delivery.letterIndexes.includes(l.letter_index)).map((l) => ({ letterId: l.letter_id, versionCode: l.version_code })),
+          letters: await lettersOfDelivery(tx, originalId, delivery.letterIndexes),
         },
         ...(delivery.receiptContent.refuseCode
           ? { refuse: { code: delivery.receiptContent.refuseCode as never, ...(delivery.receiptContent.refuseText ? { text: delivery.receiptContent.refuseText } : {}) } }

@@ -11,6 +11,21 @@ import { Refusal } from './refusal.js';
 
 export type ReceiptOutcome = 'recorded' | 'repeated';
 
+/**
+ * MedCom: a receiver never answers positive and then negative (or the reverse). Compares an answer with
+ * the one on record: 'new' when none is, 'repeated' for the same answer; throws 409 for another one.
+ */
+export function compareWithRecordedAnswer(before: ReceiptContent | null, answer: ReceiptContent, envelopeId: string): 'new' | 'repeated' {
+  if (before === null) return 'new';
+  if (before.kind === answer.kind && (before.refuseCode ?? null) === (answer.refuseCode ?? null)) return 'repeated';
+  throw new Refusal(
+    409,
+    'receipt-conflict',
+    'Already answered differently',
+    `message ${envelopeId} was already answered with a ${before.kind} receipt; MedCom does not allow a different answer to the same message`,
+  );
+}
+
 export async function applyReceipt(
   tx: Queryable,
   original: MessageRecord,
@@ -25,23 +40,13 @@ export async function applyReceipt(
   }
   let outcome: ReceiptOutcome = 'recorded';
   for (const delivery of deliveries) {
-    const before = delivery.receiptContent;
-    if (before === null) {
+    if (compareWithRecordedAnswer(delivery.receiptContent, content, original.envelopeId) === 'new') {
       await recordReceipt(tx, delivery.id, content, receiptMessageId, now);
       await insertEvents(tx, [{ messageId: original.id, deliveryId: delivery.id, kind: 'receipted', detail: { ...content, receiptMessageId } }], now);
-      continue;
-    }
-    if (before.kind === content.kind && (before.refuseCode ?? null) === (content.refuseCode ?? null)) {
+    } else {
       outcome = 'repeated';
       await insertEvents(tx, [{ messageId: original.id, deliveryId: delivery.id, kind: 'receipt-repeated', detail: { kind: content.kind, receiptMessageId } }], now);
-      continue;
     }
-    throw new Refusal(
-      409,
-      'receipt-conflict',
-      'Already answered differently',
-      `message ${original.envelopeId} was already answered with a ${before.kind} receipt; MedCom does not allow a different answer to the same message`,
-    );
   }
   return outcome;
 }

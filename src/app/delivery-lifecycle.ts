@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '../store/database.js';
 import { completeOutbox, getDelivery, getOutbox, markDead, markDelivered, markUnacknowledged, recordPushAttempt, reoffer } from '../store/delivery-store.js';
-import { getMessage, getMessageBody, insertEvents, insertOutbox } from '../store/message-store.js';
+import { getMessage, getMessageBody, insertEvents, insertOutbox, lettersOfDelivery } from '../store/message-store.js';
 import type { DeliveryRecord, MessageRecord } from '../store/records.js';
 import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
 import { issueReceipt } from './issue-receipt.js';
@@ -92,10 +92,6 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
     await completeOutbox(tx, outboxId, now);
     const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
     if (message.origin === 'gateway') return; // never answer a receipt with a receipt
-    const { rows } = await tx.query<{ letter_id: string; version_code: string; letter_index: number }>(
-      'SELECT letter_id, version_code, letter_index FROM letters WHERE message_id = $1 ORDER BY letter_index',
-      [message.id],
-    );
     await issueReceipt(tx, ctx, effects, {
       kind: 'negative-vans',
       issuerEan: ctx.register.gatewayEan,
@@ -104,7 +100,7 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
         envelopeId: message.envelopeId,
         senderEan: message.senderEan,
         receiverEan: delivery.receiverEan,
-        letters: rows.filter((r) => delivery.letterIndexes.includes(r.letter_index)).map((r) => ({ letterId: r.letter_id, versionCode: r.version_code })),
+        letters: await lettersOfDelivery(tx, message.id, delivery.letterIndexes),
       },
       refuse: { code: 'ikke_specificeret', text: `the message could not be delivered to ${delivery.receiverEan} after ${attempt} attempts` },
       reason: `push to ${delivery.receiverEan} dead-lettered`,

@@ -8,7 +8,7 @@ import type { DeliveryRecord, MessageRecord } from '../store/records.js';
 import type { RefuseCode } from '../codec/model.js';
 import { REFUSE_CODES } from '../codec/model.js';
 import { acceptMessage, type AcceptInput } from './accept-message.js';
-import { findAnsweredMessage } from './apply-receipt.js';
+import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
@@ -54,10 +54,14 @@ export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit
   return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }
 
+/** Someone else's item and no item look the same from outside: nothing to learn by probing. */
+function notInInbox(deliveryId: string): Refusal {
+  return new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
+}
+
 async function ownDelivery(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<DeliveryRecord> {
   const delivery = /^[0-9a-f-]{36}$/i.test(deliveryId) ? await getDelivery(ctx.db, deliveryId) : undefined;
-  // Someone else's message and no message look the same from outside: nothing to learn by probing.
-  if (!delivery || delivery.receiverEan !== receiverEan) throw new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
+  if (!delivery || delivery.receiverEan !== receiverEan) throw notInInbox(deliveryId);
   return delivery;
 }
 
@@ -73,7 +77,7 @@ export async function fetchItem(ctx: GatewayContext, receiverEan: string, delive
   const fetched = /^[0-9a-f-]{36}$/i.test(deliveryId)
     ? await fetchDelivery(ctx.db, deliveryId, receiverEan, now, new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000))
     : undefined;
-  if (!fetched) throw new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
+  if (!fetched) throw notInInbox(deliveryId);
   if (fetched.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
   return fetched;
 }
@@ -105,19 +109,16 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
   }
   const kind = answer.status;
   const refuseCode = (answer.refuseCode ?? (kind === 'negative' ? 'ikke_specificeret' : undefined)) as RefuseCode | undefined;
-  const notYours = () => new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
-  if (!/^[0-9a-f-]{36}$/i.test(deliveryId)) throw notYours();
+  if (!/^[0-9a-f-]{36}$/i.test(deliveryId)) throw notInInbox(deliveryId);
+  const content = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
   return inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
     const target = await lockAnswerTarget(tx, deliveryId, receiverEan);
-    if (!target) throw notYours();
+    if (!target) throw notInInbox(deliveryId);
     const { delivery } = target;
-    if (delivery.receiptContent) {
-      if (delivery.receiptContent.kind === kind && (delivery.receiptContent.refuseCode ?? undefined) === refuseCode) {
-        await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipt-repeated', detail: { kind } }], now);
-        return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
-      }
-      throw new Refusal(409, 'receipt-conflict', 'Already answered differently', `this message was already answered with a ${delivery.receiptContent.kind} receipt; MedCom does not allow a different answer`);
+    if (compareWithRecordedAnswer(delivery.receiptContent, content, target.envelopeId) === 'repeated') {
+      await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipt-repeated', detail: { kind } }], now);
+      return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
     }
     const receiptMessageId = await issueReceipt(tx, ctx, effects, {
       kind,
@@ -126,7 +127,6 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
       ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
       reason: `${receiverEan} answered ${kind}`,
     });
-    const content = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
     await recordReceipt(tx, deliveryId, content, receiptMessageId, now);
     await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipted', detail: { ...content, receiptMessageId } }], now);
     return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };

@@ -270,3 +270,16 @@ export async function patientRefKey(db: Queryable): Promise<string> {
   if (!value) throw new Error('gateway_settings has no patient_ref_key: run the migrations');
   return value;
 }
+
+/** The letters a delivery carries, as a receipt quotes them (identifier and VersionCode), in order. */
+export async function lettersOfDelivery(
+  db: Queryable,
+  messageId: string,
+  letterIndexes: readonly number[],
+): Promise<{ letterId: string; versionCode: string }[]> {
+  const { rows } = await db.query<{ letter_id: string; version_code: string }>(
+    'SELECT letter_id, version_code FROM letters WHERE message_id = $1 AND letter_index = ANY($2::int[]) ORDER BY letter_index',
+    [messageId, letterIndexes],
+  );
+  return rows.map((row) => ({ letterId: row.letter_id, versionCode: row.version_code }));
+}
