@@ -116,6 +116,34 @@ describe('duplicates, per MedCom', () => {
   });
 });
 
+describe('resends, the cases that must not repeat or lose an answer', () => {
+  it('a resend before the receiver answered sends the sender nothing; the later answer reaches it once', async () => {
+    await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'RSB1ENV', letter: 'RSB1LET' }));
+    const [item] = await inbox(MUNICIPALITY);
+    const resend = await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'RSB1AGAIN', letter: 'RSB1LET' }));
+    expect(resend.json()).toMatchObject({ duplicate: true });
+    expect(await inbox(HOSPITAL)).toEqual([]);
+    expect(await inbox(MUNICIPALITY)).toEqual([]);
+    expect((await gw.answer(MUNICIPALITY, item?.id as string, { status: 'positive' })).statusCode).toBe(200);
+    const receipts = await inbox(HOSPITAL);
+    expect(receipts.map((r) => r.letters[0]?.type)).toEqual(['XCTL03']);
+    await fetchAll(HOSPITAL, receipts);
+  });
+
+  it('a resend of a refused message gets the same negative receipt, refuse code included', async () => {
+    await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'RSN1ENV', letter: 'RSN1LET' }));
+    const [item] = await inbox(MUNICIPALITY);
+    await gw.answer(MUNICIPALITY, item?.id as string, { status: 'negative', refuseCode: 'problem_med_modtagerID', text: 'Ukendt borger' });
+    await fetchAll(HOSPITAL, await inbox(HOSPITAL));
+    await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'RSN1AGAIN', letter: 'RSN1LET' }));
+    const [repeated] = await inbox(HOSPITAL);
+    expect(repeated?.letters[0]?.type).toBe('XCTL02');
+    const xml = (await gw.get(HOSPITAL, `/api/v1/inbox/${repeated?.id}`)).body;
+    expect(xml).toContain('<RefuseCode>problem_med_modtagerID</RefuseCode>');
+    expect(xml).toContain('<OriginalEnvelopeIdentifier>RSN1ENV</OriginalEnvelopeIdentifier>');
+  });
+});
+
 describe('refusals leave no trace', () => {
   it.each([
     ['not well-formed', '<Emessage><Envelope></Emessage>', 400],
