@@ -185,6 +185,7 @@ export function mapExtension(gateway: XmlElement | string): GatewayExtension {
     requestForInformation: flag('RequestForInformation'),
     admissionKind: textOf(gateway, 'AdmissionKind') as AdmissionKind | undefined,
     psychiatric: flag('Psychiatric'),
+    childYouthPsychiatry: flag('ChildYouthPsychiatry'),
     consent: childrenOf(gateway, 'Consent')
       .filter(isElement)
       .map((node) => ({ receiverEan: String(node['@receiver'] ?? ''), given: node['#text'] === 'true' })),

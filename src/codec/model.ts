@@ -139,6 +139,8 @@ export interface GatewayExtension {
   readonly requestForInformation?: boolean;
   readonly admissionKind?: AdmissionKind;
   readonly psychiatric?: boolean;
+  /** Child and youth psychiatry (D26: the municipality is told 14 days before a planned course ends). */
+  readonly childYouthPsychiatry?: boolean;
   /** Consent per copy receiver EAN ("efter aftale med borgeren"). */
   readonly consent: readonly { readonly receiverEan: string; readonly given: boolean }[];
 }

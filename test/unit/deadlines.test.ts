@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { GatewayExtension, Letter, LetterBody, LocalDateTime } from '../../src/codec/model.js';
 import type { MessageTypeCode } from '../../src/domain/catalogue.js';
 import { addWeekdays, endOfDay } from '../../src/domain/calendar.js';
-import { evaluateAtAcceptance, type AcceptanceContext } from '../../src/domain/deadlines/evaluate.js';
+import { evaluateAtAcceptance, judgeFulfilment, trackAtAcceptance, type AcceptanceContext } from '../../src/domain/deadlines/evaluate.js';
 import { DeadlineRulesError, loadDeadlineRules, parseDeadlineRules, parseDeadlineRulesText } from '../../src/domain/deadlines/load.js';
 import { resolveRules } from '../../src/domain/deadlines/profiles.js';
 import type { AgreementProfile, DeadlineEvaluation, DeadlineRuleSet } from '../../src/domain/deadlines/types.js';
@@ -338,15 +338,87 @@ describe('pending rules: D10, D17, RM-XDIS16-24H', () => {
     expect(r).toMatchObject({ state: 'pending', dueAt: '2026-10-25T20:00:00.000Z', severity: 'info' });
   });
 
-  it('D10: the retraining plan is due at the planned discharge time', () => {
-    // The warning's PlannedDischarge is 2026-10-25 10:00 local: 09:00Z in CET.
-    const l = warning('2026-10-25', ['REDUCED_CARE'], { retrainingExpected: true });
-    const results = judge(l, '2026-10-20T10:00:00.000Z');
-    expect(only(results, 'D10')).toMatchObject({ state: 'pending', dueAt: '2026-10-25T09:00:00.000Z' });
-    expect(only(results, 'D2').state).toBe('on-time');
-    const past = only(judge(l, '2026-10-26T10:00:00.000Z'), 'D10');
-    expect(past).toMatchObject({ state: 'pending', dueAt: '2026-10-25T09:00:00.000Z' });
-    expect(past.note).toMatch(/already passed/);
+  it('D10: a discharge advice announcing retraining waits for the plan until the discharge instant, breached at the end of the day', () => {
+    // Discharge 2026-10-25 10:00 local = 09:00Z (CET, the day the clocks went back).
+    const advice = letter('XDIS17', { discharge: at('2026-10-25') }, { retrainingExpected: true });
+    const r = only(judge(advice, '2026-10-25T09:30:00.000Z'), 'D10');
+    expect(r).toMatchObject({ state: 'pending', dueAt: '2026-10-25T09:00:00.000Z', breachAt: '2026-10-25T22:59:59.999Z', obligedEan: HOSPITAL });
+    expect(r.note).toMatch(/GGOP from the sender for the same patient/);
+    expect(judge(letter('XDIS17', { discharge: at('2026-10-25') }), '2026-10-25T09:30:00.000Z').filter((e) => e.ruleId === 'D10')).toEqual([]);
+    // A warning that announces retraining does not start D10: the discharge advice does.
+    expect(judge(warning('2026-10-25', ['REDUCED_CARE'], { retrainingExpected: true }), '2026-10-20T10:00:00.000Z').map((e) => e.ruleId)).toEqual(['D2']);
+  });
+
+  it('D10: an advice without a discharge time cannot be evaluated', () => {
+    expect(only(judge(letter('XDIS17', {}, { retrainingExpected: true }), '2026-10-25T09:30:00.000Z'), 'D10')).toMatchObject({
+      state: 'not-evaluable',
+      reason: 'the XDIS17 carries no Discharge',
+    });
+  });
+});
+
+describe('D7: first contact within 3 weekdays of the plan', () => {
+  const plan = (type: string) => letter('GGOP', { rehabilitation: { type } });
+
+  it('an ordinary plan arriving on a Monday is due by the end of Thursday, obliging the receiver', () => {
+    const tracked = trackAtAcceptance(plan('ZZ0175X'), ctx('2026-03-09T08:00:00.000Z'), RULES);
+    const d7 = tracked.find((t) => t.evaluation.ruleId === 'D7');
+    expect(d7?.evaluation).toMatchObject({ state: 'pending', dueAt: '2026-03-12T22:59:59.999Z', obligedEan: MUNICIPALITY });
+    expect(d7?.evaluation.note).toMatch(/explicit fulfilment by the receiver/);
+    expect(d7?.evaluation.note).toMatch(/carries no Discharge; counted from the arrival/);
+    expect(d7?.lateLimit).toEqual({ instant: new Date('2026-03-12T22:59:59.999Z'), unit: 'weekdays', day: '2026-03-12' });
+    expect(d7?.breachAt).toEqual(new Date('2026-03-12T22:59:59.999Z'));
+  });
+
+  it('a specialised plan arriving on a Saturday is due by the end of Wednesday; across Easter the holidays are skipped', () => {
+    expect(only(judge(plan('ZZ0175Y'), '2026-03-14T10:00:00.000Z'), 'D7').dueAt).toBe('2026-03-18T22:59:59.999Z');
+    // Arrival Wednesday 2026-04-01: Thursday 2nd (skærtorsdag), Friday 3rd (langfredag), Monday 6th (2. påskedag) are not weekdays.
+    expect(only(judge(plan('ZZ0175X'), '2026-04-01T10:00:00.000Z'), 'D7').dueAt).toBe('2026-04-09T21:59:59.999Z');
+  });
+
+  it('counts from the discharge when it is later than the arrival (laterOf)', () => {
+    const withDischarge = letter('GGOP', { rehabilitation: { type: 'ZZ0175X' }, discharge: at('2026-03-16') });
+    const r = only(judge(withDischarge, '2026-03-09T08:00:00.000Z'), 'D7');
+    expect(r).toMatchObject({ reference: '2026-03-16', dueAt: '2026-03-19T22:59:59.999Z' });
+    // Discharged before the plan arrived: the arrival counts.
+    const earlier = letter('GGOP', { rehabilitation: { type: 'ZZ0175X' }, discharge: at('2026-03-02') });
+    expect(only(judge(earlier, '2026-03-09T08:00:00.000Z'), 'D7').reference).toBe('2026-03-09T08:00:00.000Z');
+  });
+
+  it('a self-training plan (ZZ0175Z) or a plan without a type starts no D7', () => {
+    expect(judge(plan('ZZ0175Z'), '2026-03-09T08:00:00.000Z')).toEqual([]);
+    expect(judge(letter('GGOP', {}), '2026-03-09T08:00:00.000Z')).toEqual([]);
+  });
+});
+
+describe('D26: child and youth psychiatry, 14 days before a planned end', () => {
+  const carePlan = (end: string) => letter('XDIS21', { expectedEndOfTreatment: at(end) }, { childYouthPsychiatry: true });
+
+  it('on time exactly at the end of the 14th day before, late a minute after; no weekend roll', () => {
+    // End Sunday 2026-06-14 → limit Sunday 2026-05-31 23:59:59.999 (CEST).
+    expect(only(judge(carePlan('2026-06-14'), '2026-05-31T21:59:59.999Z'), 'D26')).toMatchObject({ state: 'on-time', dueAt: '2026-05-31T21:59:59.999Z' });
+    expect(only(judge(carePlan('2026-06-14'), '2026-05-31T22:00:00.000Z'), 'D26')).toMatchObject({ state: 'late', lateBy: { calendarDays: 1, hours: 1 } });
+  });
+
+  it('is not started without the ChildYouthPsychiatry mark', () => {
+    expect(judge(letter('XDIS21', { expectedEndOfTreatment: at('2026-06-14') }), '2026-05-01T10:00:00.000Z')).toEqual([]);
+  });
+});
+
+describe('judging a fulfilment against a stored late limit', () => {
+  const weekdayLimit = { instant: new Date('2026-03-12T22:59:59.999Z'), unit: 'weekdays' as const, day: '2026-03-12' };
+
+  it('on time at the limit, late one millisecond after', () => {
+    expect(judgeFulfilment(weekdayLimit, new Date('2026-03-12T22:59:59.999Z'), {})).toEqual({ state: 'on-time' });
+    expect(judgeFulfilment(weekdayLimit, new Date('2026-03-12T23:00:00.000Z'), {})).toEqual({ state: 'late', lateBy: { weekdays: 1, hours: 1 } });
+  });
+
+  it('late over a weekend counts weekdays and hours; hour limits count hours only', () => {
+    expect(judgeFulfilment(weekdayLimit, new Date('2026-03-16T08:00:00.000Z'), {})).toEqual({ state: 'late', lateBy: { weekdays: 2, hours: 82 } });
+    expect(judgeFulfilment({ instant: new Date('2026-03-29T09:00:00.000Z'), unit: 'hours' }, new Date('2026-03-29T11:30:00.000Z'), {})).toEqual({
+      state: 'late',
+      lateBy: { hours: 3 },
+    });
   });
 });
 

@@ -39,6 +39,8 @@ import type {
   DeadlineRuleSet,
   Rule,
   RuleCondition,
+  ReferenceField,
+  RetrainingType,
   RuleOffset,
   Severity,
   ValidationRule,
@@ -62,6 +64,8 @@ interface ReferenceValue {
   /** Present when the reference has a time of day. */
   readonly instant?: Date;
   readonly label: string;
+  /** Said with the evaluation (e.g. why `laterOf` fell back to the arrival). */
+  readonly note?: string;
 }
 
 interface Limit {
@@ -69,12 +73,6 @@ interface Limit {
   /** The deadline's calendar day, for day-based offsets. */
   readonly day?: CalendarDate;
   readonly offset: RuleOffset;
-}
-
-/** A judged or pending deadline, with its limit for the group comparison. */
-interface Outcome {
-  readonly evaluation: DeadlineEvaluation;
-  readonly limit?: Date;
 }
 
 function localText(instant: Date): string {
@@ -86,12 +84,25 @@ function fieldLabel(field: string): string {
   return field === 'nursingServiceDay' ? 'GatewayExtension NursingServiceDay' : field.charAt(0).toUpperCase() + field.slice(1);
 }
 
+function arrivalReference(context: AcceptanceContext): ReferenceValue {
+  return { date: copenhagenDateOf(context.sentAt), instant: context.sentAt, label: 'arrival at the gateway' };
+}
+
 function referenceOf(rule: Rule, letter: Letter, context: AcceptanceContext): ReferenceValue | { readonly missing: string } {
-  if (rule.reference.kind === 'receivedAt') {
-    return { date: copenhagenDateOf(context.sentAt), instant: context.sentAt, label: 'arrival at the gateway' };
-  }
+  if (rule.reference.kind === 'receivedAt') return arrivalReference(context);
+  const found = fieldReference(rule.reference.fields, letter);
+  if (rule.reference.kind === 'field') return found;
+  // laterOf: a field in the future wins over the arrival (D7: counted from the later of plan delivery and
+  // discharge). A message without the field is counted from its arrival, which is the best known then.
+  const arrival = arrivalReference(context);
+  if ('missing' in found) return { ...arrival, note: `${found.missing}; counted from the arrival` };
+  const fieldInstant = found.instant ?? endOfDay(found.date);
+  return fieldInstant.getTime() > arrival.instant!.getTime() ? found : arrival;
+}
+
+function fieldReference(fields: readonly ReferenceField[], letter: Letter): ReferenceValue | { readonly missing: string } {
   const problems: string[] = [];
-  for (const field of rule.reference.fields) {
+  for (const field of fields) {
     if (field === 'nursingServiceDay') {
       const date = letter.extension?.nursingServiceDay;
       if (date === undefined) continue;
@@ -108,7 +119,7 @@ function referenceOf(rule: Rule, letter: Letter, context: AcceptanceContext): Re
       problems.push(`${fieldLabel(field)} ${JSON.stringify(value)} is not a valid date and time`);
     }
   }
-  const wanted = rule.reference.fields.map(fieldLabel).join(' or ');
+  const wanted = fields.map(fieldLabel).join(' or ');
   return { missing: problems.length > 0 ? problems.join('; ') : `the ${letter.type} carries no ${wanted}` };
 }
 
@@ -126,6 +137,10 @@ function holds(condition: RuleCondition | undefined, letter: Letter, categories:
   if (condition.admissionKind) {
     const kind = letter.extension?.admissionKind;
     if (kind === undefined || !condition.admissionKind.includes(kind)) return false;
+  }
+  if (condition.retrainingType) {
+    const type = letter.body.rehabilitation?.type;
+    if (type === undefined || !condition.retrainingType.includes(type as RetrainingType)) return false;
   }
   return true;
 }
@@ -148,17 +163,78 @@ function calendarDaysBetween(a: CalendarDate, b: CalendarDate): number {
   return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 }
 
-function lateBy(limit: Limit, sentAt: Date, calendar: CalendarOptions): NonNullable<DeadlineEvaluation['lateBy']> {
-  const hours = Math.ceil((sentAt.getTime() - limit.instant.getTime()) / HOUR_MS);
-  if (limit.day === undefined || limit.offset.unit === 'hours') return { hours };
-  const sentDay = copenhagenDateOf(sentAt);
-  return limit.offset.unit === 'weekdays'
-    ? { weekdays: weekdaysBetween(limit.day, sentDay, calendar), hours }
-    : { calendarDays: calendarDaysBetween(limit.day, sentDay), hours };
+/** The late limit of a deadline as stored: what lateness is measured against when the fulfilment comes. */
+export interface LateLimit {
+  readonly instant: Date;
+  readonly unit: RuleOffset['unit'];
+  /** The limit's calendar day, for day-based offsets. */
+  readonly day?: CalendarDate;
+}
+
+function lateLimitOf(limit: Limit): LateLimit {
+  return { instant: limit.instant, unit: limit.offset.unit, ...(limit.day !== undefined ? { day: limit.day } : {}) };
+}
+
+/** How late an arrival at `at` is against `limit` (see DeadlineEvaluation.lateBy). */
+export function lateness(limit: LateLimit, at: Date, calendar: CalendarOptions): NonNullable<DeadlineEvaluation['lateBy']> {
+  const hours = Math.ceil((at.getTime() - limit.instant.getTime()) / HOUR_MS);
+  if (limit.day === undefined || limit.unit === 'hours') return { hours };
+  const arrivalDay = copenhagenDateOf(at);
+  return limit.unit === 'weekdays'
+    ? { weekdays: weekdaysBetween(limit.day, arrivalDay, calendar), hours }
+    : { calendarDays: calendarDaysBetween(limit.day, arrivalDay), hours };
+}
+
+/** Judges a fulfilment at `at` against the late limit: met by any instant `<=` the limit. */
+export function judgeFulfilment(limit: LateLimit, at: Date, calendar: CalendarOptions): Pick<DeadlineEvaluation, 'state' | 'lateBy'> {
+  return at.getTime() <= limit.instant.getTime() ? { state: 'on-time' } : { state: 'late', lateBy: lateness(limit, at, calendar) };
 }
 
 function base(rule: { readonly id: string; readonly title: string; readonly severity: Severity }, profiles: readonly string[]) {
   return { ruleId: rule.id, title: rule.title, severity: rule.severity, ...(profiles.length > 0 ? { profiles } : {}) };
+}
+
+/** The endpoint that must act for a rule: the one whose message or fulfilment the deadline waits for. */
+export function obligedEanOf(rule: DeadlineRule, parties: AgreementParties): string {
+  const side =
+    rule.fulfilledBy.kind === 'starting-message'
+      ? 'sender'
+      : rule.fulfilledBy.kind === 'correlated-message'
+        ? rule.fulfilledBy.from
+        : rule.fulfilledBy.kind === 'explicit'
+          ? rule.fulfilledBy.by
+          : 'receiver';
+  return side === 'sender' ? parties.senderEan : parties.receiverEan;
+}
+
+function describeFulfilment(rule: DeadlineRule): string {
+  const by = rule.fulfilledBy;
+  switch (by.kind) {
+    case 'correlated-message':
+      return `a ${by.types.join('/')} from the ${by.from}${by.samePatient ? ' for the same patient' : ''}`;
+    case 'receipt':
+      return 'a receipt';
+    case 'explicit':
+      return `an explicit fulfilment by the ${by.by} (POST /api/v1/deadlines/{id}/fulfil)`;
+    default:
+      return 'this message';
+  }
+}
+
+/**
+ * One evaluation with what tracking it needs: a pending deadline carries its late limit (to judge the
+ * fulfilment) and the instant its timer marks it breached.
+ */
+export interface TrackedEvaluation {
+  readonly evaluation: DeadlineEvaluation;
+  readonly rule?: DeadlineRule;
+  readonly lateLimit?: LateLimit;
+  readonly breachAt?: Date;
+}
+
+/** A judged or pending deadline, with its limit for the group comparison. */
+interface Outcome extends TrackedEvaluation {
+  readonly limit?: Date;
 }
 
 function evaluateDeadline(
@@ -169,57 +245,64 @@ function evaluateDeadline(
   profiles: readonly string[],
   note: string | undefined,
 ): Outcome {
-  const head = base(rule, profiles);
+  const head = { ...base(rule, profiles), obligedEan: obligedEanOf(rule, context) };
   const reference = referenceOf(rule, letter, context);
   if ('missing' in reference) {
-    return { evaluation: { ...head, state: 'not-evaluable', reason: reference.missing } };
+    return { evaluation: { ...head, state: 'not-evaluable', reason: reference.missing }, rule };
   }
-  const referenceText = reference.instant && rule.reference.kind === 'receivedAt' ? reference.instant.toISOString() : reference.date;
+  const referenceText = reference.instant && reference.label === 'arrival at the gateway' ? reference.instant.toISOString() : reference.date;
   const limit = limitOf(rule.offset, reference, calendar);
   const target = rule.target ? limitOf(rule.target, reference, calendar) : undefined;
-  if ('missing' in limit) return { evaluation: { ...head, state: 'not-evaluable', reason: limit.missing, reference: referenceText } };
-  if (target && 'missing' in target) {
-    return { evaluation: { ...head, state: 'not-evaluable', reason: target.missing, reference: referenceText } };
+  const breach = rule.breachAt ? limitOf(rule.breachAt, reference, calendar) : undefined;
+  for (const computed of [limit, target, breach]) {
+    if (computed && 'missing' in computed) {
+      return { evaluation: { ...head, state: 'not-evaluable', reason: computed.missing, reference: referenceText }, rule };
+    }
   }
-  const due = target ?? limit;
+  const late = limit as Limit;
+  const due = (target as Limit | undefined) ?? late;
+  const breachInstant = (breach as Limit | undefined)?.instant;
   const times = {
     dueAt: due.instant.toISOString(),
-    ...(due !== limit ? { lateAfter: limit.instant.toISOString() } : {}),
+    ...(due !== late ? { lateAfter: late.instant.toISOString() } : {}),
+    ...(breachInstant && breachInstant.getTime() !== late.instant.getTime() ? { breachAt: breachInstant.toISOString() } : {}),
     reference: referenceText,
   };
-  const notes = note !== undefined ? [note] : [];
+  const notes = [note, reference.note].filter((text): text is string => text !== undefined);
   if (rule.fulfilledBy.kind !== 'starting-message') {
-    const what =
-      rule.fulfilledBy.kind === 'correlated-message'
-        ? `a ${rule.fulfilledBy.types.join('/')} from the ${rule.fulfilledBy.from}${rule.fulfilledBy.samePatient ? ' for the same patient' : ''}`
-        : rule.fulfilledBy.kind === 'receipt'
-          ? 'a receipt'
-          : `an explicit fulfilment by the ${rule.fulfilledBy.by}`;
-    notes.push(`fulfilled by ${what}; judged when it arrives`);
-    if (limit.instant.getTime() < context.sentAt.getTime()) notes.push('the limit had already passed when this message arrived');
-    return { evaluation: { ...head, state: 'pending', ...times, note: notes.join('; ') }, limit: limit.instant };
+    notes.push(`fulfilled by ${describeFulfilment(rule)}; judged when it arrives`);
+    if (late.instant.getTime() < context.sentAt.getTime()) notes.push('the limit had already passed when this message arrived');
+    return {
+      evaluation: { ...head, state: 'pending', ...times, note: notes.join('; ') },
+      rule,
+      limit: late.instant,
+      lateLimit: lateLimitOf(late),
+      breachAt: breachInstant && breachInstant.getTime() > late.instant.getTime() ? breachInstant : late.instant,
+    };
   }
   const sent = context.sentAt.getTime();
-  if (sent > limit.instant.getTime()) {
+  const judged = judgeFulfilment(lateLimitOf(late), context.sentAt, calendar);
+  if (judged.state === 'late') {
     return {
       evaluation: {
         ...head,
-        state: 'late',
         ...times,
-        lateBy: lateBy(limit, context.sentAt, calendar),
+        ...judged,
         measuredAt: 'gateway-arrival',
-        reason: `arrived ${localText(context.sentAt)}, after the limit ${localText(limit.instant)} (Copenhagen time) counted from ${reference.label} ${reference.date}`,
+        reason: `arrived ${localText(context.sentAt)}, after the limit ${localText(late.instant)} (Copenhagen time) counted from ${reference.label} ${reference.date}`,
         ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
       },
-      limit: limit.instant,
+      rule,
+      limit: late.instant,
     };
   }
-  if (due !== limit && sent > due.instant.getTime()) {
-    notes.push(`arrived ${localText(context.sentAt)}, after the due mark ${localText(due.instant)} but within the limit ${localText(limit.instant)}`);
+  if (due !== late && sent > due.instant.getTime()) {
+    notes.push(`arrived ${localText(context.sentAt)}, after the due mark ${localText(due.instant)} but within the limit ${localText(late.instant)}`);
   }
   return {
     evaluation: { ...head, state: 'on-time', ...times, measuredAt: 'gateway-arrival', ...(notes.length > 0 ? { note: notes.join('; ') } : {}) },
-    limit: limit.instant,
+    rule,
+    limit: late.instant,
   };
 }
 
@@ -236,6 +319,7 @@ function evaluateValidation(
   const why = dayOfWeek(reference.date) > 5 ? `a ${DAY_NAMES[dayOfWeek(reference.date)]}` : `${holiday?.name ?? 'a closed day'}`;
   return {
     ...base(rule, profiles),
+    obligedEan: context.senderEan,
     state: 'validation-warning',
     reference: reference.date,
     reason: `${reference.label} ${reference.date} is ${why}, not a weekday (Monday–Friday, not a holiday)`,
@@ -249,22 +333,26 @@ function started(rule: Rule, letter: Letter): boolean {
 
 const SEVERITY_ORDER: readonly Severity[] = ['info', 'warning', 'error'];
 
+/** The calendar in force between the parties: the rule set's and profiles' closed days plus the caller's. */
+export function calendarFor(ruleSet: DeadlineRuleSet, parties: AgreementParties, options: EvaluationOptions = {}): CalendarOptions {
+  const effective = resolveRules(ruleSet, parties);
+  return { closedDays: { ...(effective.calendar.closedDays ?? {}), ...(options.calendar?.closedDays ?? {}) } };
+}
+
 /**
- * The deadlines one letter starts or fulfils, evaluated at acceptance.
- * `ruleSet` is the whole file; the profiles for `context`'s parties are applied here.
+ * The deadlines one letter starts, evaluated at acceptance, with what a store needs to track the
+ * pending ones. `ruleSet` is the whole file; the profiles for `context`'s parties are applied here.
  */
-export function evaluateAtAcceptance(
+export function trackAtAcceptance(
   letter: Letter,
   context: AcceptanceContext,
   ruleSet: DeadlineRuleSet,
   options: EvaluationOptions = {},
-): DeadlineEvaluation[] {
+): TrackedEvaluation[] {
   const effective = resolveRules(ruleSet, context);
-  const calendar: CalendarOptions = {
-    closedDays: { ...(effective.calendar.closedDays ?? {}), ...(options.calendar?.closedDays ?? {}) },
-  };
+  const calendar = calendarFor(ruleSet, context, options);
   const { profiles } = effective;
-  const results: DeadlineEvaluation[] = [];
+  const results: TrackedEvaluation[] = [];
   const candidates = effective.rules.filter((rule) => started(rule, letter));
 
   let categories: readonly WarningCategory[] = letter.extension?.warningCategories ?? [];
@@ -280,9 +368,10 @@ export function evaluateAtAcceptance(
       if (!holds(rule.startedBy.condition, letter, categories)) continue;
       if (rule.kind === 'validation') {
         const warning = evaluateValidation(rule, letter, context, calendar, profiles);
-        if (warning) results.push(warning);
+        if (warning) results.push({ evaluation: warning });
       } else {
-        results.push(evaluateDeadline(rule, letter, context, calendar, profiles, undefined).evaluation);
+        const { limit: _limit, ...tracked } = evaluateDeadline(rule, letter, context, calendar, profiles, undefined);
+        results.push(tracked);
       }
       continue;
     }
@@ -294,12 +383,15 @@ export function evaluateAtAcceptance(
     if (applicable.length === 0) {
       const severity = members.map((r) => r.severity).sort((a, b) => SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a))[0] ?? 'warning';
       results.push({
-        ruleId: rule.group,
-        title: group?.title ?? rule.group,
-        severity,
-        state: 'not-evaluable',
-        reason: `${letter.type}: ${group?.missingConditionReason ?? 'no rule of the group applies'}`,
-        ...(profiles.length > 0 ? { profiles } : {}),
+        evaluation: {
+          ruleId: rule.group,
+          title: group?.title ?? rule.group,
+          severity,
+          obligedEan: context.senderEan,
+          state: 'not-evaluable',
+          reason: `${letter.type}: ${group?.missingConditionReason ?? 'no rule of the group applies'}`,
+          ...(profiles.length > 0 ? { profiles } : {}),
+        },
       });
       continue;
     }
@@ -311,10 +403,21 @@ export function evaluateAtAcceptance(
       undefined,
     );
     if (winner) {
+      const { limit: _limit, ...tracked } = winner;
       const others = timed.filter((o) => o !== winner).map((o) => o.evaluation.ruleId);
-      results.push(others.length > 0 ? { ...winner.evaluation, supersedes: others } : winner.evaluation);
+      results.push(others.length > 0 ? { ...tracked, evaluation: { ...tracked.evaluation, supersedes: others } } : tracked);
     }
-    results.push(...outcomes.filter((o) => o.limit === undefined).map((o) => o.evaluation));
+    results.push(...outcomes.filter((o) => o.limit === undefined).map(({ limit: _limit, ...tracked }) => tracked));
   }
   return results;
+}
+
+/** The deadlines one letter starts, as reported in the 202 (see trackAtAcceptance). */
+export function evaluateAtAcceptance(
+  letter: Letter,
+  context: AcceptanceContext,
+  ruleSet: DeadlineRuleSet,
+  options: EvaluationOptions = {},
+): DeadlineEvaluation[] {
+  return trackAtAcceptance(letter, context, ruleSet, options).map((tracked) => tracked.evaluation);
 }

@@ -3,4 +3,15 @@ export * from './types.js';
 export { DEADLINE_RULES_SCHEMA } from './rule-schema.js';
 export { DeadlineRulesError, loadDeadlineRules, parseDeadlineRules, parseDeadlineRulesText } from './load.js';
 export { applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
-export { evaluateAtAcceptance, type AcceptanceContext, type EvaluationOptions } from './evaluate.js';
+export {
+  calendarFor,
+  evaluateAtAcceptance,
+  judgeFulfilment,
+  lateness,
+  obligedEanOf,
+  trackAtAcceptance,
+  type AcceptanceContext,
+  type EvaluationOptions,
+  type LateLimit,
+  type TrackedEvaluation,
+} from './evaluate.js';

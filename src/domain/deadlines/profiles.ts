@@ -60,15 +60,19 @@ function mergeOffset(base: RuleOffset | undefined, patch: OffsetPatch): RuleOffs
 
 /** A rule with one override applied. Not validated here: the loader re-validates every merged rule. */
 export function applyOverride(rule: Rule, override: RuleOverride): Rule {
-  const { offset, target, ...plain } = override;
+  const { offset, target, breachAt, ...plain } = override;
   const merged: Record<string, unknown> = { ...rule, ...plain };
   if (rule.kind === 'deadline') {
     if (offset) merged.offset = mergeOffset(rule.offset, offset);
     if (target === null) delete merged.target;
     else if (target) merged.target = mergeOffset(rule.target ?? rule.offset, target);
+    if (breachAt === null) delete merged.breachAt;
+    else if (breachAt) merged.breachAt = mergeOffset(rule.breachAt ?? rule.offset, breachAt);
   } else {
+    // Invalid on a validation rule; kept so the loader's re-validation names the mistake.
     if (offset) merged.offset = offset;
     if (target !== undefined) merged.target = target;
+    if (breachAt !== undefined) merged.breachAt = breachAt;
   }
   return merged as unknown as Rule;
 }

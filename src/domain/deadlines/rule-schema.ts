@@ -5,7 +5,7 @@
  */
 import { MESSAGE_TYPES } from '../catalogue.js';
 import { WARNING_CATEGORIES } from '../../codec/model.js';
-import { REFERENCE_FIELDS } from './types.js';
+import { EXTENSION_FLAGS, REFERENCE_FIELDS } from './types.js';
 
 const MESSAGE_TYPE = { enum: MESSAGE_TYPES.map((type) => type.code) };
 const TIME_OF_DAY = {
@@ -119,6 +119,15 @@ export const DEADLINE_RULES_SCHEMA = {
           additionalProperties: false,
           properties: { kind: { const: 'receivedAt' } },
         },
+        {
+          type: 'object',
+          required: ['kind', 'fields'],
+          additionalProperties: false,
+          properties: {
+            kind: { const: 'laterOf' },
+            fields: { type: 'array', minItems: 1, uniqueItems: true, items: REFERENCE_FIELD },
+          },
+        },
       ],
     },
     condition: {
@@ -130,13 +139,10 @@ export const DEADLINE_RULES_SCHEMA = {
         flags: {
           type: 'object',
           additionalProperties: false,
-          properties: {
-            psychiatric: { type: 'boolean' },
-            requestForInformation: { type: 'boolean' },
-            retrainingExpected: { type: 'boolean' },
-          },
+          properties: Object.fromEntries(EXTENSION_FLAGS.map((flag) => [flag, { type: 'boolean' }])),
         },
         admissionKind: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['PLANNED', 'ACUTE', 'OPEN'] } },
+        retrainingType: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['ZZ0175X', 'ZZ0175Y', 'ZZ0175Z'] } },
       },
     },
     fulfilledBy: {
@@ -156,6 +162,7 @@ export const DEADLINE_RULES_SCHEMA = {
             types: { type: 'array', minItems: 1, uniqueItems: true, items: MESSAGE_TYPE },
             from: { enum: ['receiver', 'sender'] },
             samePatient: { type: 'boolean' },
+            lookbackDays: { type: 'integer', minimum: 1, maximum: 366 },
           },
         },
         { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: 'receipt' } } },
@@ -208,6 +215,7 @@ export const DEADLINE_RULES_SCHEMA = {
         interpretation: { type: 'string' },
         offset: { $ref: '#/$defs/offset' },
         target: { $ref: '#/$defs/offset' },
+        breachAt: { $ref: '#/$defs/offset' },
         fulfilledBy: { $ref: '#/$defs/fulfilledBy' },
         check: { const: 'weekday' },
       },
@@ -226,6 +234,7 @@ export const DEADLINE_RULES_SCHEMA = {
             anyOf: [
               { type: 'object', required: ['offset'] },
               { type: 'object', required: ['target'] },
+              { type: 'object', required: ['breachAt'] },
               { type: 'object', required: ['fulfilledBy'] },
             ],
           },
@@ -266,6 +275,7 @@ export const DEADLINE_RULES_SCHEMA = {
               reference: { $ref: '#/$defs/reference' },
               offset: { $ref: '#/$defs/offsetPatch' },
               target: { oneOf: [{ type: 'null' }, { $ref: '#/$defs/offsetPatch' }] },
+              breachAt: { oneOf: [{ type: 'null' }, { $ref: '#/$defs/offsetPatch' }] },
               fulfilledBy: { $ref: '#/$defs/fulfilledBy' },
             },
           },
@@ -281,7 +291,8 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
     'write {"unit":"weekdays"|"calendarDays","amount":N,"direction":"before"|"after","at":"end-of-day"|"hh:mm"} or {"unit":"hours","amount":N,"direction":"after"}',
   target: 'same form as "offset"; null in a profile override removes it',
   at: 'write "end-of-day" or a clock time such as "12:00"',
-  reference: 'write {"kind":"field","fields":["plannedDischarge", …]} or {"kind":"receivedAt"}',
+  reference: 'write {"kind":"field","fields":["plannedDischarge", …]}, {"kind":"receivedAt"} or {"kind":"laterOf","fields":["discharge"]}',
+  breachAt: 'same form as "offset"; when a deadline nobody fulfilled is marked breached (default: the late limit)',
   fulfilledBy:
     'write {"kind":"starting-message","evidence":"gateway-arrival"}, {"kind":"correlated-message","types":[…],"from":"receiver","samePatient":true}, {"kind":"receipt"} or {"kind":"explicit","by":"receiver"}',
   types: `message type codes: ${MESSAGE_TYPES.map((type) => type.code).join(', ')}`,

@@ -47,15 +47,22 @@ export const REFERENCE_FIELDS: readonly ReferenceField[] = [
 ];
 
 /**
- * What the clock counts from: the first present of `fields` in the starting message, or the time the
- * starting message reached the gateway (`receivedAt`; later the receiver's delivery-receipt time).
+ * What the clock counts from: the first present of `fields` in the starting message, the time the
+ * starting message reached the gateway (`receivedAt`), or the later of the two (`laterOf`: D7 counts
+ * from "both the citizen and the municipality have the plan" = max(arrival, discharge)).
  */
 export type RuleReference =
   | { readonly kind: 'field'; readonly fields: readonly ReferenceField[] }
-  | { readonly kind: 'receivedAt' };
+  | { readonly kind: 'receivedAt' }
+  | { readonly kind: 'laterOf'; readonly fields: readonly ReferenceField[] };
 
 /** Boolean extension flags; an absent flag (or absent extension) reads as false: "true only if stated". */
-export type ExtensionFlag = 'psychiatric' | 'requestForInformation' | 'retrainingExpected';
+export type ExtensionFlag = 'psychiatric' | 'childYouthPsychiatry' | 'requestForInformation' | 'retrainingExpected';
+
+export const EXTENSION_FLAGS: readonly ExtensionFlag[] = ['psychiatric', 'childYouthPsychiatry', 'requestForInformation', 'retrainingExpected'];
+
+/** SKS codes of the retraining plan's type (domain.md §5.1). */
+export type RetrainingType = 'ZZ0175X' | 'ZZ0175Y' | 'ZZ0175Z';
 
 /** All given parts must hold. */
 export interface RuleCondition {
@@ -63,6 +70,8 @@ export interface RuleCondition {
   readonly present?: readonly ReferenceField[];
   readonly flags?: Partial<Readonly<Record<ExtensionFlag, boolean>>>;
   readonly admissionKind?: readonly AdmissionKind[];
+  /** The plan's TypeOfRehabilitationPlan is one of these. */
+  readonly retrainingType?: readonly RetrainingType[];
 }
 
 export interface StartedBy {
@@ -82,6 +91,11 @@ export type FulfilledBy =
       readonly types: readonly MessageTypeCode[];
       readonly from: 'receiver' | 'sender';
       readonly samePatient: boolean;
+      /**
+       * A fulfilling message that arrived up to this many days BEFORE the start also counts (D10: the
+       * plan may be sent before the discharge advice). Absent: only later messages count (D17).
+       */
+      readonly lookbackDays?: number;
     }
   | { readonly kind: 'receipt' }
   | { readonly kind: 'explicit'; readonly by: 'sender' | 'receiver' };
@@ -115,6 +129,12 @@ export interface DeadlineRule extends RuleBase {
   readonly offset: RuleOffset;
   /** An earlier "due" mark inside the limit (D1 12:00, D21 same day); between the two is a grace, on time with a note. */
   readonly target?: RuleOffset;
+  /**
+   * When an unfulfilled deadline is marked breached (the timer), if not at the late limit. D10: due at
+   * the discharge instant (a later plan is late by the measured amount), breached only when no plan
+   * has come by the end of the discharge day.
+   */
+  readonly breachAt?: RuleOffset;
   readonly fulfilledBy: FulfilledBy;
 }
 
@@ -152,6 +172,7 @@ export interface RuleOverride {
   readonly reference?: RuleReference;
   readonly offset?: OffsetPatch;
   readonly target?: OffsetPatch | null;
+  readonly breachAt?: OffsetPatch | null;
   readonly fulfilledBy?: FulfilledBy;
 }
 
@@ -182,7 +203,14 @@ export interface DeadlineRuleSet {
   readonly profiles: readonly AgreementProfile[];
 }
 
-export type EvaluationState = 'on-time' | 'late' | 'pending' | 'not-evaluable' | 'validation-warning';
+/**
+ * `on-time` / `late`: judged (at acceptance, or when the fulfilment came); `pending`: waiting for a
+ * fulfilment; `breached`: nothing came by the breach time (a later fulfilment makes it `late`);
+ * `not-evaluable`: the message lacks what the rule needs; `validation-warning`: a date check failed (D28).
+ */
+export type EvaluationState = 'on-time' | 'late' | 'pending' | 'breached' | 'not-evaluable' | 'validation-warning';
+
+export const EVALUATION_STATES: readonly EvaluationState[] = ['on-time', 'late', 'pending', 'breached', 'not-evaluable', 'validation-warning'];
 
 export interface DeadlineEvaluation {
   /** A rule id, or a group id when the group as a whole cannot be evaluated. */
@@ -194,6 +222,10 @@ export interface DeadlineEvaluation {
   readonly dueAt?: string;
   /** ISO instant after which the message is late, when it differs from `dueAt`. */
   readonly lateAfter?: string;
+  /** ISO instant at which a pending deadline is marked breached, when it differs from the late limit. */
+  readonly breachAt?: string;
+  /** Who must act: the endpoint whose message, fulfilment or warning the deadline waits for. */
+  readonly obligedEan?: string;
   /**
    * How late: `hours` = started hours after the limit (ceil, so 1 ms late is 1 h); `weekdays` (weekday
    * offsets) = weekdays in (limit day, arrival day], 0 when late only into a weekend or holiday;
@@ -202,8 +234,10 @@ export interface DeadlineEvaluation {
   readonly lateBy?: { readonly weekdays?: number; readonly calendarDays?: number; readonly hours: number };
   /** The reference the deadline was counted from: a date, or an ISO instant. */
   readonly reference?: string;
-  /** What the state was measured against (at acceptance: the gateway arrival time). */
-  readonly measuredAt?: 'gateway-arrival';
+  /** What the state was measured against: the gateway arrival time (of this or the fulfilling message) or an explicit fulfilment's time. */
+  readonly measuredAt?: 'gateway-arrival' | 'explicit-fulfilment';
+  /** When the deadline was fulfilled (a correlated message's arrival or an explicit fulfilment's time). */
+  readonly fulfilledAt?: string;
   readonly reason?: string;
   readonly note?: string;
   /** Group rules that also started but have a shorter lead. */
