@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { MESSAGE_TYPES, type EndpointKind, type MessageTypeCode } from '../domain/catalogue.js';
 import { isValidGln } from '../domain/gln.js';
+import { HOSPITAL_KINDS, type HospitalKind } from '../domain/retraining-routing.js';
 
 export type DeliveryMode = { readonly mode: 'pull' } | { readonly mode: 'push'; readonly url: string };
 
@@ -22,6 +23,15 @@ export interface Endpoint {
   readonly delivery: DeliveryMode;
   /** A disabled endpoint is known but cannot receive: its messages are answered with an XCTL01. */
   readonly enabled: boolean;
+  /**
+   * Hospitals only: what kind of hospital it is, for the retraining-plan rules (domain.md §5.5; README
+   * "Retraining-plan routing"). Absent means REGIONAL_HOSPITAL, a public hospital of a region.
+   */
+  readonly hospitalKind?: HospitalKind;
+  /** The region whose health agreement the endpoint works under, e.g. `Midtjylland`. */
+  readonly region?: string;
+  /** Public hospitals only: the kommunenumre whose citizens it is the home hospital (hjemhospital) for. */
+  readonly homeHospitalFor?: readonly string[];
 }
 
 export interface EndpointRegister {
@@ -60,6 +70,9 @@ const CONFIG_SCHEMA = {
           identifierCode: { enum: ['sygehusafdelingsnummer', 'ydernummer', 'lokationsnummer', 'kommunenummer', 'sorkode'] },
           accepts: { type: 'array', items: { enum: MESSAGE_TYPES.map((t) => t.code) }, uniqueItems: true },
           enabled: { type: 'boolean' },
+          hospitalKind: { enum: HOSPITAL_KINDS },
+          region: { type: 'string', minLength: 1 },
+          homeHospitalFor: { type: 'array', items: { type: 'string', pattern: '^[0-9]{3}$' }, uniqueItems: true },
           delivery: {
             oneOf: [
               { type: 'object', required: ['mode'], additionalProperties: false, properties: { mode: { const: 'pull' } } },
@@ -85,11 +98,20 @@ interface RawConfig {
 
 export class ConfigError extends Error {}
 
+/** A fix for a mistake the schema alone words poorly. */
+function hintFor(instancePath: string): string {
+  if (instancePath.endsWith('/hospitalKind')) {
+    return ' — HOME_HOSPITAL is not a kind: a public hospital (REGIONAL_HOSPITAL) is the home hospital of the municipalities listed in its homeHospitalFor';
+  }
+  if (/\/homeHospitalFor\/\d+$/.test(instancePath)) return ' — list kommunenumre of three digits, e.g. "751"';
+  return '';
+}
+
 /** Validates parsed endpoint configuration; `file` names the source in error messages. */
 export function buildEndpointRegister(raw: unknown, file: string): EndpointRegister {
   const validate = new Ajv({ allErrors: true }).compile<RawConfig>(CONFIG_SCHEMA);
   if (!validate(raw)) {
-    const problems = (validate.errors ?? []).map((e) => `${file}${e.instancePath || '/'}: ${e.message ?? 'invalid'}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`);
+    const problems = (validate.errors ?? []).map((e) => `${file}${e.instancePath || '/'}: ${e.message ?? 'invalid'}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}${hintFor(e.instancePath)}`);
     throw new ConfigError(`the endpoint configuration is not valid:\n  ${problems.join('\n  ')}`);
   }
   const problems: string[] = [];
@@ -98,6 +120,12 @@ export function buildEndpointRegister(raw: unknown, file: string): EndpointRegis
     if (!isValidGln(endpoint.ean)) problems.push(`${file}/endpoints/${index}/ean: ${endpoint.ean} has a wrong GLN check digit`);
     if (seen.has(endpoint.ean)) problems.push(`${file}/endpoints/${index}/ean: ${endpoint.ean} is listed twice`);
     seen.add(endpoint.ean);
+    if (endpoint.hospitalKind !== undefined && endpoint.kind !== 'hospital') {
+      problems.push(`${file}/endpoints/${index}/hospitalKind: only a hospital has a hospital kind; remove it from this ${endpoint.kind}`);
+    }
+    if (endpoint.homeHospitalFor !== undefined && (endpoint.kind !== 'hospital' || (endpoint.hospitalKind ?? 'REGIONAL_HOSPITAL') !== 'REGIONAL_HOSPITAL')) {
+      problems.push(`${file}/endpoints/${index}/homeHospitalFor: only a public hospital of the region (hospitalKind REGIONAL_HOSPITAL) can be a home hospital; remove it here`);
+    }
   });
   if (!isValidGln(raw.gateway.ean)) problems.push(`${file}/gateway/ean: ${raw.gateway.ean} has a wrong GLN check digit`);
   if (seen.has(raw.gateway.ean)) problems.push(`${file}/gateway/ean: the gateway's own EAN must not also be an endpoint`);
