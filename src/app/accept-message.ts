@@ -118,7 +118,7 @@ function summaryOf(message: ParsedMessage, routes: readonly LetterRoute[], dupli
       };
     }),
     // Warnings may quote values; CPR numbers are never quoted by the codec (semantic-checks.ts).
-    warnings: [...warnings.map(({ path, message: text }) => ({ path, message: text })), ...routes.flatMap((r) => r.skippedCopies)],
+    warnings: [...warnings.map(({ path, message: text }) => ({ path, message: text })), ...routes.flatMap((r) => r.warnings)],
   };
 }
 
@@ -210,13 +210,17 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
   const decoded = ctx.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), maxBytes: ctx.settings.maxBodyBytes });
   if (!decoded.ok) throw refusalForDecode(decoded);
   const message = decoded.message;
-  const routing = routeMessage(message, ctx.register, senderEan);
+  const routing = routeMessage(message, ctx.register, senderEan, ctx.retrainingRouting);
   if (!routing.ok) {
     const forbidden = routing.problems.some((p) => p.kind === 'sender-not-owned');
-    const errors = routing.problems.map(({ path, message: text }) => ({ path, message: text }));
+    // A rule broken (retraining-plan routing, consent) is named in each error's `code` and first in the detail.
+    const errors = routing.problems.map((p) => ({ path: p.path, message: p.message, ...('rule' in p ? { code: p.rule } : {}) }));
+    const first = routing.problems[0];
     throw forbidden
-      ? new Refusal(403, 'sender-not-owned', 'Sender not owned by this key', routing.problems[0]?.message ?? '', errors)
-      : new Refusal(422, 'unroutable', 'A receiver cannot take this message', routing.problems[0]?.message ?? '', errors);
+      ? new Refusal(403, 'sender-not-owned', 'Sender not owned by this key', first?.message ?? '', errors)
+      : routing.problems.every((p) => 'rule' in p)
+        ? new Refusal(422, 'misaddressed', 'Not addressed as the health agreement and the citizen\'s consent allow', first && 'rule' in first ? `${first.rule}: ${first.message}` : '', errors)
+        : new Refusal(422, 'unroutable', 'A receiver cannot take this message', first?.message ?? '', errors);
   }
   const sha256 = createHash('sha256').update(input.body).digest('hex');
   const envelopeId = message.envelope.identifier;

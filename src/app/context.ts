@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import type { MessageCodec } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../config/endpoints.js';
 import type { Settings } from '../config/settings.js';
+import type { RetrainingRouting } from '../domain/retraining-profile.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/delivery-store.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
@@ -22,6 +23,8 @@ export interface GatewayContext {
   readonly db: Database;
   readonly codec: MessageCodec;
   readonly register: EndpointRegister;
+  /** Retraining-plan routing rules' actions and consent defaults (config/retraining-routing.json); built-in defaults when absent. */
+  readonly retrainingRouting?: RetrainingRouting;
   readonly settings: Settings;
   readonly clock: () => Date;
   readonly signals: DeliverySignals;

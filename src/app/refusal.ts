@@ -7,6 +7,8 @@ export interface RefusalDetail {
   readonly message: string;
   readonly line?: number;
   readonly column?: number;
+  /** The rule broken, when one is named (e.g. `R-SPEC-OWN`, `CONSENT-RECEIVER`). */
+  readonly code?: string;
 }
 
 export class Refusal extends Error {

@@ -56,7 +56,11 @@ const acceptedSchema = {
       },
     },
     deadlines: { type: 'array', items: {} },
-    warnings: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+    warnings: {
+      type: 'array',
+      description: 'What the sender should know: copies not delivered (no such endpoint, type not taken, no consent) and rules of the health agreement broken but accepted by the agreement profile; `code` names the rule (README "Retraining-plan routing").',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } } },
+    },
   },
 } as const;
 
