@@ -17,7 +17,6 @@ import {
   findByEnvelope,
   findFirstLetters,
   insertEvents,
-  insertMessage,
   insertMessages,
   insertedOutbox,
   lettersOfDelivery,
@@ -26,9 +25,19 @@ import {
   type NewLetter,
   type NewMessage,
 } from '../store/message-store.js';
-import type { MessageRecord, MessageSummary } from '../store/records.js';
+import type { DeadlineSummary, MessageRecord, MessageSummary } from '../store/records.js';
+import type { NewDeadline } from '../store/deadline-store.js';
 import { applyReceipt, findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
+import {
+  applyCorrelation,
+  correlate,
+  deadlinesStartedBy,
+  fulfilledSummaries,
+  needsCorrelation,
+  startedSummaries,
+  type Correlation,
+} from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
 
@@ -54,14 +63,14 @@ export interface AcceptResponse {
   /** For a resend in a new envelope: the id the resend itself was stored under. */
   readonly resendId?: string;
   readonly letters: readonly AcceptedLetter[];
-  /** Deadline evaluation arrives with the deadline rules; empty until then. */
-  readonly deadlines: readonly unknown[];
+  /** The deadlines the letters start (judged now or pending) or fulfil (see README "Deadlines"). */
+  readonly deadlines: readonly DeadlineSummary[];
   readonly warnings: readonly { readonly path: string; readonly message: string }[];
 }
 
 export type AcceptResult = { readonly kind: 'accepted' | 'duplicate'; readonly response: AcceptResponse };
 
-function refusalForDecode(result: Extract<DecodeResult, { ok: false }>): Refusal {
+export function refusalForDecode(result: Extract<DecodeResult, { ok: false }>): Refusal {
   const errors = result.errors.map(({ path, message, line, column }) => ({ path, message, ...(line ? { line } : {}), ...(column ? { column } : {}) }));
   const first = result.errors[0]?.message ?? 'the message is not valid';
   switch (result.stage) {
@@ -91,12 +100,18 @@ function responseOf(record: MessageRecord, duplicate: boolean): AcceptResponse {
       copies: l.copies,
       ...(l.duplicateOf ? { duplicateOf: l.duplicateOf } : {}),
     })),
-    deadlines: [],
+    deadlines: record.summary.deadlines ?? [],
     warnings: record.summary.warnings,
   };
 }
 
-function summaryOf(message: ParsedMessage, routes: readonly LetterRoute[], duplicates: Map<string, string>, warnings: readonly ValidationIssue[]): MessageSummary {
+function summaryOf(
+  message: ParsedMessage,
+  routes: readonly LetterRoute[],
+  duplicates: Map<string, string>,
+  warnings: readonly ValidationIssue[],
+  deadlines: readonly DeadlineSummary[],
+): MessageSummary {
   return {
     generation: message.generation,
     acknowledgementCode: message.envelope.acknowledgementCode,
@@ -119,6 +134,7 @@ function summaryOf(message: ParsedMessage, routes: readonly LetterRoute[], dupli
     }),
     // Warnings may quote values; CPR numbers are never quoted by the codec (semantic-checks.ts).
     warnings: [...warnings.map(({ path, message: text }) => ({ path, message: text })), ...routes.flatMap((r) => r.warnings)],
+    deadlines,
   };
 }
 
@@ -154,13 +170,31 @@ interface Prepared {
   readonly letters: NewLetter[];
   readonly deliveries: NewDelivery[];
   readonly events: NewEvent[];
+  readonly deadlines: NewDeadline[];
 }
 
-/** Everything that is written for a message, given which of its letters are resends. */
-function prepare(ctx: GatewayContext, senderEan: string, input: AcceptInput, decoded: Extract<DecodeResult, { ok: true }>, routes: readonly LetterRoute[], sha256: string, duplicates: Map<string, string>): Prepared {
+/** What the letters do to deadlines: the ones they start and the summaries of the ones they fulfil. */
+interface DeadlineEffects {
+  readonly started: readonly NewDeadline[];
+  readonly fulfilled: readonly DeadlineSummary[];
+}
+
+const NO_DEADLINE_EFFECTS: DeadlineEffects = { started: [], fulfilled: [] };
+
+/** Everything that is written for a message, given which of its letters are resends and what they do to deadlines. */
+function prepare(
+  ctx: GatewayContext,
+  id: string,
+  senderEan: string,
+  input: AcceptInput,
+  decoded: Extract<DecodeResult, { ok: true }>,
+  routes: readonly LetterRoute[],
+  sha256: string,
+  duplicates: Map<string, string>,
+  deadlines: DeadlineEffects,
+): Prepared {
   const message = decoded.message;
-  const id = randomUUID();
-  const summary = summaryOf(message, routes, duplicates, decoded.warnings);
+  const summary = summaryOf(message, routes, duplicates, decoded.warnings, [...startedSummaries(deadlines.started), ...deadlines.fulfilled]);
   const allDuplicates = message.letters.every((l) => duplicates.has(l.identifier));
   const deliveries = deliveriesOf(message, routes, duplicates, ctx.patientRef);
   return {
@@ -168,6 +202,7 @@ function prepare(ctx: GatewayContext, senderEan: string, input: AcceptInput, dec
     summary,
     allDuplicates,
     deliveries,
+    deadlines: [...deadlines.started],
     message: {
       id,
       senderEan,
@@ -190,6 +225,7 @@ function prepare(ctx: GatewayContext, senderEan: string, input: AcceptInput, dec
       versionCode: l.versionCode,
       patientRef: l.patient?.cpr ? ctx.patientRef(l.patient.cpr) : null,
       duplicateOf: duplicates.get(l.identifier) ?? null,
+      episodeId: l.episodeOfCareIdentifier ?? null,
     })),
     events: [{ messageId: id, kind: 'accepted', detail: { sha256, letters: message.letters.length, deliveries: deliveries.length } }],
   };
@@ -226,16 +262,24 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
   const envelopeId = message.envelope.identifier;
   const firstLetterId = message.letters[0]?.identifier ?? '';
   try {
-    // The common case — new letters, no receipts to correlate, no disabled receiver — is one
-    // statement: atomic by itself, one round trip. It writes nothing when a letter was seen before,
+    // The common case — new letters, no receipts or deadlines to correlate, no disabled receiver — is
+    // one statement: atomic by itself, one round trip. It writes nothing when a letter was seen before,
     // and a reused envelope identifier fails on the unique constraint; both go the careful way below.
-    const simple = !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0);
+    const simple =
+      !message.letters.some((l) => l.body.receipt || needsCorrelation(ctx, l)) && routing.routes.every((r) => r.disabled.length === 0);
     if (simple) {
-      const prepared = prepare(ctx, senderEan, input, decoded, routing.routes, sha256, new Map());
-      const insert = { message: prepared.message, letters: prepared.letters, deliveries: prepared.deliveries, events: prepared.events, onlyIfLettersAreNew: true };
-      const outcome = ctx.insertBatcher
-        ? await ctx.insertBatcher.insert(insert, ctx.clock())
-        : (await insertMessages(ctx.db, [insert], ctx.clock()))[0];
+      const now = ctx.clock();
+      const { deadlines } = deadlinesStartedBy(ctx, message, now, () => false);
+      const prepared = prepare(ctx, randomUUID(), senderEan, input, decoded, routing.routes, sha256, new Map(), { started: deadlines, fulfilled: [] });
+      const insert = {
+        message: prepared.message,
+        letters: prepared.letters,
+        deliveries: prepared.deliveries,
+        events: prepared.events,
+        deadlines: prepared.deadlines,
+        onlyIfLettersAreNew: true,
+      };
+      const outcome = ctx.insertBatcher ? await ctx.insertBatcher.insert(insert, now) : (await insertMessages(ctx.db, [insert], now))[0];
       if (outcome === undefined) throw new Error('the insert returned no outcome');
       if (outcome !== 'letters-seen-before') {
         const effects = new AfterCommit();
@@ -279,16 +323,30 @@ async function acceptCarefully(
   }
   const firstLetters = await findFirstLetters(ctx.db, senderEan, message.letters.map((l) => l.identifier));
   const duplicates = new Map([...firstLetters.entries()].map(([letterId, first]) => [letterId, first.messageId]));
-  const prepared = prepare(ctx, senderEan, input, decoded, routes, sha256, duplicates);
-  await inTransaction(ctx, async (tx, effects) => {
+  const isResend = (letter: Letter): boolean => duplicates.has(letter.identifier);
+  const id = randomUUID();
+  const prepared = await inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
-    afterInsert(prepared, insertedOutbox(await insertMessage(tx, prepared.message, prepared.letters, prepared.deliveries, now, prepared.events)), effects);
-    await handleDuplicates(tx, ctx, effects, prepared.id, message, duplicates, now);
-    await handleDisabledReceivers(tx, ctx, effects, prepared.id, senderEan, message, routes);
+    let deadlines = NO_DEADLINE_EFFECTS;
+    let correlation: Correlation | undefined;
+    const started = deadlinesStartedBy(ctx, message, now, isResend);
+    if (message.letters.some((l) => !isResend(l) && needsCorrelation(ctx, l))) {
+      correlation = await correlate(tx, ctx, id, message, started, isResend, now);
+      deadlines = { started: correlation.started, fulfilled: fulfilledSummaries(correlation) };
+    } else {
+      deadlines = { started: started.deadlines, fulfilled: [] };
+    }
+    const prepared = prepare(ctx, id, senderEan, input, decoded, routes, sha256, duplicates, deadlines);
+    const insert = { message: prepared.message, letters: prepared.letters, deliveries: prepared.deliveries, events: prepared.events, deadlines: prepared.deadlines, onlyIfLettersAreNew: false };
+    afterInsert(prepared, insertedOutbox((await insertMessages(tx, [insert], now))[0] ?? 'letters-seen-before'), effects);
+    if (correlation) await applyCorrelation(tx, correlation, now);
+    await handleDuplicates(tx, ctx, effects, id, message, duplicates, now);
+    await handleDisabledReceivers(tx, ctx, effects, id, senderEan, message, routes);
     for (const [letterIndex, original] of answered) {
       const content = receiptContentOf(message.letters[letterIndex] as Letter);
       if (content) await applyReceipt(tx, original, senderEan, content, prepared.id, now);
     }
+    return prepared;
   });
   return acceptedResult(prepared, message.envelope.identifier, duplicates, message.letters[0]?.identifier ?? '');
 }

@@ -8,6 +8,7 @@ import type { MessageCodec } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../config/endpoints.js';
 import type { Settings } from '../config/settings.js';
 import type { RetrainingRouting } from '../domain/retraining-profile.js';
+import type { DeadlineRuleSet } from '../domain/deadlines/types.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/delivery-store.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
@@ -32,6 +33,10 @@ export interface GatewayContext {
   readonly patientRef: (cpr: string) => string;
   /** Group commit for the accept path's one-statement inserts; without it each message commits alone. */
   readonly insertBatcher?: InsertBatcher;
+  /** The health agreements' deadline rules (config/deadline-rules.json). */
+  readonly deadlineRules: DeadlineRuleSet;
+  /** Message types that start or fulfil a correlated deadline: such letters take the careful accept path. */
+  readonly deadlineCorrelationTypes: ReadonlySet<string>;
 }
 
 export function patientRefFunction(key: string): (cpr: string) => string {

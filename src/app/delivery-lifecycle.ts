@@ -119,7 +119,7 @@ export async function runReceiptWatchdog(ctx: GatewayContext, outboxId: number):
   return inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
     const entry = await getOutbox(tx, outboxId);
-    if (!entry || entry.doneAt) return 'done';
+    if (!entry || entry.doneAt || entry.kind === 'deadline-breach') return 'done';
     if (entry.dueAt.getTime() > now.getTime()) return 'not-due';
     await completeOutbox(tx, outboxId, now);
     const delivery = await getDelivery(tx, entry.deliveryId, true);

@@ -4,7 +4,7 @@
  */
 import { fetchDelivery, getDelivery, leaseInbox, lockAnswerTarget, recordReceipt } from '../store/delivery-store.js';
 import { insertEvents } from '../store/message-store.js';
-import type { DeliveryRecord, MessageRecord } from '../store/records.js';
+import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
 import type { RefuseCode } from '../codec/model.js';
 import { REFUSE_CODES } from '../codec/model.js';
 import { acceptMessage, type AcceptInput } from './accept-message.js';
@@ -26,7 +26,14 @@ export interface InboxItem {
   readonly leaseUntil: string | null;
   readonly offers: number;
   readonly ackRequested: boolean;
+  /** The deadlines this delivery's letters started or fulfilled, as evaluated when the message was accepted. */
+  readonly deadlines: readonly DeadlineSummary[];
   readonly href: string;
+}
+
+function deadlinesOfLetters(message: MessageRecord, letterIndexes: readonly number[]): DeadlineSummary[] {
+  const letterIds = new Set(message.summary.letters.filter((l) => letterIndexes.includes(l.index)).map((l) => l.letterId));
+  return (message.summary.deadlines ?? []).filter((d) => letterIds.has(d.letterId));
 }
 
 function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
@@ -43,6 +50,7 @@ function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
     leaseUntil: delivery.leaseUntil?.toISOString() ?? null,
     offers: delivery.offers,
     ackRequested: message.ackRequested,
+    deadlines: deadlinesOfLetters(message, delivery.letterIndexes),
     href: `/api/v1/inbox/${delivery.id}`,
   };
 }

@@ -4,7 +4,8 @@
  */
 import type { Principal } from '../config/keys.js';
 import { deliveriesOfMessage, getMessage, timelineOf } from '../store/message-store.js';
-import type { DeliveryState, MessageSummary } from '../store/records.js';
+import type { DeadlineSummary, DeliveryState, MessageSummary } from '../store/records.js';
+import { deadlinesOfMessageView, type DeadlineView } from './deadline-view.js';
 import type { GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 
@@ -35,7 +36,9 @@ export interface MessageView {
     readonly receipt: { readonly kind: string; readonly refuseCode?: string; readonly messageId: string | null } | null;
   }[];
   readonly timeline: readonly { readonly at: string; readonly kind: string; readonly deliveryId: string | null; readonly detail: Record<string, unknown> }[];
-  readonly deadlines: readonly unknown[];
+  /** The deadlines the letters started, in their current state, and those they fulfilled (as at acceptance). */
+  readonly deadlines: readonly DeadlineView[];
+  readonly fulfilledDeadlines: readonly DeadlineSummary[];
 }
 
 export async function viewMessage(ctx: GatewayContext, principal: Principal, id: string): Promise<MessageView> {
@@ -77,6 +80,7 @@ export async function viewMessage(ctx: GatewayContext, principal: Principal, id:
         : null,
     })),
     timeline: timeline.map((e) => ({ at: e.at.toISOString(), kind: e.kind, deliveryId: e.deliveryId, detail: e.detail })),
-    deadlines: [],
+    deadlines: await deadlinesOfMessageView(ctx, id),
+    fulfilledDeadlines: (message.summary.deadlines ?? []).filter((d) => d.effect === 'fulfilled'),
   };
 }

@@ -70,6 +70,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     return503OnClosing: true,
     frameworkErrors,
+    // An unknown property is a mistake to report (400), not something to drop silently: with Fastify's
+    // default a misspelt field ("when" for "at") would be ignored and the request half-done.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   await app.register(requestContext);

@@ -5,5 +5,8 @@
 export interface OutboxJobData {
   /** The outbox row the job was derived from; its job id is `outbox-<outboxId>`. */
   readonly outboxId: number;
-  readonly deliveryId: string;
+  /** Push and receipt-watchdog jobs. */
+  readonly deliveryId?: string;
+  /** Deadline breach timers. */
+  readonly deadlineId?: string;
 }

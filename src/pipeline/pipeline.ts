@@ -43,15 +43,9 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
   subscribed.catch((error: unknown) => logger.warn({ err: error }, 'could not subscribe to inbox notifications'));
 
   const signals: DeliverySignals = { outbox: dispatcher.outbox, inboxChanged: notifier.inboxChanged };
-  const ctx: GatewayContext = {
-    db: deps.db,
-    codec: deps.codec,
-    register: deps.register,
-    settings,
-    clock: deps.clock,
-    patientRef: deps.patientRef,
-    signals,
-  };
+  const { logger: _logger, insertBatcher: _batcher, ...shared } = deps;
+  // The workers commit one change at a time: no group commit for them.
+  const ctx: GatewayContext = { ...shared, signals };
   const reconciler = new OutboxReconciler(deps.db, queues, deps.clock, logger, { intervalMs: settings.reconcileIntervalMs });
 
   const workers: (PushWorker | TimerWorker)[] = [];

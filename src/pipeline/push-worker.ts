@@ -43,7 +43,9 @@ export class PushWorker {
   /** One attempt at the job's delivery. */
   async process(job: OutboxJob, signal?: AbortSignal): Promise<PushJobResult> {
     const { ctx } = this;
-    const { outboxId, deliveryId } = job.data;
+    const { outboxId } = job.data;
+    // Push jobs are made from push outbox rows only, which always name their delivery.
+    const deliveryId = job.data.deliveryId ?? '';
     const payload = await loadPush(ctx, deliveryId);
     if (!payload) return this.nothingToPush(outboxId, deliveryId);
 

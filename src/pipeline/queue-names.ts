@@ -8,7 +8,7 @@ import type { OutboxKind } from '../store/message-store.js';
 export const QUEUE_NAMES = {
   /** Deliveries to push endpoints, retried with backoff and dead-lettered after the last attempt. */
   push: 'push',
-  /** Delayed work: the receipt watchdog. */
+  /** Delayed work: the receipt watchdog and deadline breach timers. */
   timers: 'timers',
 } as const;
 
@@ -20,11 +20,12 @@ export function queueNameOf(kind: OutboxKind): QueueName {
     case 'push':
       return QUEUE_NAMES.push;
     case 'receipt-watchdog':
+    case 'deadline-breach':
       return QUEUE_NAMES.timers;
   }
 }
 
-/** The name jobs of an outbox kind carry (shown by queue tools; the processor does not branch on it). */
+/** The name jobs of an outbox kind carry (shown by queue tools; the timer worker branches on the outbox row's kind). */
 export function jobNameOf(kind: OutboxKind): string {
   return kind;
 }

@@ -1,7 +1,7 @@
 /**
  * The gateway's two BullMQ queues, `push` and `timers`, under `settings.queuePrefix`. Jobs are made
  * only from outbox entries: the job id is `outbox-<id>` (adding an entry twice makes one job) and the
- * payload is `{ outboxId, deliveryId }`. Finished jobs are removed; failed ones are kept a week for
+ * payload is `{ outboxId, deliveryId }` (or `{ outboxId, deadlineId }` for a deadline's breach timer). Finished jobs are removed; failed ones are kept a week for
  * inspection (the outbox row, not the job, is the record).
  */
 import { Queue, type Job, type JobsOptions } from 'bullmq';
@@ -89,7 +89,7 @@ export class PipelineQueues {
         queue.addBulk(
           list.map((entry) => ({
             name: jobNameOf(entry.kind),
-            data: { outboxId: entry.id, deliveryId: entry.deliveryId },
+            data: entry.kind === 'deadline-breach' ? { outboxId: entry.id, deadlineId: entry.deadlineId } : { outboxId: entry.id, deliveryId: entry.deliveryId },
             opts: { jobId: jobIdOf(entry.id), delay: delayOf(entry, now) },
           })),
         ),

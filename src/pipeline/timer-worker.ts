@@ -1,11 +1,13 @@
 /**
- * Processes `timers` jobs: the receipt watchdog of one outbox row. When the job fires before the
- * row's due time by this process's clock (clocks of processes and Redis differ a little), it is put
- * back, delayed until the due time, under the same job id.
+ * Processes `timers` jobs: the receipt watchdog of one outbox row, or a deadline's breach timer (the
+ * job names its deadline). When the job fires before the row's due time by this process's clock
+ * (clocks of processes and Redis differ a little), it is put back, delayed until the due time, under
+ * the same job id.
  */
 import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayContext } from '../app/context.js';
+import { runDeadlineBreach, type BreachOutcome } from '../app/deadline-tracking.js';
 import { runReceiptWatchdog, type WatchdogOutcome } from '../app/delivery-lifecycle.js';
 import type { Logger } from '../logging.js';
 import { getOutbox } from '../store/delivery-store.js';
@@ -15,11 +17,13 @@ import type { OutboxJob } from './queues.js';
 
 export const DEFAULT_TIMER_CONCURRENCY = 4;
 
+export type TimerOutcome = WatchdogOutcome | BreachOutcome;
+
 /** The shortest wait before a job that came early runs again (the due time may be a moment away). */
 export const MIN_REDELAY_MS = 20;
 
 export class TimerWorker {
-  readonly worker: Worker<OutboxJobData, WatchdogOutcome, string>;
+  readonly worker: Worker<OutboxJobData, TimerOutcome, string>;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -27,7 +31,7 @@ export class TimerWorker {
     private readonly logger: Logger,
     options: { readonly concurrency?: number } = {},
   ) {
-    this.worker = new Worker<OutboxJobData, WatchdogOutcome, string>(QUEUE_NAMES.timers, (job, token) => this.process(job, token), {
+    this.worker = new Worker<OutboxJobData, TimerOutcome, string>(QUEUE_NAMES.timers, (job, token) => this.process(job, token), {
       connection,
       prefix: ctx.settings.queuePrefix,
       concurrency: options.concurrency ?? DEFAULT_TIMER_CONCURRENCY,
@@ -35,17 +39,25 @@ export class TimerWorker {
     this.worker.on('error', (error: Error) => this.logger.warn({ queue: QUEUE_NAMES.timers, err: error }, 'timer worker error'));
   }
 
-  async process(job: OutboxJob, token: string | undefined): Promise<WatchdogOutcome> {
-    const { outboxId, deliveryId } = job.data;
-    const outcome = await runReceiptWatchdog(this.ctx, outboxId);
-    if (outcome !== 'not-due') {
+  async process(job: OutboxJob, token: string | undefined): Promise<TimerOutcome> {
+    const { outboxId, deliveryId, deadlineId } = job.data;
+    let outcome: TimerOutcome;
+    if (deadlineId !== undefined) {
+      const result = await runDeadlineBreach(this.ctx, outboxId);
+      outcome = result.outcome;
+      if (result.outcome === 'breached' && result.deadline) {
+        const { ruleId, obligedEan, messageId, severity } = result.deadline;
+        this.logger.warn({ outboxId, deadlineId, ruleId, obligedEan, messageId, severity }, 'deadline breached');
+      }
+    } else {
+      outcome = await runReceiptWatchdog(this.ctx, outboxId);
       if (outcome === 'reoffered' || outcome === 'unacknowledged') this.logger.info({ outboxId, deliveryId, outcome }, 'receipt watchdog');
-      return outcome;
     }
+    if (outcome !== 'not-due') return outcome;
     const entry = await getOutbox(this.ctx.db, outboxId);
     if (!entry || entry.doneAt) return 'done';
     const wait = Math.max(MIN_REDELAY_MS, entry.dueAt.getTime() - this.ctx.clock().getTime());
-    this.logger.debug({ outboxId, deliveryId, waitMs: wait }, 'receipt watchdog fired early; delayed to its due time');
+    this.logger.debug({ outboxId, deliveryId, deadlineId, waitMs: wait }, 'timer fired early; delayed to its due time');
     await job.moveToDelayed(Date.now() + wait, token);
     throw new DelayedError();
   }

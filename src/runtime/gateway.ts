@@ -7,12 +7,14 @@
 import type { FastifyInstance } from 'fastify';
 import { MessageCodec } from '../codec/decode-message.js';
 import { patientRefFunction, type GatewayContext } from '../app/context.js';
+import { loadDeadlineConfig } from '../config/deadline-config.js';
 import { loadEndpointRegister, type EndpointRegister } from '../config/endpoints.js';
 import { KeyRing, loadStoredKeys } from '../config/keys.js';
 import { loadRetrainingRouting } from '../config/retraining-routing.js';
 import type { Settings } from '../config/settings.js';
 import { buildApp } from '../http/app.js';
 import { serviceUnavailable } from '../http/problem.js';
+import { registerDeadlineRoutes } from '../http/routes/deadlines.js';
 import { registerInboxRoutes } from '../http/routes/inbox.js';
 import { registerMessageRoutes } from '../http/routes/messages.js';
 import { createLogger, type Logger } from '../logging.js';
@@ -48,6 +50,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const logger = options.logger ?? createLogger(settings);
   const register: EndpointRegister = loadEndpointRegister(settings.configDir);
   const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
+  const { deadlineRules, deadlineCorrelationTypes } = loadDeadlineConfig(settings.configDir);
   const keyRing = new KeyRing(loadStoredKeys(settings.configDir), register, settings.production);
   if (settings.production && register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
   const clock = options.clock ?? (() => new Date());
@@ -74,7 +77,18 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     const key = await patientRefKey(db);
     // Group commit only where several connections can commit side by side; PGlite has one.
     const insertBatcher = db.kind === 'postgres' ? new InsertBatcher(db) : undefined;
-    const base = { db, codec, register, retrainingRouting, settings, clock, patientRef: patientRefFunction(key), ...(insertBatcher ? { insertBatcher } : {}) };
+    const base = {
+      db,
+      codec,
+      register,
+      retrainingRouting,
+      settings,
+      clock,
+      patientRef: patientRefFunction(key),
+      deadlineRules,
+      deadlineCorrelationTypes,
+      ...(insertBatcher ? { insertBatcher } : {}),
+    };
     const running = await startPipeline({ ...base, logger }, { workers: options.workers });
     pipeline = running;
     context = { ...base, signals: running.signals };
@@ -102,6 +116,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         },
         registerRoutes: (routes) => {
           registerMessageRoutes(routes, contextOrUnavailable);
+          registerDeadlineRoutes(routes, contextOrUnavailable);
           registerInboxRoutes(routes, {
             context: contextOrUnavailable,
             settings,

@@ -3,6 +3,7 @@
  * transaction, so that a committed message always has everything needed to deliver it.
  */
 import type { Queryable } from './database.js';
+import { DEADLINE_RECORDSET, deadlineInsertJson, type NewDeadline } from './deadline-store.js';
 import type { OutboxEntry } from './delivery-store.js';
 import {
   DELIVERY_COLUMNS,
@@ -42,6 +43,8 @@ export interface NewLetter {
   readonly versionCode: string;
   readonly patientRef: string | null;
   readonly duplicateOf: string | null;
+  /** EpisodeOfCareIdentifier, so deadlines can be correlated within an episode. */
+  readonly episodeId?: string | null;
 }
 
 export interface NewDelivery {
@@ -60,13 +63,15 @@ export interface NewEvent {
   readonly detail?: Record<string, unknown>;
 }
 
-export type OutboxKind = 'push' | 'receipt-watchdog';
+export type OutboxKind = 'push' | 'receipt-watchdog' | 'deadline-breach';
 
 export interface MessageInsert {
   readonly message: NewMessage;
   readonly letters: readonly NewLetter[];
   readonly deliveries: readonly NewDelivery[];
   readonly events: readonly NewEvent[];
+  /** Deadlines the letters start; a pending one gets its breach timer in the outbox. */
+  readonly deadlines?: readonly NewDeadline[];
   /** Write nothing when one of the letters was seen before from this sender (the accept path's optimistic insert). */
   readonly onlyIfLettersAreNew: boolean;
 }
@@ -76,7 +81,7 @@ export type InsertOutcome = OutboxEntry[] | 'letters-seen-before';
 const INSERT_MESSAGES = `WITH input AS (
        SELECT x.*, b.body FROM jsonb_to_recordset($1::jsonb) AS x(
            n int, id uuid, sender_ean text, envelope_id text, sha256 text, content_type text, encoding text, generation text,
-           ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, only_new boolean)
+           ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, deadlines jsonb, only_new boolean)
          JOIN unnest($2::bytea[]) WITH ORDINALITY AS b(body, n) ON b.n = x.n),
      m AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
@@ -87,10 +92,10 @@ const INSERT_MESSAGES = `WITH input AS (
            AND l.letter_id IN (SELECT y.letter_id FROM jsonb_to_recordset(i.letters) AS y(letter_id text))))
        RETURNING id),
      l AS (
-       INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of)
-       SELECT i.id, y.letter_index, y.letter_id, y.type, y.version_code, i.sender_ean, y.patient_ref, y.duplicate_of
+       INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of, episode_id)
+       SELECT i.id, y.letter_index, y.letter_id, y.type, y.version_code, i.sender_ean, y.patient_ref, y.duplicate_of, y.episode_id
        FROM input i JOIN m ON m.id = i.id,
-         jsonb_to_recordset(i.letters) AS y(letter_index int, letter_id text, type text, version_code text, patient_ref text, duplicate_of uuid)),
+         jsonb_to_recordset(i.letters) AS y(letter_index int, letter_id text, type text, version_code text, patient_ref text, duplicate_of uuid, episode_id text)),
      d AS (
        INSERT INTO deliveries (id, message_id, letter_indexes, receiver_ean, role, mode, patient_refs, state, updated_at)
        SELECT y.id, i.id, y.letter_indexes, y.receiver_ean, y.role, y.mode, y.patient_refs, 'waiting', $3
@@ -105,9 +110,23 @@ const INSERT_MESSAGES = `WITH input AS (
          jsonb_to_recordset(i.events) AS y(message_id uuid, delivery_id uuid, kind text, detail jsonb)),
      o AS (
        INSERT INTO outbox (kind, delivery_id, due_at, created_at)
-       SELECT 'push', d.id, $3, $3 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id)
+       SELECT 'push', d.id, $3, $3 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id),
+     dl AS (
+       INSERT INTO deadlines (id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean,
+         obliged_ean, patient_ref, episode_id, fulfil_kind, fulfil_types, due_at, late_after, late_unit, late_day, breach_at, started_at,
+         fulfilled_at, fulfilled_by_message_id, late_by, evaluation, updated_at)
+       SELECT y.id, y.rule_id, y.title, y.severity, y.state, i.id, y.letter_index, y.letter_id, y.letter_type, y.sender_ean, y.receiver_ean,
+         y.obliged_ean, y.patient_ref, y.episode_id, y.fulfil_kind, y.fulfil_types, y.due_at, y.late_after, y.late_unit, y.late_day, y.breach_at, $3,
+         y.fulfilled_at, y.fulfilled_by_message_id, y.late_by, y.evaluation, $3
+       FROM input i JOIN m ON m.id = i.id, jsonb_to_recordset(COALESCE(i.deadlines, '[]'::jsonb)) AS ${DEADLINE_RECORDSET}
+       RETURNING id, state, breach_at),
+     od AS (
+       INSERT INTO outbox (kind, deadline_id, due_at, created_at)
+       SELECT 'deadline-breach', dl.id, dl.breach_at, $3 FROM dl WHERE dl.state = 'pending' AND dl.breach_at IS NOT NULL
+       RETURNING id, deadline_id, due_at)
      SELECT (SELECT json_agg(id) FROM m) AS inserted,
-            (SELECT json_agg(json_build_object('id', o.id, 'delivery_id', o.delivery_id)) FROM o) AS outbox`;
+            (SELECT json_agg(json_build_object('id', o.id, 'delivery_id', o.delivery_id)) FROM o) AS outbox,
+            (SELECT json_agg(json_build_object('id', od.id, 'deadline_id', od.deadline_id, 'due_at', od.due_at)) FROM od) AS timers`;
 
 /**
  * Inserts messages with their letters, deliveries and timeline events, and an outbox row for each push
@@ -116,11 +135,15 @@ const INSERT_MESSAGES = `WITH input AS (
  * (see insert-batcher.ts); if one of them fails (a reused envelope identifier), the whole statement does.
  */
 export async function insertMessages(db: Queryable, inserts: readonly MessageInsert[], at: Date): Promise<InsertOutcome[]> {
-  const { rows } = await db.query<{ inserted: string[] | null; outbox: { id: number; delivery_id: string }[] | null }>(
+  const { rows } = await db.query<{
+    inserted: string[] | null;
+    outbox: { id: number; delivery_id: string }[] | null;
+    timers: { id: number; deadline_id: string; due_at: string }[] | null;
+  }>(
     INSERT_MESSAGES,
     [
       JSON.stringify(
-        inserts.map(({ message, letters, deliveries, events, onlyIfLettersAreNew }, index) => ({
+        inserts.map(({ message, letters, deliveries, events, deadlines, onlyIfLettersAreNew }, index) => ({
           n: index + 1,
           id: message.id,
           sender_ean: message.senderEan,
@@ -141,6 +164,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
             version_code: l.versionCode,
             patient_ref: l.patientRef,
             duplicate_of: l.duplicateOf,
+            episode_id: l.episodeId ?? null,
           })),
           deliveries: deliveries.map((d) => ({
             id: d.id,
@@ -151,6 +175,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
             patient_refs: d.patientRefs,
           })),
           events: events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} })),
+          deadlines: (deadlines ?? []).map(deadlineInsertJson),
         })),
       ),
       inserts.map((insert) => insert.message.body),
@@ -160,11 +185,17 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
   );
   const inserted = new Set(rows[0]?.inserted ?? []);
   const outboxByDelivery = new Map((rows[0]?.outbox ?? []).map((o) => [o.delivery_id, Number(o.id)]));
+  const timerByDeadline = new Map((rows[0]?.timers ?? []).map((t) => [t.deadline_id, t]));
   return inserts.map((insert) => {
     if (!inserted.has(insert.message.id)) return 'letters-seen-before';
-    return insert.deliveries
+    const pushes: OutboxEntry[] = insert.deliveries
       .filter((d) => outboxByDelivery.has(d.id))
       .map((d) => ({ id: outboxByDelivery.get(d.id) as number, kind: 'push' as const, deliveryId: d.id, dueAt: at }));
+    const timers: OutboxEntry[] = (insert.deadlines ?? []).flatMap((d) => {
+      const timer = timerByDeadline.get(d.id);
+      return timer ? [{ id: Number(timer.id), kind: 'deadline-breach' as const, deadlineId: d.id, dueAt: new Date(timer.due_at) }] : [];
+    });
+    return [...pushes, ...timers];
   });
 }
 

@@ -3,6 +3,7 @@
  * SQL and camelCase here; the mapping lives with the queries.
  */
 import type { ReceiptKind, MessageTypeCode } from '../domain/catalogue.js';
+import type { DeadlineEvaluation } from '../domain/deadlines/types.js';
 
 export type MessageOrigin = 'endpoint' | 'gateway';
 export type MessageStatus = 'accepted' | 'duplicate';
@@ -30,7 +31,21 @@ export type EventKind =
   | 'reoffered'
   | 'unacknowledged'
   | 'receiver-disabled'
-  | 'receipt-sent';
+  | 'receipt-sent'
+  | 'deadline-fulfilled'
+  | 'deadline-breached';
+
+/**
+ * A deadline as the 202, the inbox item and the message summary report it: the evaluation, which
+ * letter it concerns and whether the letter started it or fulfilled one another message started.
+ */
+export interface DeadlineSummary extends DeadlineEvaluation {
+  readonly id: string;
+  readonly letterId: string;
+  readonly effect: 'started' | 'fulfilled';
+  /** For `fulfilled`: the message and letter that started the deadline. */
+  readonly startedBy?: { readonly messageId: string; readonly letterId: string };
+}
 
 /** What the summary column holds: the parsed message without patient data. */
 export interface MessageSummary {
@@ -49,6 +64,8 @@ export interface MessageSummary {
     readonly answers?: { readonly originalEnvelopeId?: string; readonly kind: ReceiptKind };
   }[];
   readonly warnings: readonly { readonly path: string; readonly message: string }[];
+  /** The deadlines the letters started or fulfilled, as evaluated at acceptance (absent in rows written before deadlines existed). */
+  readonly deadlines?: readonly DeadlineSummary[];
 }
 
 export interface MessageRecord {

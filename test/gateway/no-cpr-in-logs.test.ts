@@ -165,6 +165,12 @@ describe('a run through valid and invalid messages', () => {
       gw.request({ method: 'POST', url: '/api/v1/messages', headers: { ...hospital, 'content-type': `application/xml; charset=${A_CPR}` }, payload: fixture('XDIS20_admission_acute.xml') }),
       gw.request({ method: 'POST', url: '/api/v1/messages', headers: { ...hospital, 'content-type': `application/${A_CPR}` }, payload: A_CPR }),
       gw.request({ method: 'POST', url: '/api/v1/messages', headers: { ...hospital, 'content-type': 'application/json' }, payload: JSON.stringify({ cpr: A_CPR }) }),
+      // The deadline list takes a CPR number as its patient filter; a bad one is refused.
+      gw.request({ method: 'GET', url: `/api/v1/ops/deadlines?patient=${A_CPR}`, headers: { authorization: 'Bearer demo-ops' } }),
+      gw.request({ method: 'GET', url: `/api/v1/ops/deadlines?patient=${A_CPR.slice(0, 6)}-${A_CPR.slice(6)}&state=${A_CPR}`, headers: { authorization: 'Bearer demo-ops' } }),
+      gw.request({ method: 'GET', url: `/api/v1/ops/deadlines/report?patient=${A_CPR}`, headers: { authorization: 'Bearer demo-ops' } }),
+      gw.request({ method: 'POST', url: `/api/v1/deadlines/${A_CPR}/fulfil`, headers: { ...hospital, 'content-type': 'application/json' }, payload: JSON.stringify({ note: A_CPR }) }),
+      gw.request({ method: 'POST', url: '/api/v1/deadlines/evaluate', headers: { ...hospital, 'content-type': 'application/xml' }, payload: fixture('XDIS20_admission_acute.xml') }),
     ]);
     for (const response of responses) expect(response.statusCode).toBeLessThan(500);
 

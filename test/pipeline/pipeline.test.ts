@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acceptMessage } from '../../src/app/accept-message.js';
 import type { GatewayContext } from '../../src/app/context.js';
 import { patientRefFunction } from '../../src/app/context.js';
+import { loadDeadlineConfig } from '../../src/config/deadline-config.js';
 import { leaseItems } from '../../src/app/inbox.js';
 import { MessageCodec } from '../../src/codec/decode-message.js';
 import { buildEndpointRegister, type EndpointRegister } from '../../src/config/endpoints.js';
@@ -28,6 +29,9 @@ import { deliveriesOfMessage, patientRefKey, timelineOf } from '../../src/store/
 import type { DeliveryRecord, EventRecord } from '../../src/store/records.js';
 import { dropTestDatabase, openTestDatabase, type TestDatabaseKind } from '../support/store.js';
 import { TEST_REDIS_URL, deleteKeysWithPrefix, startPrivateRedis, uniqueQueuePrefix, type PrivateRedis } from '../support/redis.js';
+
+const LOADED_RULES = loadDeadlineConfig(fromPackageRoot('config')).deadlineRules;
+const NO_DEADLINES = { deadlineRules: { ...LOADED_RULES, rules: [], profiles: [] }, deadlineCorrelationTypes: new Set<string>() };
 
 const SENDER = '5790000000012'; // Regionshospitalet Demo: pulls (receives the XCTL01)
 const RECEIVER = '5790000000036'; // Demo Kommune Nord: made a push endpoint here
@@ -144,7 +148,16 @@ async function harness(
     ...options.env,
   });
   const clock = testClock();
-  const base = { db, codec, register: registerPushingTo(endpoint.url), settings, clock: clock.now, patientRef: patientRefFunction(await patientRefKey(db)) };
+  const base = {
+    db,
+    codec,
+    register: registerPushingTo(endpoint.url),
+    settings,
+    clock: clock.now,
+    patientRef: patientRefFunction(await patientRefKey(db)),
+    // The pipeline's own flows are under test: no deadline rules, so no breach timers share the queues.
+    ...NO_DEADLINES,
+  };
   const logs = new LogLines();
   const logger = options.logLevel ? createLogger({ level: options.logLevel }, logs) : silent;
   const pipeline = await startPipeline({ ...base, logger }, { workers: options.workers ?? true });
@@ -331,7 +344,7 @@ describe('receipt watchdog through the timer queue', () => {
     expect(watchdogs.every((r) => r.done_at !== null)).toBe(true);
     const firstReoffer = events.find((e) => e.kind === 'reoffered') as EventRecord;
     expect(firstReoffer.at.getTime()).toBeGreaterThanOrEqual((watchdogs[0] as (typeof watchdogs)[number]).due_at.getTime());
-    const early = h.logs.lines.filter((line) => line.msg === 'receipt watchdog fired early; delayed to its due time');
+    const early = h.logs.lines.filter((line) => line.msg === 'timer fired early; delayed to its due time');
     expect(early.length).toBeGreaterThanOrEqual(1);
     expect(early[0]).toMatchObject({ outboxId: (watchdogs[0] as (typeof watchdogs)[number]).id });
 

@@ -15,3 +15,4 @@ export {
   type LateLimit,
   type TrackedEvaluation,
 } from './evaluate.js';
+export { buildComplianceReport, complianceCsv, type ComplianceInputRow, type ComplianceLine, type ComplianceReport } from './compliance.js';

@@ -9,6 +9,7 @@ import type { GatewayContext } from '../../app/context.js';
 import { viewMessage } from '../../app/message-view.js';
 import { requireEndpoint, requirePrincipal } from '../plugins/authentication.js';
 import { unsupportedMediaType } from '../problem.js';
+import { deadlineSummarySchema } from './deadline-schemas.js';
 import { guarded } from './gateway-errors.js';
 
 const XML_TYPES = /^(application|text)\/([a-z0-9.+-]+\+)?xml$/i;
@@ -55,7 +56,7 @@ const acceptedSchema = {
         },
       },
     },
-    deadlines: { type: 'array', items: {} },
+    deadlines: { type: 'array', items: deadlineSummarySchema },
     warnings: {
       type: 'array',
       description: 'What the sender should know: copies not delivered (no such endpoint, type not taken, no consent) and rules of the health agreement broken but accepted by the agreement profile; `code` names the rule (README "Retraining-plan routing").',

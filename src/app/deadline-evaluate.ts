@@ -1,0 +1,60 @@
+/**
+ * "Would this be on time?": a message evaluated against the deadline rules at a given time, nothing
+ * stored (`POST /api/v1/deadlines/evaluate?at=…` and `medcom-gateway deadlines explain FILE --at …`).
+ * Deadlines that wait for another message or an explicit fulfilment show as pending with their due
+ * time; whether an earlier message already fulfilled one is not looked up.
+ */
+import type { MessageCodec } from '../codec/decode-message.js';
+import type { EndpointRegister } from '../config/endpoints.js';
+import { evaluateAtAcceptance, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
+import { refusalForDecode } from './accept-message.js';
+
+export interface ExplainInput {
+  readonly body: Buffer;
+  readonly charset?: string;
+  /** The arrival time to judge against. */
+  readonly at: Date;
+}
+
+export interface LetterExplanation {
+  readonly letterId: string;
+  readonly type: string;
+  readonly sender: string;
+  readonly receiver: string;
+  readonly deadlines: readonly DeadlineEvaluation[];
+}
+
+export interface Explanation {
+  readonly at: string;
+  readonly agreement: string;
+  readonly stored: false;
+  readonly letters: readonly LetterExplanation[];
+}
+
+export interface ExplainDeps {
+  readonly codec: MessageCodec;
+  readonly deadlineRules: DeadlineRuleSet;
+  /** For the parties' region (agreement profiles by region); optional for the CLI. */
+  readonly register?: EndpointRegister;
+  readonly maxBytes?: number;
+}
+
+/** Decodes and evaluates; an invalid message is refused exactly as `POST /api/v1/messages` would refuse it. */
+export function explainDeadlines(deps: ExplainDeps, input: ExplainInput): Explanation {
+  const decoded = deps.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) });
+  if (!decoded.ok) throw refusalForDecode(decoded);
+  const letters = decoded.message.letters
+    .filter((letter) => !letter.body.receipt)
+    .map((letter) => {
+      const region = deps.register?.find(letter.sender.ean)?.region ?? deps.register?.find(letter.receiver.ean)?.region;
+      const context = { sentAt: input.at, senderEan: letter.sender.ean, receiverEan: letter.receiver.ean, ...(region ? { region } : {}) };
+      return {
+        letterId: letter.identifier,
+        type: letter.type,
+        sender: letter.sender.ean,
+        receiver: letter.receiver.ean,
+        deadlines: evaluateAtAcceptance(letter, context, deps.deadlineRules),
+      };
+    });
+  return { at: input.at.toISOString(), agreement: deps.deadlineRules.agreement.id, stored: false, letters };
+}

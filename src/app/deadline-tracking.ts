@@ -1,0 +1,327 @@
+/**
+ * The health agreements' deadlines at work (issue 4): what a message's letters start (judged at once
+ * or tracked until fulfilled), what they fulfil of deadlines earlier messages started, the breach
+ * timer, and explicit fulfilment by the obliged endpoint. The rules themselves are pure
+ * (src/domain/deadlines); this module applies them to the store.
+ *
+ * Correlation (a plan fulfilling D10, an answer fulfilling D17) reads and writes other messages'
+ * deadlines, so it runs in the accept path's transaction under a lock per patient: a plan and the
+ * discharge advice it answers, posted at the same moment, cannot miss each other.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Letter, ParsedMessage } from '../codec/model.js';
+import {
+  calendarFor,
+  judgeFulfilment,
+  trackAtAcceptance,
+  type AgreementParties,
+  type DeadlineRuleSet,
+  type FulfilledBy,
+  type LateLimit,
+  type TrackedEvaluation,
+} from '../domain/deadlines/index.js';
+import type { Queryable } from '../store/database.js';
+import {
+  findEarlierLetter,
+  getDeadline,
+  openDeadlinesFulfilledBy,
+  recordBreach,
+  recordFulfilment,
+  type DeadlineRecord,
+  type Fulfilment,
+  type NewDeadline,
+} from '../store/deadline-store.js';
+import { completeOutbox, getOutbox } from '../store/delivery-store.js';
+import { insertEvents, type NewEvent } from '../store/message-store.js';
+import type { DeadlineSummary } from '../store/records.js';
+import { inTransaction, type GatewayContext } from './context.js';
+import { Refusal } from './refusal.js';
+
+/** Message types that take part in a correlation, as starter or as fulfilment, under any profile. */
+export function correlationTypes(ruleSet: DeadlineRuleSet): ReadonlySet<string> {
+  const types = new Set<string>();
+  const add = (startTypes: readonly string[], fulfilledBy: FulfilledBy | undefined): void => {
+    if (fulfilledBy?.kind !== 'correlated-message') return;
+    for (const type of [...startTypes, ...fulfilledBy.types]) types.add(type);
+  };
+  for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.startedBy.types, rule.fulfilledBy);
+  for (const profile of ruleSet.profiles) {
+    for (const [ruleId, override] of Object.entries(profile.overrides ?? {})) {
+      const rule = ruleSet.rules.find((r) => r.id === ruleId);
+      add(override.startedBy?.types ?? rule?.startedBy.types ?? [], override.fulfilledBy ?? (rule?.kind === 'deadline' ? rule.fulfilledBy : undefined));
+    }
+  }
+  return types;
+}
+
+/** Whether accepting this letter must look at other messages' deadlines (the careful path). */
+export function needsCorrelation(ctx: GatewayContext, letter: Letter): boolean {
+  return letter.patient?.cpr !== undefined && ctx.deadlineCorrelationTypes.has(letter.type);
+}
+
+function partiesOf(ctx: GatewayContext, senderEan: string, receiverEan: string): AgreementParties {
+  const region = ctx.register.find(senderEan)?.region ?? ctx.register.find(receiverEan)?.region;
+  return { senderEan, receiverEan, ...(region !== undefined ? { region } : {}) };
+}
+
+/** What judging a fulfilment needs of a deadline, stored or about to be. */
+type Judgeable = Pick<DeadlineRecord, 'lateAfter' | 'lateUnit' | 'lateDay' | 'senderEan' | 'receiverEan'>;
+
+function lateLimitOfRecord(record: Judgeable): LateLimit | undefined {
+  if (!record.lateAfter || !record.lateUnit) return undefined;
+  return { instant: record.lateAfter, unit: record.lateUnit as LateLimit['unit'], ...(record.lateDay ? { day: record.lateDay } : {}) };
+}
+
+function newDeadline(tracked: TrackedEvaluation, letter: Letter, patientRef: string | null): NewDeadline {
+  const { evaluation, rule, lateLimit } = tracked;
+  const due = evaluation.dueAt ? new Date(evaluation.dueAt) : null;
+  const limit = lateLimit?.instant ?? (evaluation.lateAfter ? new Date(evaluation.lateAfter) : due);
+  return {
+    id: randomUUID(),
+    ruleId: evaluation.ruleId,
+    title: evaluation.title,
+    severity: evaluation.severity,
+    state: evaluation.state,
+    letterIndex: letter.index,
+    letterId: letter.identifier,
+    letterType: letter.type,
+    senderEan: letter.sender.ean,
+    receiverEan: letter.receiver.ean,
+    obligedEan: evaluation.obligedEan ?? letter.sender.ean,
+    patientRef,
+    episodeId: letter.episodeOfCareIdentifier ?? null,
+    fulfilKind: rule?.fulfilledBy.kind ?? 'starting-message',
+    fulfilTypes: rule?.fulfilledBy.kind === 'correlated-message' ? rule.fulfilledBy.types : [],
+    dueAt: due,
+    lateAfter: limit,
+    lateUnit: lateLimit?.unit ?? rule?.offset.unit ?? null,
+    lateDay: lateLimit?.day ?? null,
+    breachAt: evaluation.state === 'pending' ? (tracked.breachAt ?? limit) : null,
+    fulfilledAt: null,
+    fulfilledByMessageId: null,
+    lateBy: evaluation.lateBy ?? null,
+    evaluation,
+  };
+}
+
+/** The deadlines the new letters of a message start, evaluated at `receivedAt` (pure apart from ids). */
+export function deadlinesStartedBy(
+  ctx: GatewayContext,
+  message: ParsedMessage,
+  receivedAt: Date,
+  isResend: (letter: Letter) => boolean,
+): { deadlines: NewDeadline[]; lookbacks: Map<string, number> } {
+  const deadlines: NewDeadline[] = [];
+  const lookbacks = new Map<string, number>();
+  for (const letter of message.letters) {
+    // Receipts answer; resends were judged when first sent.
+    if (letter.body.receipt || isResend(letter)) continue;
+    const patientRef = letter.patient?.cpr ? ctx.patientRef(letter.patient.cpr) : null;
+    const context = { ...partiesOf(ctx, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
+    for (const tracked of trackAtAcceptance(letter, context, ctx.deadlineRules)) {
+      const deadline = newDeadline(tracked, letter, patientRef);
+      deadlines.push(deadline);
+      const fulfilledBy = tracked.rule?.fulfilledBy;
+      if (deadline.state === 'pending' && fulfilledBy?.kind === 'correlated-message' && fulfilledBy.lookbackDays !== undefined) {
+        lookbacks.set(deadline.id, fulfilledBy.lookbackDays);
+      }
+    }
+  }
+  return { deadlines, lookbacks };
+}
+
+export function startedSummaries(deadlines: readonly NewDeadline[]): DeadlineSummary[] {
+  return deadlines.map((d) => ({
+    id: d.id,
+    letterId: d.letterId,
+    effect: 'started',
+    ...d.evaluation,
+    ...(d.fulfilledAt ? { state: d.state, fulfilledAt: d.fulfilledAt.toISOString(), ...(d.lateBy ? { lateBy: d.lateBy } : {}) } : {}),
+  }));
+}
+
+/** The calendar a deadline's lateness is counted on: the one in force between its parties. */
+function calendarOfRecord(ctx: GatewayContext, record: Judgeable) {
+  return calendarFor(ctx.deadlineRules, partiesOf(ctx, record.senderEan, record.receiverEan));
+}
+
+function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
+  const limit = lateLimitOfRecord(record);
+  if (!limit) return { state: 'on-time', lateBy: null };
+  const judged = judgeFulfilment(limit, at, calendarOfRecord(ctx, record));
+  return { state: judged.state as 'on-time' | 'late', lateBy: judged.lateBy ?? null };
+}
+
+export interface Correlation {
+  /** The started deadlines, some already fulfilled by an earlier message (D10's plan before the advice). */
+  readonly started: NewDeadline[];
+  /** Deadlines of earlier messages this one fulfils; written by `applyCorrelation` after the insert. */
+  readonly fulfils: readonly { readonly record: DeadlineRecord; readonly fulfilment: Fulfilment; readonly letterId: string }[];
+}
+
+/** Serialises correlation per patient (see the module comment). */
+async function lockPatients(tx: Queryable, patientRefs: readonly string[]): Promise<void> {
+  for (const ref of [...new Set(patientRefs)].sort()) {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-patient-deadlines:' || $1, 0))", [ref], 'medcom-patient-deadline-lock');
+  }
+}
+
+/**
+ * In the accept transaction, before the insert: lock the patients, let earlier messages fulfil the new
+ * deadlines that look back, and find the open deadlines this message fulfils.
+ */
+export async function correlate(
+  tx: Queryable,
+  ctx: GatewayContext,
+  messageId: string,
+  message: ParsedMessage,
+  started: { deadlines: NewDeadline[]; lookbacks: Map<string, number> },
+  isResend: (letter: Letter) => boolean,
+  now: Date,
+): Promise<Correlation> {
+  const letters = message.letters.filter((l) => !l.body.receipt && !isResend(l) && l.patient?.cpr !== undefined);
+  const refOf = (letter: Letter): string => ctx.patientRef(letter.patient?.cpr as string);
+  await lockPatients(tx, [...letters.map(refOf), ...started.deadlines.flatMap((d) => (d.patientRef ? [d.patientRef] : []))]);
+
+  const deadlines: NewDeadline[] = [];
+  for (const deadline of started.deadlines) {
+    const lookbackDays = started.lookbacks.get(deadline.id);
+    const types = deadline.fulfilTypes;
+    if (lookbackDays === undefined || deadline.patientRef === null) {
+      deadlines.push(deadline);
+      continue;
+    }
+    const earlier = await findEarlierLetter(tx, {
+      patientRef: deadline.patientRef,
+      senderEan: deadline.obligedEan,
+      types,
+      since: new Date(now.getTime() - lookbackDays * 86_400_000),
+      episodeId: deadline.episodeId,
+    });
+    if (!earlier) {
+      deadlines.push(deadline);
+      continue;
+    }
+    const judged = judge(ctx, deadline, earlier.receivedAt);
+    deadlines.push({ ...deadline, state: judged.state, lateBy: judged.lateBy, fulfilledAt: earlier.receivedAt, fulfilledByMessageId: earlier.messageId, breachAt: null });
+  }
+
+  const fulfils: { record: DeadlineRecord; fulfilment: Fulfilment; letterId: string }[] = [];
+  const taken = new Set<string>();
+  for (const letter of letters) {
+    const open = await openDeadlinesFulfilledBy(tx, {
+      patientRef: refOf(letter),
+      senderEan: letter.sender.ean,
+      receiverEan: letter.receiver.ean,
+      type: letter.type,
+      episodeId: letter.episodeOfCareIdentifier ?? null,
+      excludeMessageId: messageId,
+    });
+    for (const record of open.filter((r) => !taken.has(r.id))) {
+      taken.add(record.id);
+      fulfils.push({ record, letterId: letter.identifier, fulfilment: { ...judge(ctx, record, now), fulfilledAt: now, byMessageId: messageId, note: null } });
+    }
+  }
+  return { started: deadlines, fulfils };
+}
+
+export function fulfilledSummaries(correlation: Correlation): DeadlineSummary[] {
+  return correlation.fulfils.map(({ record, fulfilment, letterId }) => ({
+    ...record.evaluation,
+    id: record.id,
+    letterId,
+    effect: 'fulfilled',
+    state: fulfilment.state,
+    fulfilledAt: fulfilment.fulfilledAt.toISOString(),
+    measuredAt: 'gateway-arrival',
+    ...(fulfilment.lateBy ? { lateBy: fulfilment.lateBy } : {}),
+    startedBy: { messageId: record.messageId, letterId: record.letterId },
+  }));
+}
+
+function fulfilledEvent(record: DeadlineRecord, fulfilment: Fulfilment): NewEvent {
+  return {
+    messageId: record.messageId,
+    kind: 'deadline-fulfilled',
+    detail: {
+      deadlineId: record.id,
+      ruleId: record.ruleId,
+      state: fulfilment.state,
+      fulfilledAt: fulfilment.fulfilledAt.toISOString(),
+      ...(fulfilment.byMessageId ? { byMessageId: fulfilment.byMessageId } : { explicit: true }),
+      ...(fulfilment.lateBy ? { lateBy: fulfilment.lateBy } : {}),
+    },
+  };
+}
+
+/** After the insert, in the same transaction: close the deadlines this message fulfils. */
+export async function applyCorrelation(tx: Queryable, correlation: Correlation, now: Date): Promise<void> {
+  const events: NewEvent[] = [];
+  for (const { record, fulfilment } of correlation.fulfils) {
+    if (await recordFulfilment(tx, record.id, fulfilment, now)) events.push(fulfilledEvent(record, fulfilment));
+  }
+  await insertEvents(tx, events, now);
+}
+
+export type BreachOutcome = 'breached' | 'fulfilled' | 'not-due' | 'done';
+
+/** The breach timer of one outbox row: marks a still-pending deadline breached at its time. */
+export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): Promise<{ outcome: BreachOutcome; deadline?: DeadlineRecord }> {
+  return inTransaction(ctx, async (tx) => {
+    const now = ctx.clock();
+    const entry = await getOutbox(tx, outboxId);
+    if (!entry || entry.doneAt || entry.kind !== 'deadline-breach') return { outcome: 'done' };
+    if (entry.dueAt.getTime() > now.getTime()) return { outcome: 'not-due' };
+    await completeOutbox(tx, outboxId, now);
+    const deadline = await getDeadline(tx, entry.deadlineId, true);
+    if (!deadline) return { outcome: 'done' };
+    if (!(await recordBreach(tx, deadline.id, now))) return { outcome: 'fulfilled', deadline };
+    await insertEvents(
+      tx,
+      [{ messageId: deadline.messageId, kind: 'deadline-breached', detail: { deadlineId: deadline.id, ruleId: deadline.ruleId, obligedEan: deadline.obligedEan, breachAt: entry.dueAt.toISOString() } }],
+      now,
+    );
+    return { outcome: 'breached', deadline: { ...deadline, state: 'breached', breachedAt: now } };
+  });
+}
+
+export interface ExplicitFulfilment {
+  /** When the obliged party did it (default: now). */
+  readonly at?: Date;
+  readonly note?: string;
+}
+
+/**
+ * `POST /api/v1/deadlines/{id}/fulfil`: the obliged endpoint says it has done what the rule asks
+ * (D7: the first contact with the citizen). Only rules fulfilled explicitly can be; saying it twice
+ * with the same time is harmless, with another time a conflict.
+ */
+export async function fulfilExplicitly(ctx: GatewayContext, callerEan: string, id: string, input: ExplicitFulfilment): Promise<DeadlineRecord> {
+  const notFound = new Refusal(404, 'not-found', 'Not found', `there is no deadline ${id} visible to you`);
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound;
+  return inTransaction(ctx, async (tx) => {
+    const now = ctx.clock();
+    const record = await getDeadline(tx, id, true);
+    if (!record || ![record.obligedEan, record.senderEan, record.receiverEan].includes(callerEan)) throw notFound;
+    if (record.obligedEan !== callerEan) {
+      throw new Refusal(403, 'not-obliged', 'Only the obliged endpoint can fulfil this deadline', `${record.ruleId} obliges ${record.obligedEan}, not ${callerEan}`);
+    }
+    if (record.fulfilKind !== 'explicit') {
+      throw new Refusal(409, 'not-explicit', 'This deadline is fulfilled by a message', `${record.ruleId} is fulfilled by ${record.fulfilKind === 'correlated-message' ? `a ${record.fulfilTypes.join('/')} message` : 'the message that started it'}, not through this API`);
+    }
+    const at = input.at ?? now;
+    if (at.getTime() > now.getTime()) {
+      throw new Refusal(422, 'fulfilment-in-the-future', 'The fulfilment time is in the future', `"at" ${at.toISOString()} is after now (${now.toISOString()}); give the time the obliged action was done`, [
+        { path: '/at', message: 'must not be in the future' },
+      ]);
+    }
+    if (record.fulfilledAt) {
+      if (record.fulfilledAt.getTime() === at.getTime() && (record.fulfilmentNote ?? undefined) === input.note) return record;
+      throw new Refusal(409, 'already-fulfilled', 'The deadline is fulfilled already', `${record.ruleId} was fulfilled at ${record.fulfilledAt.toISOString()}; a fulfilment is recorded once`);
+    }
+    const fulfilment: Fulfilment = { ...judge(ctx, record, at), fulfilledAt: at, byMessageId: null, note: input.note ?? null };
+    await recordFulfilment(tx, record.id, fulfilment, now);
+    await insertEvents(tx, [fulfilledEvent(record, fulfilment)], now);
+    return (await getDeadline(tx, id)) as DeadlineRecord;
+  });
+}

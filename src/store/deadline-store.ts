@@ -1,0 +1,322 @@
+/**
+ * Deadlines in the store: the rows a message's letters start (written with the message, see
+ * message-store.ts), the open ones a later message or an explicit fulfilment closes, the breach
+ * timer's update, and the queries behind the ops list and the compliance report.
+ * The patient reference is used to correlate and to filter; it never leaves this module.
+ */
+import type { ComplianceInputRow } from '../domain/deadlines/compliance.js';
+import type { DeadlineEvaluation, EvaluationState } from '../domain/deadlines/types.js';
+import type { Queryable } from './database.js';
+
+export interface NewDeadline {
+  readonly id: string;
+  readonly ruleId: string;
+  readonly title: string;
+  readonly severity: string;
+  readonly state: EvaluationState;
+  readonly letterIndex: number;
+  readonly letterId: string;
+  readonly letterType: string;
+  readonly senderEan: string;
+  readonly receiverEan: string;
+  readonly obligedEan: string;
+  readonly patientRef: string | null;
+  readonly episodeId: string | null;
+  readonly fulfilKind: string;
+  readonly fulfilTypes: readonly string[];
+  readonly dueAt: Date | null;
+  readonly lateAfter: Date | null;
+  readonly lateUnit: string | null;
+  readonly lateDay: string | null;
+  /** Pending deadlines only: when the timer marks it breached. */
+  readonly breachAt: Date | null;
+  /** Set when an earlier message already fulfilled it (D10 looking back). */
+  readonly fulfilledAt: Date | null;
+  readonly fulfilledByMessageId: string | null;
+  readonly lateBy: DeadlineEvaluation['lateBy'] | null;
+  readonly evaluation: DeadlineEvaluation;
+}
+
+/** A deadline row as the API shows it (no patient reference). */
+export interface DeadlineRecord {
+  readonly id: string;
+  readonly ruleId: string;
+  readonly title: string;
+  readonly severity: string;
+  readonly state: EvaluationState;
+  readonly messageId: string;
+  readonly letterIndex: number;
+  readonly letterId: string;
+  readonly letterType: string;
+  readonly senderEan: string;
+  readonly receiverEan: string;
+  readonly obligedEan: string;
+  readonly episodeId: string | null;
+  readonly fulfilKind: string;
+  readonly fulfilTypes: readonly string[];
+  readonly dueAt: Date | null;
+  readonly lateAfter: Date | null;
+  readonly lateUnit: string | null;
+  readonly lateDay: string | null;
+  readonly breachAt: Date | null;
+  readonly startedAt: Date;
+  readonly fulfilledAt: Date | null;
+  readonly fulfilledByMessageId: string | null;
+  readonly fulfilmentNote: string | null;
+  readonly breachedAt: Date | null;
+  readonly lateBy: DeadlineEvaluation['lateBy'] | null;
+  readonly evaluation: DeadlineEvaluation;
+  readonly updatedAt: Date;
+}
+
+interface DeadlineRow {
+  id: string;
+  rule_id: string;
+  title: string;
+  severity: string;
+  state: EvaluationState;
+  message_id: string;
+  letter_index: number;
+  letter_id: string;
+  letter_type: string;
+  sender_ean: string;
+  receiver_ean: string;
+  obliged_ean: string;
+  episode_id: string | null;
+  fulfil_kind: string;
+  fulfil_types: string[];
+  due_at: Date | null;
+  late_after: Date | null;
+  late_unit: string | null;
+  late_day: string | null;
+  breach_at: Date | null;
+  started_at: Date;
+  fulfilled_at: Date | null;
+  fulfilled_by_message_id: string | null;
+  fulfilment_note: string | null;
+  breached_at: Date | null;
+  late_by: DeadlineEvaluation['lateBy'] | null;
+  evaluation: DeadlineEvaluation;
+  updated_at: Date;
+}
+
+const COLUMNS = `id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean,
+  obliged_ean, episode_id, fulfil_kind, fulfil_types, due_at, late_after, late_unit, late_day, breach_at, started_at, fulfilled_at,
+  fulfilled_by_message_id, fulfilment_note, breached_at, late_by, evaluation, updated_at`;
+
+const date = (value: Date | null): Date | null => (value === null ? null : new Date(value));
+
+function fromRow(row: DeadlineRow): DeadlineRecord {
+  return {
+    id: row.id,
+    ruleId: row.rule_id,
+    title: row.title,
+    severity: row.severity,
+    state: row.state,
+    messageId: row.message_id,
+    letterIndex: row.letter_index,
+    letterId: row.letter_id,
+    letterType: row.letter_type,
+    senderEan: row.sender_ean,
+    receiverEan: row.receiver_ean,
+    obligedEan: row.obliged_ean,
+    episodeId: row.episode_id,
+    fulfilKind: row.fulfil_kind,
+    fulfilTypes: row.fulfil_types,
+    dueAt: date(row.due_at),
+    lateAfter: date(row.late_after),
+    lateUnit: row.late_unit,
+    lateDay: row.late_day,
+    breachAt: date(row.breach_at),
+    startedAt: new Date(row.started_at),
+    fulfilledAt: date(row.fulfilled_at),
+    fulfilledByMessageId: row.fulfilled_by_message_id,
+    fulfilmentNote: row.fulfilment_note,
+    breachedAt: date(row.breached_at),
+    lateBy: row.late_by,
+    evaluation: row.evaluation,
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+/** The JSON one deadline travels as inside the message insert statement (see message-store.ts). */
+export function deadlineInsertJson(d: NewDeadline): Record<string, unknown> {
+  return {
+    id: d.id,
+    rule_id: d.ruleId,
+    title: d.title,
+    severity: d.severity,
+    state: d.state,
+    letter_index: d.letterIndex,
+    letter_id: d.letterId,
+    letter_type: d.letterType,
+    sender_ean: d.senderEan,
+    receiver_ean: d.receiverEan,
+    obliged_ean: d.obligedEan,
+    patient_ref: d.patientRef,
+    episode_id: d.episodeId,
+    fulfil_kind: d.fulfilKind,
+    fulfil_types: d.fulfilTypes,
+    due_at: d.dueAt?.toISOString() ?? null,
+    late_after: d.lateAfter?.toISOString() ?? null,
+    late_unit: d.lateUnit,
+    late_day: d.lateDay,
+    breach_at: d.breachAt?.toISOString() ?? null,
+    fulfilled_at: d.fulfilledAt?.toISOString() ?? null,
+    fulfilled_by_message_id: d.fulfilledByMessageId,
+    late_by: d.lateBy,
+    evaluation: d.evaluation,
+  };
+}
+
+/** The columns of `jsonb_to_recordset` for deadlineInsertJson, and the INSERT … SELECT list. */
+export const DEADLINE_RECORDSET = `y(id uuid, rule_id text, title text, severity text, state text, letter_index int, letter_id text,
+  letter_type text, sender_ean text, receiver_ean text, obliged_ean text, patient_ref text, episode_id text, fulfil_kind text,
+  fulfil_types text[], due_at timestamptz, late_after timestamptz, late_unit text, late_day text, breach_at timestamptz,
+  fulfilled_at timestamptz, fulfilled_by_message_id uuid, late_by jsonb, evaluation jsonb)`;
+
+export async function getDeadline(db: Queryable, id: string, forUpdate = false): Promise<DeadlineRecord | undefined> {
+  const { rows } = await db.query<DeadlineRow>(`SELECT ${COLUMNS} FROM deadlines WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+export async function deadlinesOfMessage(db: Queryable, messageId: string): Promise<DeadlineRecord[]> {
+  const { rows } = await db.query<DeadlineRow>(`SELECT ${COLUMNS} FROM deadlines WHERE message_id = $1 ORDER BY letter_index, started_at, rule_id`, [messageId]);
+  return rows.map(fromRow);
+}
+
+/**
+ * Open deadlines a letter of `type` from `senderEan` to `receiverEan` about this patient (and episode)
+ * fulfils, oldest first, locked. When the obliged party is the starting message's receiver (an answer,
+ * D17), the answer must go back to the starting message's sender.
+ */
+export async function openDeadlinesFulfilledBy(
+  tx: Queryable,
+  query: {
+    readonly patientRef: string;
+    readonly senderEan: string;
+    readonly receiverEan: string;
+    readonly type: string;
+    readonly episodeId: string | null;
+    readonly excludeMessageId: string;
+  },
+): Promise<DeadlineRecord[]> {
+  const { rows } = await tx.query<DeadlineRow>(
+    `SELECT ${COLUMNS} FROM deadlines
+     WHERE patient_ref = $1 AND obliged_ean = $2 AND fulfilled_at IS NULL AND fulfil_kind = 'correlated-message'
+       AND $3 = ANY(fulfil_types) AND message_id <> $5
+       AND (episode_id IS NULL OR $4::text IS NULL OR episode_id = $4)
+       AND (obliged_ean <> receiver_ean OR sender_ean = $6)
+     ORDER BY started_at, id FOR UPDATE`,
+    [query.patientRef, query.senderEan, query.type, query.episodeId, query.excludeMessageId, query.receiverEan],
+  );
+  return rows.map(fromRow);
+}
+
+/** The earliest message since `since` from `senderEan` with a letter of one of `types` about this patient (and episode). */
+export async function findEarlierLetter(
+  tx: Queryable,
+  query: { readonly patientRef: string; readonly senderEan: string; readonly types: readonly string[]; readonly since: Date; readonly episodeId: string | null },
+): Promise<{ messageId: string; receivedAt: Date } | undefined> {
+  const { rows } = await tx.query<{ message_id: string; received_at: Date }>(
+    `SELECT l.message_id, m.received_at FROM letters l JOIN messages m ON m.id = l.message_id
+     WHERE l.patient_ref = $1 AND l.sender_ean = $2 AND l.type = ANY($3::text[]) AND l.duplicate_of IS NULL
+       AND m.received_at >= $4 AND (l.episode_id IS NULL OR $5::text IS NULL OR l.episode_id = $5)
+     ORDER BY m.received_at, l.message_id LIMIT 1`,
+    [query.patientRef, query.senderEan, query.types, query.since, query.episodeId],
+  );
+  const row = rows[0];
+  return row ? { messageId: row.message_id, receivedAt: new Date(row.received_at) } : undefined;
+}
+
+export interface Fulfilment {
+  readonly state: 'on-time' | 'late';
+  readonly lateBy: DeadlineEvaluation['lateBy'] | null;
+  readonly fulfilledAt: Date;
+  readonly byMessageId: string | null;
+  readonly note: string | null;
+}
+
+/** Closes an open deadline and its breach timer. False when it was closed already. */
+export async function recordFulfilment(tx: Queryable, id: string, fulfilment: Fulfilment, now: Date): Promise<boolean> {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE deadlines SET state = $2, late_by = $3, fulfilled_at = $4, fulfilled_by_message_id = $5, fulfilment_note = $6, updated_at = $7
+     WHERE id = $1 AND fulfilled_at IS NULL RETURNING id`,
+    [id, fulfilment.state, fulfilment.lateBy === null ? null : JSON.stringify(fulfilment.lateBy), fulfilment.fulfilledAt, fulfilment.byMessageId, fulfilment.note, now],
+  );
+  if (rows.length === 0) return false;
+  await tx.query('UPDATE outbox SET done_at = $2 WHERE deadline_id = $1 AND done_at IS NULL', [id, now]);
+  return true;
+}
+
+/** Marks a still-pending deadline breached. False when it was fulfilled (or breached) meanwhile. */
+export async function recordBreach(tx: Queryable, id: string, now: Date): Promise<boolean> {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE deadlines SET state = 'breached', breached_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending' RETURNING id`,
+    [id, now],
+  );
+  return rows.length > 0;
+}
+
+export interface DeadlineFilter {
+  readonly states?: readonly string[];
+  readonly ruleIds?: readonly string[];
+  /** Deadlines where this endpoint is the obliged party, the sender or the receiver. */
+  readonly endpointEan?: string;
+  readonly patientRef?: string;
+  /** Started at or after. */
+  readonly from?: Date;
+  /** Started before. */
+  readonly to?: Date;
+}
+
+function whereOf(filter: DeadlineFilter): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: (n: string) => string, value: unknown): void => {
+    params.push(value);
+    clauses.push(clause(`$${params.length}`));
+  };
+  if (filter.states?.length) add((n) => `state = ANY(${n}::text[])`, filter.states);
+  if (filter.ruleIds?.length) add((n) => `rule_id = ANY(${n}::text[])`, filter.ruleIds);
+  if (filter.endpointEan) add((n) => `(obliged_ean = ${n} OR sender_ean = ${n} OR receiver_ean = ${n})`, filter.endpointEan);
+  if (filter.patientRef) add((n) => `patient_ref = ${n}`, filter.patientRef);
+  if (filter.from) add((n) => `started_at >= ${n}`, filter.from);
+  if (filter.to) add((n) => `started_at < ${n}`, filter.to);
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** A page of deadlines, newest first; `before` is the cursor (started_at, id) of the last row seen. */
+export async function listDeadlines(
+  db: Queryable,
+  filter: DeadlineFilter,
+  page: { readonly limit: number; readonly before?: { readonly startedAt: Date; readonly id: string } },
+): Promise<DeadlineRecord[]> {
+  const { sql, params } = whereOf(filter);
+  let where = sql;
+  if (page.before) {
+    params.push(page.before.startedAt, page.before.id);
+    const cursor = `(started_at, id) < ($${params.length - 1}, $${params.length}::uuid)`;
+    where = where ? `${where} AND ${cursor}` : `WHERE ${cursor}`;
+  }
+  params.push(page.limit);
+  const { rows } = await db.query<DeadlineRow>(`SELECT ${COLUMNS} FROM deadlines ${where} ORDER BY started_at DESC, id DESC LIMIT $${params.length}`, params);
+  return rows.map(fromRow);
+}
+
+/** What the compliance report aggregates: one row per deadline, no patient data. */
+export async function complianceRows(db: Queryable, filter: DeadlineFilter): Promise<ComplianceInputRow[]> {
+  const { sql, params } = whereOf(filter);
+  const { rows } = await db.query<{ rule_id: string; title: string; obliged_ean: string; state: EvaluationState; late_hours: number | null; late_after: Date | null }>(
+    `SELECT rule_id, title, obliged_ean, state, (late_by->>'hours')::int AS late_hours, late_after FROM deadlines ${sql} ORDER BY obliged_ean, rule_id`,
+    params,
+  );
+  return rows.map((row) => ({
+    ruleId: row.rule_id,
+    title: row.title,
+    obligedEan: row.obliged_ean,
+    state: row.state,
+    lateByHours: row.late_hours === null ? null : Number(row.late_hours),
+    lateAfter: date(row.late_after),
+  }));
+}
