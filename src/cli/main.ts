@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readSettings } from '../config/settings.js';
+import { runDeadlinesExplain } from './deadlines-command.js';
 import { runKeysCreate } from './keys-command.js';
 import { runGateway, runMigrate } from './run-command.js';
 import { runValidate } from './validate-command.js';
@@ -17,6 +18,8 @@ commands:
   migrate                                      bring the store's tables up to date
   keys create (--endpoint EAN | --ops)         make an API key; only its hash is stored
   validate [--json] [--charset NAME] [FILE…]   validate MedCom messages (stdin when no FILE or "-")
+  deadlines explain FILE [--at TIME] [--json]  the deadlines a message would start if it arrived at TIME
+                                               (2026-03-13T09:00 Copenhagen time, or with an offset); stores nothing
   help                                         show this text
 
 settings come from the environment (PORT, HOST, DATABASE_URL, MEDCOM_DATA_DIR, REDIS_URL,
@@ -41,6 +44,29 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runValidate(
         { files: parsed.positionals, json: parsed.values.json ?? false, charset: parsed.values.charset },
         (text) => process.stdout.write(text),
+      );
+    }
+    case 'deadlines': {
+      let parsed;
+      try {
+        parsed = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { at: { type: 'string' }, json: { type: 'boolean', default: false }, charset: { type: 'string' } },
+        });
+      } catch (error) {
+        process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+        return 2;
+      }
+      const [sub, file, ...extra] = parsed.positionals;
+      if (sub !== 'explain' || file === undefined || extra.length > 0) {
+        process.stderr.write('usage: medcom-gateway deadlines explain FILE [--at TIME] [--json] [--charset NAME]\n');
+        return 2;
+      }
+      return runDeadlinesExplain(
+        { file, json: parsed.values.json ?? false, configDir: readSettings().configDir, ...(parsed.values.at ? { at: parsed.values.at } : {}), ...(parsed.values.charset ? { charset: parsed.values.charset } : {}) },
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
       );
     }
     case 'serve':
