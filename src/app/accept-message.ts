@@ -265,12 +265,12 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     // The common case — new letters, no receipts or deadlines to correlate, no disabled receiver — is
     // one statement: atomic by itself, one round trip. It writes nothing when a letter was seen before,
     // and a reused envelope identifier fails on the unique constraint; both go the careful way below.
+    const now = ctx.clock();
+    const started = deadlinesStartedBy(ctx, message, now, () => false);
     const simple =
-      !message.letters.some((l) => l.body.receipt || needsCorrelation(ctx, l)) && routing.routes.every((r) => r.disabled.length === 0);
+      !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0) && !(await needsCorrelation(ctx, message, started));
     if (simple) {
-      const now = ctx.clock();
-      const { deadlines } = deadlinesStartedBy(ctx, message, now, () => false);
-      const prepared = prepare(ctx, randomUUID(), senderEan, input, decoded, routing.routes, sha256, new Map(), { started: deadlines, fulfilled: [] });
+      const prepared = prepare(ctx, randomUUID(), senderEan, input, decoded, routing.routes, sha256, new Map(), { started: started.deadlines, fulfilled: [] });
       const insert = {
         message: prepared.message,
         letters: prepared.letters,
@@ -330,7 +330,8 @@ async function acceptCarefully(
     let deadlines = NO_DEADLINE_EFFECTS;
     let correlation: Correlation | undefined;
     const started = deadlinesStartedBy(ctx, message, now, isResend);
-    if (message.letters.some((l) => !isResend(l) && needsCorrelation(ctx, l))) {
+    const correlating = started.lookbacks.size > 0 || message.letters.some((l) => !isResend(l) && l.patient?.cpr !== undefined && ctx.deadlineCorrelation.fulfilling.has(l.type));
+    if (correlating) {
       correlation = await correlate(tx, ctx, id, message, started, isResend, now);
       deadlines = { started: correlation.started, fulfilled: fulfilledSummaries(correlation) };
     } else {

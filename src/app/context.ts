@@ -9,6 +9,7 @@ import type { EndpointRegister } from '../config/endpoints.js';
 import type { Settings } from '../config/settings.js';
 import type { RetrainingRouting } from '../domain/retraining-profile.js';
 import type { DeadlineRuleSet } from '../domain/deadlines/types.js';
+import type { CorrelationTypes } from './deadline-tracking.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/delivery-store.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
@@ -35,8 +36,8 @@ export interface GatewayContext {
   readonly insertBatcher?: InsertBatcher;
   /** The health agreements' deadline rules (config/deadline-rules.json). */
   readonly deadlineRules: DeadlineRuleSet;
-  /** Message types that start or fulfil a correlated deadline: such letters take the careful accept path. */
-  readonly deadlineCorrelationTypes: ReadonlySet<string>;
+  /** How message types take part in deadline correlation (see deadline-tracking.ts). */
+  readonly deadlineCorrelation: CorrelationTypes;
 }
 
 export function patientRefFunction(key: string): (cpr: string) => string {

@@ -24,6 +24,7 @@ import type { Queryable } from '../store/database.js';
 import {
   findEarlierLetter,
   getDeadline,
+  hasOpenDeadline,
   openDeadlinesFulfilledBy,
   recordBreach,
   recordFulfilment,
@@ -37,26 +38,47 @@ import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 
-/** Message types that take part in a correlation, as starter or as fulfilment, under any profile. */
-export function correlationTypes(ruleSet: DeadlineRuleSet): ReadonlySet<string> {
-  const types = new Set<string>();
-  const add = (startTypes: readonly string[], fulfilledBy: FulfilledBy | undefined): void => {
-    if (fulfilledBy?.kind !== 'correlated-message') return;
-    for (const type of [...startTypes, ...fulfilledBy.types]) types.add(type);
-  };
-  for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.startedBy.types, rule.fulfilledBy);
-  for (const profile of ruleSet.profiles) {
-    for (const [ruleId, override] of Object.entries(profile.overrides ?? {})) {
-      const rule = ruleSet.rules.find((r) => r.id === ruleId);
-      add(override.startedBy?.types ?? rule?.startedBy.types ?? [], override.fulfilledBy ?? (rule?.kind === 'deadline' ? rule.fulfilledBy : undefined));
-    }
-  }
-  return types;
+/** How message types take part in correlation, computed once from the rules (all profiles included). */
+export interface CorrelationTypes {
+  /** Types that fulfil some correlated deadline (D10's GGOP, D17's XDIS91/XDIS90, the XDIS16 of the regional rule). */
+  readonly fulfilling: ReadonlySet<string>;
+  /**
+   * Types that fulfil a rule that looks back (D10's GGOP). They always correlate under the patient lock,
+   * so the starter's look-back and their own arrival are never concurrent unseen.
+   */
+  readonly lookedBackFor: ReadonlySet<string>;
 }
 
-/** Whether accepting this letter must look at other messages' deadlines (the careful path). */
-export function needsCorrelation(ctx: GatewayContext, letter: Letter): boolean {
-  return letter.patient?.cpr !== undefined && ctx.deadlineCorrelationTypes.has(letter.type);
+export function correlationTypes(ruleSet: DeadlineRuleSet): CorrelationTypes {
+  const fulfilling = new Set<string>();
+  const lookedBackFor = new Set<string>();
+  const add = (fulfilledBy: FulfilledBy | undefined): void => {
+    if (fulfilledBy?.kind !== 'correlated-message') return;
+    for (const type of fulfilledBy.types) {
+      fulfilling.add(type);
+      if (fulfilledBy.lookbackDays !== undefined) lookedBackFor.add(type);
+    }
+  };
+  for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.fulfilledBy);
+  for (const profile of ruleSet.profiles) for (const override of Object.values(profile.overrides ?? {})) add(override.fulfilledBy);
+  return { fulfilling, lookedBackFor };
+}
+
+/**
+ * Whether accepting the message must correlate deadlines under the patient lock (the careful path):
+ * a started deadline looks back for an earlier message, a letter may fulfil a deadline that looks
+ * back, or one of its letters has an open deadline to fulfil. Most messages need none of it and keep
+ * the one-statement path. (A deadline that waits for an answer is started before the answer can be
+ * written, since the answerer must first have received the request: no lock is needed for those.)
+ */
+export async function needsCorrelation(ctx: GatewayContext, message: ParsedMessage, started: { readonly lookbacks: ReadonlyMap<string, number> }): Promise<boolean> {
+  if (started.lookbacks.size > 0) return true;
+  for (const letter of message.letters) {
+    if (letter.body.receipt || letter.patient?.cpr === undefined || !ctx.deadlineCorrelation.fulfilling.has(letter.type)) continue;
+    if (ctx.deadlineCorrelation.lookedBackFor.has(letter.type)) return true;
+    if (await hasOpenDeadline(ctx.db, { patientRef: ctx.patientRef(letter.patient.cpr), obligedEan: letter.sender.ean, type: letter.type })) return true;
+  }
+  return false;
 }
 
 function partiesOf(ctx: GatewayContext, senderEan: string, receiverEan: string): AgreementParties {
@@ -179,7 +201,9 @@ export async function correlate(
   isResend: (letter: Letter) => boolean,
   now: Date,
 ): Promise<Correlation> {
-  const letters = message.letters.filter((l) => !l.body.receipt && !isResend(l) && l.patient?.cpr !== undefined);
+  const letters = message.letters.filter(
+    (l) => !l.body.receipt && !isResend(l) && l.patient?.cpr !== undefined && ctx.deadlineCorrelation.fulfilling.has(l.type),
+  );
   const refOf = (letter: Letter): string => ctx.patientRef(letter.patient?.cpr as string);
   await lockPatients(tx, [...letters.map(refOf), ...started.deadlines.flatMap((d) => (d.patientRef ? [d.patientRef] : []))]);
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { correlationTypes } from '../app/deadline-tracking.js';
+import { correlationTypes, type CorrelationTypes } from '../app/deadline-tracking.js';
 import { loadDeadlineRules, type DeadlineRuleSet } from '../domain/deadlines/index.js';
 import { fromPackageRoot } from '../package-root.js';
 
@@ -12,7 +12,7 @@ export const DEADLINE_RULES_FILE = 'deadline-rules.json';
 
 export interface DeadlineConfig {
   readonly deadlineRules: DeadlineRuleSet;
-  readonly deadlineCorrelationTypes: ReadonlySet<string>;
+  readonly deadlineCorrelation: CorrelationTypes;
   /** The file the rules were read from. */
   readonly deadlineRulesFile: string;
 }
@@ -26,5 +26,5 @@ export function deadlineRulesFileIn(configDir: string): string {
 export function loadDeadlineConfig(configDir: string): DeadlineConfig {
   const file = deadlineRulesFileIn(configDir);
   const deadlineRules = loadDeadlineRules(file);
-  return { deadlineRules, deadlineCorrelationTypes: correlationTypes(deadlineRules), deadlineRulesFile: file };
+  return { deadlineRules, deadlineCorrelation: correlationTypes(deadlineRules), deadlineRulesFile: file };
 }

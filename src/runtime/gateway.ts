@@ -50,7 +50,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const logger = options.logger ?? createLogger(settings);
   const register: EndpointRegister = loadEndpointRegister(settings.configDir);
   const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
-  const { deadlineRules, deadlineCorrelationTypes } = loadDeadlineConfig(settings.configDir);
+  const { deadlineRules, deadlineCorrelation } = loadDeadlineConfig(settings.configDir);
   const keyRing = new KeyRing(loadStoredKeys(settings.configDir), register, settings.production);
   if (settings.production && register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
   const clock = options.clock ?? (() => new Date());
@@ -86,7 +86,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       clock,
       patientRef: patientRefFunction(key),
       deadlineRules,
-      deadlineCorrelationTypes,
+      deadlineCorrelation,
       ...(insertBatcher ? { insertBatcher } : {}),
     };
     const running = await startPipeline({ ...base, logger }, { workers: options.workers });

@@ -491,3 +491,58 @@ describe('the loader', () => {
     expect(problemsOf(() => loadDeadlineRules('/nonexistent/deadline-rules.json'))).toContain('cannot read /nonexistent/deadline-rules.json');
   });
 });
+
+describe('correlated and explicit deadlines: judged when the fulfilment comes, at and just past the limit', () => {
+  const limitOf = (l: Letter, sentAt: string, ruleId: string, rules: DeadlineRuleSet = RULES) => {
+    const tracked = trackAtAcceptance(l, ctx(sentAt), rules).find((t) => t.evaluation.ruleId === ruleId);
+    expect(tracked?.lateLimit, ruleId).toBeDefined();
+    return tracked as Required<Pick<NonNullable<typeof tracked>, 'lateLimit' | 'breachAt'>> & NonNullable<typeof tracked>;
+  };
+
+  it('D17: an answer exactly 24 elapsed hours after the request is on time, a millisecond later is late (spring DST in between)', () => {
+    const request = letter('XDIS91', {}, { requestForInformation: true });
+    const { lateLimit } = limitOf(request, '2026-03-28T09:00:00.000Z', 'D17');
+    expect(judgeFulfilment(lateLimit, new Date('2026-03-29T09:00:00.000Z'), {})).toEqual({ state: 'on-time' });
+    expect(judgeFulfilment(lateLimit, new Date('2026-03-29T09:00:00.001Z'), {})).toEqual({ state: 'late', lateBy: { hours: 1 } });
+  });
+
+  it('RM-XDIS16-24H: 24 elapsed hours across the autumn DST change (25 wall-clock hours)', () => {
+    const { lateLimit, breachAt } = limitOf(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z', 'RM-XDIS16-24H');
+    expect(breachAt.toISOString()).toBe('2026-10-25T20:00:00.000Z');
+    expect(judgeFulfilment(lateLimit, new Date('2026-10-25T20:00:00.000Z'), {}).state).toBe('on-time');
+    expect(judgeFulfilment(lateLimit, new Date('2026-10-25T20:00:00.001Z'), {}).state).toBe('late');
+  });
+
+  it('D10 on Christmas Eve: the plan at the discharge instant is on time, after it late by the hour; breached only at the end of the day', () => {
+    const advice = letter('XDIS17', { discharge: at('2026-12-24', '10:00') }, { retrainingExpected: true });
+    const { lateLimit, breachAt } = limitOf(advice, '2026-12-24T08:00:00.000Z', 'D10');
+    expect(lateLimit.instant.toISOString()).toBe('2026-12-24T09:00:00.000Z');
+    expect(breachAt.toISOString()).toBe('2026-12-24T22:59:59.999Z');
+    expect(judgeFulfilment(lateLimit, new Date('2026-12-24T09:00:00.000Z'), {}).state).toBe('on-time');
+    expect(judgeFulfilment(lateLimit, new Date('2026-12-24T09:00:00.001Z'), {})).toEqual({ state: 'late', lateBy: { hours: 1 } });
+  });
+
+  it('D7 across Ascension and Whitsun: holidays are not counted', () => {
+    const plan = letter('GGOP', { rehabilitation: { type: 'ZZ0175X' } });
+    // Wednesday 2026-05-13; Thursday 14th is Kristi himmelfartsdag: Friday 15, Monday 18, Tuesday 19.
+    const ascension = limitOf(plan, '2026-05-13T08:00:00.000Z', 'D7').lateLimit;
+    expect(ascension).toEqual({ instant: new Date('2026-05-19T21:59:59.999Z'), unit: 'weekdays', day: '2026-05-19' });
+    expect(judgeFulfilment(ascension, new Date('2026-05-19T21:59:59.999Z'), {}).state).toBe('on-time');
+    expect(judgeFulfilment(ascension, new Date('2026-05-19T22:00:00.000Z'), {})).toEqual({ state: 'late', lateBy: { weekdays: 1, hours: 1 } });
+    // Friday 2026-05-22; Monday 25th is 2. pinsedag: Tuesday 26, Wednesday 27, Thursday 28.
+    expect(limitOf(plan, '2026-05-22T08:00:00.000Z', 'D7').lateLimit.day).toBe('2026-05-28');
+  });
+
+  it('a profile can move the breach time and the first-contact limit', () => {
+    const rules = withProfiles({
+      id: 'nord',
+      appliesTo: { municipalityEan: MUNICIPALITY },
+      overrides: { D10: { breachAt: { unit: 'calendarDays', amount: 1, direction: 'after', at: '12:00' } }, D7: { offset: { amount: 5 } } },
+    });
+    const advice = letter('XDIS17', { discharge: at('2026-03-20', '10:00') }, { retrainingExpected: true });
+    expect(limitOf(advice, '2026-03-20T08:00:00.000Z', 'D10', rules).breachAt.toISOString()).toBe('2026-03-21T11:00:00.000Z');
+    const plan = letter('GGOP', { rehabilitation: { type: 'ZZ0175Y' } });
+    expect(limitOf(plan, '2026-03-09T08:00:00.000Z', 'D7', rules).lateLimit.day).toBe('2026-03-16');
+    expect(only(evaluateAtAcceptance(plan, ctx('2026-03-09T08:00:00.000Z'), rules), 'D7').profiles).toEqual(['nord']);
+  });
+});
