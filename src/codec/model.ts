@@ -141,7 +141,7 @@ export interface GatewayExtension {
   readonly psychiatric?: boolean;
   /** Child and youth psychiatry (D26: the municipality is told 14 days before a planned course ends). */
   readonly childYouthPsychiatry?: boolean;
-  /** Consent per copy receiver EAN ("efter aftale med borgeren"). */
+  /** The citizen's consent per receiver EAN, the Receiver and each copy ("efter aftale med borgeren"; README "Retraining-plan routing and consent"). */
   readonly consent: readonly { readonly receiverEan: string; readonly given: boolean }[];
 }
 

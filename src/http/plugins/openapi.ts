@@ -45,6 +45,7 @@ async function openApi(app: FastifyInstance, options: OpenApiOptions): Promise<v
       tags: [
         { name: 'messages', description: 'Sending MedCom messages' },
         { name: 'inbox', description: 'Fetching and acknowledging received messages' },
+        { name: 'deadlines', description: 'The health agreements\' deadlines: one deadline, explicit fulfilment, "would this be on time?"' },
         { name: 'operations', description: 'Health, metrics and operations' },
       ],
       components: {
