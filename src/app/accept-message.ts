@@ -330,7 +330,7 @@ async function acceptCarefully(
     let deadlines = NO_DEADLINE_EFFECTS;
     let correlation: Correlation | undefined;
     const started = deadlinesStartedBy(ctx, message, now, isResend);
-    const correlating = started.lookbacks.size > 0 || message.letters.some((l) => !isResend(l) && l.patient?.cpr !== undefined && ctx.deadlineCorrelation.fulfilling.has(l.type));
+    const correlating = started.looksBack || message.letters.some((l) => !isResend(l) && l.patient?.cpr !== undefined && ctx.deadlineCorrelation.fulfilling.has(l.type));
     if (correlating) {
       correlation = await correlate(tx, ctx, id, message, started, isResend, now);
       deadlines = { started: correlation.started, fulfilled: fulfilledSummaries(correlation) };

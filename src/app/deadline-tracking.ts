@@ -23,6 +23,7 @@ import {
 import type { Queryable } from '../store/database.js';
 import {
   findEarlierLetter,
+  findLetterFulfilling,
   getDeadline,
   hasOpenDeadline,
   openDeadlinesFulfilledBy,
@@ -38,44 +39,32 @@ import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 
-/** How message types take part in correlation, computed once from the rules (all profiles included). */
+/** Message types that fulfil some correlated deadline (D10's GGOP, D17's XDIS91/XDIS90, the regional rule's XDIS16), under any profile. */
 export interface CorrelationTypes {
-  /** Types that fulfil some correlated deadline (D10's GGOP, D17's XDIS91/XDIS90, the XDIS16 of the regional rule). */
   readonly fulfilling: ReadonlySet<string>;
-  /**
-   * Types that fulfil a rule that looks back (D10's GGOP). They always correlate under the patient lock,
-   * so the starter's look-back and their own arrival are never concurrent unseen.
-   */
-  readonly lookedBackFor: ReadonlySet<string>;
 }
 
 export function correlationTypes(ruleSet: DeadlineRuleSet): CorrelationTypes {
   const fulfilling = new Set<string>();
-  const lookedBackFor = new Set<string>();
   const add = (fulfilledBy: FulfilledBy | undefined): void => {
-    if (fulfilledBy?.kind !== 'correlated-message') return;
-    for (const type of fulfilledBy.types) {
-      fulfilling.add(type);
-      if (fulfilledBy.lookbackDays !== undefined) lookedBackFor.add(type);
-    }
+    if (fulfilledBy?.kind === 'correlated-message') for (const type of fulfilledBy.types) fulfilling.add(type);
   };
   for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.fulfilledBy);
   for (const profile of ruleSet.profiles) for (const override of Object.values(profile.overrides ?? {})) add(override.fulfilledBy);
-  return { fulfilling, lookedBackFor };
+  return { fulfilling };
 }
 
 /**
- * Whether accepting the message must correlate deadlines under the patient lock (the careful path):
- * a started deadline looks back for an earlier message, a letter may fulfil a deadline that looks
- * back, or one of its letters has an open deadline to fulfil. Most messages need none of it and keep
- * the one-statement path. (A deadline that waits for an answer is started before the answer can be
- * written, since the answerer must first have received the request: no lock is needed for those.)
+ * Whether accepting the message must correlate deadlines in a transaction under the patient lock (the
+ * careful path): a deadline it starts looks back for an earlier message (D10), or one of its letters
+ * has an open deadline to fulfil (one indexed look). Most messages need neither and keep the
+ * one-statement path. A fulfilling message and its deadline's start accepted at the very same moment
+ * cannot see each other; the breach timer looks once more before it marks a breach (runDeadlineBreach).
  */
-export async function needsCorrelation(ctx: GatewayContext, message: ParsedMessage, started: { readonly lookbacks: ReadonlyMap<string, number> }): Promise<boolean> {
-  if (started.lookbacks.size > 0) return true;
+export async function needsCorrelation(ctx: GatewayContext, message: ParsedMessage, started: StartedDeadlines): Promise<boolean> {
+  if (started.looksBack) return true;
   for (const letter of message.letters) {
     if (letter.body.receipt || letter.patient?.cpr === undefined || !ctx.deadlineCorrelation.fulfilling.has(letter.type)) continue;
-    if (ctx.deadlineCorrelation.lookedBackFor.has(letter.type)) return true;
     if (await hasOpenDeadline(ctx.db, { patientRef: ctx.patientRef(letter.patient.cpr), obligedEan: letter.sender.ean, type: letter.type })) return true;
   }
   return false;
@@ -114,6 +103,7 @@ function newDeadline(tracked: TrackedEvaluation, letter: Letter, patientRef: str
     episodeId: letter.episodeOfCareIdentifier ?? null,
     fulfilKind: rule?.fulfilledBy.kind ?? 'starting-message',
     fulfilTypes: rule?.fulfilledBy.kind === 'correlated-message' ? rule.fulfilledBy.types : [],
+    lookbackDays: rule?.fulfilledBy.kind === 'correlated-message' ? (rule.fulfilledBy.lookbackDays ?? null) : null,
     dueAt: due,
     lateAfter: limit,
     lateUnit: lateLimit?.unit ?? rule?.offset.unit ?? null,
@@ -126,30 +116,30 @@ function newDeadline(tracked: TrackedEvaluation, letter: Letter, patientRef: str
   };
 }
 
+export interface StartedDeadlines {
+  readonly deadlines: NewDeadline[];
+  /** A pending one looks back for an earlier fulfilling message (D10): the careful path must correlate. */
+  readonly looksBack: boolean;
+}
+
 /** The deadlines the new letters of a message start, evaluated at `receivedAt` (pure apart from ids). */
 export function deadlinesStartedBy(
   ctx: GatewayContext,
   message: ParsedMessage,
   receivedAt: Date,
   isResend: (letter: Letter) => boolean,
-): { deadlines: NewDeadline[]; lookbacks: Map<string, number> } {
+): StartedDeadlines {
   const deadlines: NewDeadline[] = [];
-  const lookbacks = new Map<string, number>();
   for (const letter of message.letters) {
     // Receipts answer; resends were judged when first sent.
     if (letter.body.receipt || isResend(letter)) continue;
     const patientRef = letter.patient?.cpr ? ctx.patientRef(letter.patient.cpr) : null;
     const context = { ...partiesOf(ctx, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
     for (const tracked of trackAtAcceptance(letter, context, ctx.deadlineRules)) {
-      const deadline = newDeadline(tracked, letter, patientRef);
-      deadlines.push(deadline);
-      const fulfilledBy = tracked.rule?.fulfilledBy;
-      if (deadline.state === 'pending' && fulfilledBy?.kind === 'correlated-message' && fulfilledBy.lookbackDays !== undefined) {
-        lookbacks.set(deadline.id, fulfilledBy.lookbackDays);
-      }
+      deadlines.push(newDeadline(tracked, letter, patientRef));
     }
   }
-  return { deadlines, lookbacks };
+  return { deadlines, looksBack: deadlines.some((d) => d.state === 'pending' && d.lookbackDays !== null && d.patientRef !== null) };
 }
 
 export function startedSummaries(deadlines: readonly NewDeadline[]): DeadlineSummary[] {
@@ -197,7 +187,7 @@ export async function correlate(
   ctx: GatewayContext,
   messageId: string,
   message: ParsedMessage,
-  started: { deadlines: NewDeadline[]; lookbacks: Map<string, number> },
+  started: StartedDeadlines,
   isResend: (letter: Letter) => boolean,
   now: Date,
 ): Promise<Correlation> {
@@ -209,9 +199,9 @@ export async function correlate(
 
   const deadlines: NewDeadline[] = [];
   for (const deadline of started.deadlines) {
-    const lookbackDays = started.lookbacks.get(deadline.id);
+    const { lookbackDays } = deadline;
     const types = deadline.fulfilTypes;
-    if (lookbackDays === undefined || deadline.patientRef === null) {
+    if (deadline.state !== 'pending' || lookbackDays === null || deadline.patientRef === null) {
       deadlines.push(deadline);
       continue;
     }
@@ -299,6 +289,16 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
     await completeOutbox(tx, outboxId, now);
     const deadline = await getDeadline(tx, entry.deadlineId, true);
     if (!deadline) return { outcome: 'done' };
+    if (deadline.fulfilledAt || deadline.state !== 'pending') return { outcome: 'fulfilled', deadline };
+    // The last look: a fulfilling message accepted at the same moment as the start could not see it.
+    const since = new Date(deadline.startedAt.getTime() - (deadline.lookbackDays ?? 0) * 86_400_000);
+    const missed = deadline.fulfilKind === 'correlated-message' ? await findLetterFulfilling(tx, deadline.id, since, now) : undefined;
+    if (missed) {
+      const fulfilment: Fulfilment = { ...judge(ctx, deadline, missed.receivedAt), fulfilledAt: missed.receivedAt, byMessageId: missed.messageId, note: null };
+      await recordFulfilment(tx, deadline.id, fulfilment, now);
+      await insertEvents(tx, [fulfilledEvent(deadline, fulfilment)], now);
+      return { outcome: 'fulfilled', deadline };
+    }
     if (!(await recordBreach(tx, deadline.id, now))) return { outcome: 'fulfilled', deadline };
     await insertEvents(
       tx,

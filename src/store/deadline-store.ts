@@ -24,6 +24,8 @@ export interface NewDeadline {
   readonly episodeId: string | null;
   readonly fulfilKind: string;
   readonly fulfilTypes: readonly string[];
+  /** Correlated rules that look back (D10): how many days before the start a fulfilling message may have come. */
+  readonly lookbackDays: number | null;
   readonly dueAt: Date | null;
   readonly lateAfter: Date | null;
   readonly lateUnit: string | null;
@@ -54,6 +56,7 @@ export interface DeadlineRecord {
   readonly episodeId: string | null;
   readonly fulfilKind: string;
   readonly fulfilTypes: readonly string[];
+  readonly lookbackDays: number | null;
   readonly dueAt: Date | null;
   readonly lateAfter: Date | null;
   readonly lateUnit: string | null;
@@ -85,6 +88,7 @@ interface DeadlineRow {
   episode_id: string | null;
   fulfil_kind: string;
   fulfil_types: string[];
+  lookback_days: number | null;
   due_at: Date | null;
   late_after: Date | null;
   late_unit: string | null;
@@ -101,7 +105,7 @@ interface DeadlineRow {
 }
 
 const COLUMNS = `id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean,
-  obliged_ean, episode_id, fulfil_kind, fulfil_types, due_at, late_after, late_unit, late_day, breach_at, started_at, fulfilled_at,
+  obliged_ean, episode_id, fulfil_kind, fulfil_types, lookback_days, due_at, late_after, late_unit, late_day, breach_at, started_at, fulfilled_at,
   fulfilled_by_message_id, fulfilment_note, breached_at, late_by, evaluation, updated_at`;
 
 const date = (value: Date | null): Date | null => (value === null ? null : new Date(value));
@@ -123,6 +127,7 @@ function fromRow(row: DeadlineRow): DeadlineRecord {
     episodeId: row.episode_id,
     fulfilKind: row.fulfil_kind,
     fulfilTypes: row.fulfil_types,
+    lookbackDays: row.lookback_days === null ? null : Number(row.lookback_days),
     dueAt: date(row.due_at),
     lateAfter: date(row.late_after),
     lateUnit: row.late_unit,
@@ -157,6 +162,7 @@ export function deadlineInsertJson(d: NewDeadline): Record<string, unknown> {
     episode_id: d.episodeId,
     fulfil_kind: d.fulfilKind,
     fulfil_types: d.fulfilTypes,
+    lookback_days: d.lookbackDays,
     due_at: d.dueAt?.toISOString() ?? null,
     late_after: d.lateAfter?.toISOString() ?? null,
     late_unit: d.lateUnit,
@@ -172,7 +178,7 @@ export function deadlineInsertJson(d: NewDeadline): Record<string, unknown> {
 /** The columns of `jsonb_to_recordset` for deadlineInsertJson, and the INSERT … SELECT list. */
 export const DEADLINE_RECORDSET = `y(id uuid, rule_id text, title text, severity text, state text, letter_index int, letter_id text,
   letter_type text, sender_ean text, receiver_ean text, obliged_ean text, patient_ref text, episode_id text, fulfil_kind text,
-  fulfil_types text[], due_at timestamptz, late_after timestamptz, late_unit text, late_day text, breach_at timestamptz,
+  fulfil_types text[], lookback_days int, due_at timestamptz, late_after timestamptz, late_unit text, late_day text, breach_at timestamptz,
   fulfilled_at timestamptz, fulfilled_by_message_id uuid, late_by jsonb, evaluation jsonb)`;
 
 export async function getDeadline(db: Queryable, id: string, forUpdate = false): Promise<DeadlineRecord | undefined> {
@@ -223,6 +229,30 @@ export async function hasOpenDeadline(db: Queryable, query: { readonly patientRe
     'medcom-has-open-deadline',
   );
   return rows.length > 0;
+}
+
+/**
+ * The first message, arrived in [since, until], that fulfils the deadline `deadlineId`: a letter of one of
+ * its types from the obliged endpoint about the same patient (and episode), sent back to the deadline's
+ * sender when the obliged party is its receiver. The breach timer's last look: a fulfilling message
+ * accepted at the same moment as the deadline's start could not see it.
+ */
+export async function findLetterFulfilling(tx: Queryable, deadlineId: string, since: Date, until: Date): Promise<{ messageId: string; receivedAt: Date } | undefined> {
+  const { rows } = await tx.query<{ message_id: string; received_at: Date }>(
+    `SELECT l.message_id, m.received_at
+     FROM deadlines dl
+     JOIN letters l ON l.patient_ref = dl.patient_ref AND l.sender_ean = dl.obliged_ean AND l.type = ANY(dl.fulfil_types) AND l.duplicate_of IS NULL
+       AND (l.episode_id IS NULL OR dl.episode_id IS NULL OR l.episode_id = dl.episode_id)
+     JOIN messages m ON m.id = l.message_id
+     WHERE dl.id = $1 AND dl.fulfil_kind = 'correlated-message' AND l.message_id <> dl.message_id
+       AND m.received_at >= $2 AND m.received_at <= $3
+       AND (dl.obliged_ean <> dl.receiver_ean OR EXISTS (
+         SELECT 1 FROM deliveries d WHERE d.message_id = l.message_id AND d.receiver_ean = dl.sender_ean AND l.letter_index = ANY(d.letter_indexes)))
+     ORDER BY m.received_at, l.message_id LIMIT 1`,
+    [deadlineId, since, until],
+  );
+  const row = rows[0];
+  return row ? { messageId: row.message_id, receivedAt: new Date(row.received_at) } : undefined;
 }
 
 /** The earliest message since `since` from `senderEan` with a letter of one of `types` about this patient (and episode). */

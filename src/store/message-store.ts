@@ -113,10 +113,10 @@ const INSERT_MESSAGES = `WITH input AS (
        SELECT 'push', d.id, $3, $3 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id),
      dl AS (
        INSERT INTO deadlines (id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean,
-         obliged_ean, patient_ref, episode_id, fulfil_kind, fulfil_types, due_at, late_after, late_unit, late_day, breach_at, started_at,
+         obliged_ean, patient_ref, episode_id, fulfil_kind, fulfil_types, lookback_days, due_at, late_after, late_unit, late_day, breach_at, started_at,
          fulfilled_at, fulfilled_by_message_id, late_by, evaluation, updated_at)
        SELECT y.id, y.rule_id, y.title, y.severity, y.state, i.id, y.letter_index, y.letter_id, y.letter_type, y.sender_ean, y.receiver_ean,
-         y.obliged_ean, y.patient_ref, y.episode_id, y.fulfil_kind, y.fulfil_types, y.due_at, y.late_after, y.late_unit, y.late_day, y.breach_at, $3,
+         y.obliged_ean, y.patient_ref, y.episode_id, y.fulfil_kind, y.fulfil_types, y.lookback_days, y.due_at, y.late_after, y.late_unit, y.late_day, y.breach_at, $3,
          y.fulfilled_at, y.fulfilled_by_message_id, y.late_by, y.evaluation, $3
        FROM input i JOIN m ON m.id = i.id, jsonb_to_recordset(COALESCE(i.deadlines, '[]'::jsonb)) AS ${DEADLINE_RECORDSET}
        RETURNING id, state, breach_at),

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptMessage } from '../../src/app/accept-message.js';
 import { runDeadlineBreach } from '../../src/app/deadline-tracking.js';
 import { fromPackageRoot } from '../../src/package-root.js';
 import type { DeadlineSummary } from '../../src/store/records.js';
@@ -29,6 +30,7 @@ import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 
 const PATIENT_A = '1507381236';
 const PATIENT_B = '0101501234';
+const PATIENT_C = '1103601234';
 
 let counter = 0;
 function ids(): { envelope: string; letter: string } {
@@ -237,6 +239,28 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
     expect(one(late.deadlines, 'D10', 'fulfilled')).toMatchObject({ id: d10.id, state: 'late', lateBy: { hours: 50 } });
   });
 
+  it('D10: a plan that could not see the advice (accepted at the same moment) is found by the breach timer\'s last look', async () => {
+    setClock(gw, '2026-05-11T08:00:00.000Z');
+    const advice = await accept(gw, HOSPITAL_2, dischargeAdvice({ patient: PATIENT_C, discharge: '2026-05-11', retraining: true }));
+    const d10 = one(advice.deadlines, 'D10');
+    // As if the two were accepted side by side: the plan's acceptance correlates nothing.
+    setClock(gw, '2026-05-11T10:30:00.000Z');
+    const blind = { ...gw.gateway.context(), deadlineCorrelation: { fulfilling: new Set<string>() } };
+    const planned = await acceptMessage(blind, HOSPITAL_2, { body: plan(PATIENT_C), contentType: 'application/xml' });
+    expect(planned.response.deadlines.filter((d) => d.effect === 'fulfilled')).toEqual([]);
+    expect(await deadlineJson(gw, HOSPITAL_2, d10.id)).toMatchObject({ state: 'pending' });
+
+    setClock(gw, '2026-05-11T22:00:00.000Z');
+    expect((await runDeadlineBreach(gw.gateway.context(), (await breachTimerOf(gw, d10.id)).id)).outcome).toBe('fulfilled');
+    expect(await deadlineJson(gw, HOSPITAL_2, d10.id)).toMatchObject({
+      state: 'late',
+      // Discharge 10:00 Copenhagen time = 08:00Z; 2½ hours late = 3 started hours.
+      lateBy: { hours: 3 },
+      fulfilledAt: '2026-05-11T10:30:00.000Z',
+      fulfilledByMessageId: planned.response.id,
+    });
+  });
+
   it('D17: a request for information answered back within 24 hours is on time; a correspondence the other way does not count', async () => {
     setClock(gw, '2026-03-28T09:00:00.000Z');
     const request = await accept(gw, HOSPITAL, correspondence(HOSPITAL, MUNICIPALITY, extension('<gw:RequestForInformation>true</gw:RequestForInformation>')));
@@ -346,13 +370,14 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
         medianLatenessHours: 1,
         worstLatenessHours: 1,
       });
-      // D10: late by 5 h, by 50 h (the breached one, fulfilled later) and by 1 h (the D7 case); one on time (the plan before the advice).
+      // D10: late by 5 h, by 50 h (the breached one, fulfilled later), by 3 h (found by the timer) and by 1 h (the D7 case);
+      // one on time (the plan before the advice).
       expect(report.lines.find((l) => l.obligedEan === HOSPITAL_2 && l.ruleId === 'D10')).toMatchObject({
-        judged: 4,
+        judged: 5,
         onTime: 1,
-        late: 3,
-        shareOnTime: 0.25,
-        medianLatenessHours: 5,
+        late: 4,
+        shareOnTime: 0.2,
+        medianLatenessHours: 4,
         worstLatenessHours: 50,
       });
 
@@ -362,7 +387,7 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
       expect(csv.headers['content-disposition']).toBe('attachment; filename="deadline-compliance_2026-03-01_2026-07-01.csv"');
       const lines = csv.body.split('\r\n');
       expect(lines[0]).toBe('obligedEan,ruleId,title,total,judged,onTime,late,breached,pending,notEvaluable,validationWarnings,shareOnTime,medianLatenessHours,worstLatenessHours');
-      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,4,4,1,3,0,0,0,0,0.25,5,50`);
+      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,5,5,1,4,0,0,0,0,0.2,4,50`);
       expect((await ops(gw, '/api/v1/ops/deadlines/report?format=csv')).body).toBe(
         (await ops(gw, '/api/v1/ops/deadlines/report', { accept: 'text/csv' })).body,
       );

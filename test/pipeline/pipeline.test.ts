@@ -31,7 +31,7 @@ import { dropTestDatabase, openTestDatabase, type TestDatabaseKind } from '../su
 import { TEST_REDIS_URL, deleteKeysWithPrefix, startPrivateRedis, uniqueQueuePrefix, type PrivateRedis } from '../support/redis.js';
 
 const LOADED_RULES = loadDeadlineConfig(fromPackageRoot('config')).deadlineRules;
-const NO_DEADLINES = { deadlineRules: { ...LOADED_RULES, rules: [], profiles: [] }, deadlineCorrelation: { fulfilling: new Set<string>(), lookedBackFor: new Set<string>() } };
+const NO_DEADLINES = { deadlineRules: { ...LOADED_RULES, rules: [], profiles: [] }, deadlineCorrelation: { fulfilling: new Set<string>() } };
 
 const SENDER = '5790000000012'; // Regionshospitalet Demo: pulls (receives the XCTL01)
 const RECEIVER = '5790000000036'; // Demo Kommune Nord: made a push endpoint here

@@ -22,6 +22,8 @@ CREATE TABLE deadlines (
   -- 'starting-message', 'correlated-message', 'explicit' or 'receipt'; what fulfils it
   fulfil_kind              text NOT NULL,
   fulfil_types             text[] NOT NULL,
+  -- a fulfilling message up to this many days before the start also counts (D10)
+  lookback_days            integer,
   due_at                   timestamptz,
   -- the late limit: arrival after it is late (equals due_at when the rule has no earlier due mark)
   late_after               timestamptz,
