@@ -34,7 +34,8 @@ import {
   correlate,
   deadlinesStartedBy,
   fulfilledSummaries,
-  needsCorrelation,
+  fulfilmentChecks,
+  mustCorrelate,
   startedSummaries,
   type Correlation,
 } from './deadline-tracking.js';
@@ -263,12 +264,12 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
   const firstLetterId = message.letters[0]?.identifier ?? '';
   try {
     // The common case — new letters, no receipts or deadlines to correlate, no disabled receiver — is
-    // one statement: atomic by itself, one round trip. It writes nothing when a letter was seen before,
-    // and a reused envelope identifier fails on the unique constraint; both go the careful way below.
+    // one statement: atomic by itself, one round trip. It writes nothing when a letter was seen before or
+    // a letter has an open deadline to fulfil, and a reused envelope identifier fails on the unique
+    // constraint; all of these go the careful way below.
     const now = ctx.clock();
     const started = deadlinesStartedBy(ctx, message, now, () => false);
-    const simple =
-      !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0) && !(await needsCorrelation(ctx, message, started));
+    const simple = !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0) && !mustCorrelate(started);
     if (simple) {
       const prepared = prepare(ctx, randomUUID(), senderEan, input, decoded, routing.routes, sha256, new Map(), { started: started.deadlines, fulfilled: [] });
       const insert = {
@@ -278,10 +279,11 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
         events: prepared.events,
         deadlines: prepared.deadlines,
         onlyIfLettersAreNew: true,
+        unlessFulfilling: fulfilmentChecks(ctx, message),
       };
       const outcome = ctx.insertBatcher ? await ctx.insertBatcher.insert(insert, now) : (await insertMessages(ctx.db, [insert], now))[0];
       if (outcome === undefined) throw new Error('the insert returned no outcome');
-      if (outcome !== 'letters-seen-before') {
+      if (outcome !== 'not-inserted') {
         const effects = new AfterCommit();
         afterInsert(prepared, outcome, effects);
         await effects.release(ctx.signals);
@@ -339,7 +341,7 @@ async function acceptCarefully(
     }
     const prepared = prepare(ctx, id, senderEan, input, decoded, routes, sha256, duplicates, deadlines);
     const insert = { message: prepared.message, letters: prepared.letters, deliveries: prepared.deliveries, events: prepared.events, deadlines: prepared.deadlines, onlyIfLettersAreNew: false };
-    afterInsert(prepared, insertedOutbox((await insertMessages(tx, [insert], now))[0] ?? 'letters-seen-before'), effects);
+    afterInsert(prepared, insertedOutbox((await insertMessages(tx, [insert], now))[0] ?? 'not-inserted'), effects);
     if (correlation) await applyCorrelation(tx, correlation, now);
     await handleDuplicates(tx, ctx, effects, id, message, duplicates, now);
     await handleDisabledReceivers(tx, ctx, effects, id, senderEan, message, routes);

@@ -25,7 +25,6 @@ import {
   findEarlierLetter,
   findLetterFulfilling,
   getDeadline,
-  hasOpenDeadline,
   openDeadlinesFulfilledBy,
   recordBreach,
   recordFulfilment,
@@ -56,18 +55,23 @@ export function correlationTypes(ruleSet: DeadlineRuleSet): CorrelationTypes {
 
 /**
  * Whether accepting the message must correlate deadlines in a transaction under the patient lock (the
- * careful path): a deadline it starts looks back for an earlier message (D10), or one of its letters
- * has an open deadline to fulfil (one indexed look). Most messages need neither and keep the
- * one-statement path. A fulfilling message and its deadline's start accepted at the very same moment
- * cannot see each other; the breach timer looks once more before it marks a breach (runDeadlineBreach).
+ * careful path): a deadline it starts looks back for an earlier message (D10). A letter that may fulfil
+ * an open deadline is checked inside the optimistic insert instead (`fulfilmentChecks`): when one is
+ * open, nothing is written and the message goes the careful way. Most messages need neither and keep
+ * the one-statement path. A fulfilling message and its deadline's start accepted at the very same
+ * moment cannot see each other; the breach timer looks once more before it marks a breach.
  */
-export async function needsCorrelation(ctx: GatewayContext, message: ParsedMessage, started: StartedDeadlines): Promise<boolean> {
-  if (started.looksBack) return true;
-  for (const letter of message.letters) {
-    if (letter.body.receipt || letter.patient?.cpr === undefined || !ctx.deadlineCorrelation.fulfilling.has(letter.type)) continue;
-    if (await hasOpenDeadline(ctx.db, { patientRef: ctx.patientRef(letter.patient.cpr), obligedEan: letter.sender.ean, type: letter.type })) return true;
-  }
-  return false;
+export function mustCorrelate(started: StartedDeadlines): boolean {
+  return started.looksBack;
+}
+
+/** The (patient, type) pairs of letters that could fulfil an open deadline of their sender. */
+export function fulfilmentChecks(ctx: GatewayContext, message: ParsedMessage): { patientRef: string; type: string }[] {
+  return message.letters.flatMap((letter) =>
+    letter.body.receipt || letter.patient?.cpr === undefined || !ctx.deadlineCorrelation.fulfilling.has(letter.type)
+      ? []
+      : [{ patientRef: ctx.patientRef(letter.patient.cpr), type: letter.type }],
+  );
 }
 
 function partiesOf(ctx: GatewayContext, senderEan: string, receiverEan: string): AgreementParties {

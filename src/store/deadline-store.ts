@@ -219,18 +219,6 @@ export async function openDeadlinesFulfilledBy(
   return rows.map(fromRow);
 }
 
-/** Whether this patient has an open deadline that a `type` from `obligedEan` would fulfil (a cheap look before choosing the accept path). */
-export async function hasOpenDeadline(db: Queryable, query: { readonly patientRef: string; readonly obligedEan: string; readonly type: string }): Promise<boolean> {
-  const { rows } = await db.query<{ one: number }>(
-    `SELECT 1 AS one FROM deadlines
-     WHERE patient_ref = $1 AND obliged_ean = $2 AND fulfilled_at IS NULL AND fulfil_kind = 'correlated-message' AND $3 = ANY(fulfil_types)
-     LIMIT 1`,
-    [query.patientRef, query.obligedEan, query.type],
-    'medcom-has-open-deadline',
-  );
-  return rows.length > 0;
-}
-
 /**
  * The first message, arrived in [since, until], that fulfils the deadline `deadlineId`: a letter of one of
  * its types from the obliged endpoint about the same patient (and episode), sent back to the deadline's

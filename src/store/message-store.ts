@@ -74,14 +74,21 @@ export interface MessageInsert {
   readonly deadlines?: readonly NewDeadline[];
   /** Write nothing when one of the letters was seen before from this sender (the accept path's optimistic insert). */
   readonly onlyIfLettersAreNew: boolean;
+  /**
+   * Write nothing when the sender has an open deadline, for one of these patients, that a letter of the
+   * given type fulfils: the message must be correlated in a transaction (the accept path's careful way).
+   */
+  readonly unlessFulfilling?: readonly { readonly patientRef: string; readonly type: string }[];
 }
 
-export type InsertOutcome = OutboxEntry[] | 'letters-seen-before';
+/** `not-inserted`: an optimistic insert wrote nothing (a letter seen before, or a deadline to fulfil). */
+export type InsertOutcome = OutboxEntry[] | 'not-inserted';
 
 const INSERT_MESSAGES = `WITH input AS (
        SELECT x.*, b.body FROM jsonb_to_recordset($1::jsonb) AS x(
            n int, id uuid, sender_ean text, envelope_id text, sha256 text, content_type text, encoding text, generation text,
-           ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, deadlines jsonb, only_new boolean)
+           ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, deadlines jsonb, only_new boolean,
+           unless_fulfilling jsonb)
          JOIN unnest($2::bytea[]) WITH ORDINALITY AS b(body, n) ON b.n = x.n),
      m AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
@@ -90,6 +97,10 @@ const INSERT_MESSAGES = `WITH input AS (
        WHERE NOT (i.only_new AND EXISTS (
          SELECT 1 FROM letters l WHERE l.sender_ean = i.sender_ean AND l.duplicate_of IS NULL
            AND l.letter_id IN (SELECT y.letter_id FROM jsonb_to_recordset(i.letters) AS y(letter_id text))))
+       AND NOT EXISTS (
+         SELECT 1 FROM jsonb_to_recordset(COALESCE(i.unless_fulfilling, '[]'::jsonb)) AS c(patient_ref text, type text)
+         JOIN deadlines dl ON dl.patient_ref = c.patient_ref AND dl.obliged_ean = i.sender_ean AND dl.fulfilled_at IS NULL
+           AND dl.fulfil_kind = 'correlated-message' AND c.type = ANY(dl.fulfil_types))
        RETURNING id),
      l AS (
        INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of, episode_id)
@@ -143,7 +154,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
     INSERT_MESSAGES,
     [
       JSON.stringify(
-        inserts.map(({ message, letters, deliveries, events, deadlines, onlyIfLettersAreNew }, index) => ({
+        inserts.map(({ message, letters, deliveries, events, deadlines, onlyIfLettersAreNew, unlessFulfilling }, index) => ({
           n: index + 1,
           id: message.id,
           sender_ean: message.senderEan,
@@ -157,6 +168,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
           status: message.status,
           summary: message.summary,
           only_new: onlyIfLettersAreNew,
+          unless_fulfilling: (unlessFulfilling ?? []).map((c) => ({ patient_ref: c.patientRef, type: c.type })),
           letters: letters.map((l) => ({
             letter_index: l.letterIndex,
             letter_id: l.letterId,
@@ -187,7 +199,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
   const outboxByDelivery = new Map((rows[0]?.outbox ?? []).map((o) => [o.delivery_id, Number(o.id)]));
   const timerByDeadline = new Map((rows[0]?.timers ?? []).map((t) => [t.deadline_id, t]));
   return inserts.map((insert) => {
-    if (!inserted.has(insert.message.id)) return 'letters-seen-before';
+    if (!inserted.has(insert.message.id)) return 'not-inserted';
     const pushes: OutboxEntry[] = insert.deliveries
       .filter((d) => outboxByDelivery.has(d.id))
       .map((d) => ({ id: outboxByDelivery.get(d.id) as number, kind: 'push' as const, deliveryId: d.id, dueAt: at }));
@@ -214,8 +226,8 @@ export async function insertMessage(
 }
 
 /** The outbox entries of an insert that cannot have been refused (no `onlyIfLettersAreNew`). */
-export function insertedOutbox(result: OutboxEntry[] | 'letters-seen-before'): OutboxEntry[] {
-  if (result === 'letters-seen-before') throw new Error('insertMessage refused a message it was told to insert unconditionally');
+export function insertedOutbox(result: InsertOutcome): OutboxEntry[] {
+  if (result === 'not-inserted') throw new Error('insertMessage refused a message it was told to insert unconditionally');
   return result;
 }
 
