@@ -88,7 +88,7 @@ const INSERT_MESSAGES = `WITH input AS (
        SELECT x.*, b.body FROM jsonb_to_recordset($1::jsonb) AS x(
            n int, id uuid, sender_ean text, envelope_id text, sha256 text, content_type text, encoding text, generation text,
            ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, deadlines jsonb, only_new boolean,
-           unless_fulfilling jsonb)
+           fulfil_refs text[], fulfil_types text[])
          JOIN unnest($2::bytea[]) WITH ORDINALITY AS b(body, n) ON b.n = x.n),
      m AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
@@ -97,10 +97,12 @@ const INSERT_MESSAGES = `WITH input AS (
        WHERE NOT (i.only_new AND EXISTS (
          SELECT 1 FROM letters l WHERE l.sender_ean = i.sender_ean AND l.duplicate_of IS NULL
            AND l.letter_id IN (SELECT y.letter_id FROM jsonb_to_recordset(i.letters) AS y(letter_id text))))
-       AND NOT EXISTS (
-         SELECT 1 FROM jsonb_to_recordset(COALESCE(i.unless_fulfilling, '[]'::jsonb)) AS c(patient_ref text, type text)
-         JOIN deadlines dl ON dl.patient_ref = c.patient_ref AND dl.obliged_ean = i.sender_ean AND dl.fulfilled_at IS NULL
-           AND dl.fulfil_kind = 'correlated-message' AND c.type = ANY(dl.fulfil_types))
+       AND NOT (cardinality(i.fulfil_refs) > 0 AND EXISTS (
+         -- Patients and types as two arrays (a pair may match across letters: then the careful path finds
+         -- nothing to fulfil, harmless); '= ANY' keeps it an index scan of deadlines_open_by_patient.
+         SELECT 1 FROM deadlines dl
+         WHERE dl.patient_ref = ANY(i.fulfil_refs) AND dl.obliged_ean = i.sender_ean AND dl.fulfilled_at IS NULL
+           AND dl.fulfil_kind = 'correlated-message' AND dl.fulfil_types && i.fulfil_types))
        RETURNING id),
      l AS (
        INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of, episode_id)
@@ -168,7 +170,8 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
           status: message.status,
           summary: message.summary,
           only_new: onlyIfLettersAreNew,
-          unless_fulfilling: (unlessFulfilling ?? []).map((c) => ({ patient_ref: c.patientRef, type: c.type })),
+          fulfil_refs: [...new Set((unlessFulfilling ?? []).map((c) => c.patientRef))],
+          fulfil_types: [...new Set((unlessFulfilling ?? []).map((c) => c.type))],
           letters: letters.map((l) => ({
             letter_index: l.letterIndex,
             letter_id: l.letterId,
