@@ -8,7 +8,8 @@ import type { ComplianceInputRow } from '../domain/deadlines/compliance.js';
 import type { DeadlineEvaluation, EvaluationState } from '../domain/deadlines/types.js';
 import type { Queryable } from './database.js';
 
-export interface NewDeadline {
+/** What a deadline row holds from the start, written or read. */
+interface DeadlineFields {
   readonly id: string;
   readonly ruleId: string;
   readonly title: string;
@@ -20,7 +21,6 @@ export interface NewDeadline {
   readonly senderEan: string;
   readonly receiverEan: string;
   readonly obligedEan: string;
-  readonly patientRef: string | null;
   readonly episodeId: string | null;
   readonly fulfilKind: string;
   readonly fulfilTypes: readonly string[];
@@ -32,43 +32,24 @@ export interface NewDeadline {
   readonly lateDay: string | null;
   /** Pending deadlines only: when the timer marks it breached. */
   readonly breachAt: Date | null;
-  /** Set when an earlier message already fulfilled it (D10 looking back). */
+  /** Set on a new deadline when an earlier message already fulfilled it (D10 looking back). */
   readonly fulfilledAt: Date | null;
   readonly fulfilledByMessageId: string | null;
   readonly lateBy: DeadlineEvaluation['lateBy'] | null;
   readonly evaluation: DeadlineEvaluation;
 }
 
+/** A deadline about to be written with its message. */
+export interface NewDeadline extends DeadlineFields {
+  readonly patientRef: string | null;
+}
+
 /** A deadline row as the API shows it (no patient reference). */
-export interface DeadlineRecord {
-  readonly id: string;
-  readonly ruleId: string;
-  readonly title: string;
-  readonly severity: string;
-  readonly state: EvaluationState;
+export interface DeadlineRecord extends DeadlineFields {
   readonly messageId: string;
-  readonly letterIndex: number;
-  readonly letterId: string;
-  readonly letterType: string;
-  readonly senderEan: string;
-  readonly receiverEan: string;
-  readonly obligedEan: string;
-  readonly episodeId: string | null;
-  readonly fulfilKind: string;
-  readonly fulfilTypes: readonly string[];
-  readonly lookbackDays: number | null;
-  readonly dueAt: Date | null;
-  readonly lateAfter: Date | null;
-  readonly lateUnit: string | null;
-  readonly lateDay: string | null;
-  readonly breachAt: Date | null;
   readonly startedAt: Date;
-  readonly fulfilledAt: Date | null;
-  readonly fulfilledByMessageId: string | null;
   readonly fulfilmentNote: string | null;
   readonly breachedAt: Date | null;
-  readonly lateBy: DeadlineEvaluation['lateBy'] | null;
-  readonly evaluation: DeadlineEvaluation;
   readonly updatedAt: Date;
 }
 
