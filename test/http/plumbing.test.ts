@@ -11,6 +11,7 @@ import { KeyRing } from '../../src/config/keys.js';
 import { readSettings, type Settings } from '../../src/config/settings.js';
 import { buildApp, type HealthCheck } from '../../src/http/app.js';
 import { requireEndpoint } from '../../src/http/plugins/authentication.js';
+import { newRequestId } from '../../src/http/plugins/request-context.js';
 import { badRequest, issuesToProblemErrors, ProblemError, unprocessable } from '../../src/http/problem.js';
 import { createLogger, scrubCpr } from '../../src/logging.js';
 import { fromPackageRoot } from '../../src/package-root.js';
@@ -272,6 +273,12 @@ describe('problems', () => {
 });
 
 describe('request ids', () => {
+  it('never makes an id the log scrubber would cut (a UUID with a CPR-shaped run is drawn again)', () => {
+    const drawn = ['4e108764-7198-44ea-ba08-59e4f071ba1e', '4e1087a4-7198-44ea-ba08-59e4f071ba1e'];
+    expect(newRequestId(() => drawn.shift() as string)).toBe('4e1087a4-7198-44ea-ba08-59e4f071ba1e');
+    expect(drawn).toEqual([]);
+  });
+
   it('keeps a sane x-request-id, replaces an insane one, and logs it on every line', async () => {
     const { app, logs } = await build();
     const kept = await app.inject({ method: 'GET', url: '/test/whoami', headers: { 'x-request-id': 'abc-123.x:y', authorization: 'Bearer mgw_abcdefgh_TOPSECRETtopsecret12345' } });
