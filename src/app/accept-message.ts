@@ -33,6 +33,7 @@ import {
   applyCorrelation,
   correlate,
   deadlinesStartedBy,
+  fulfilByReceipt,
   fulfilledSummaries,
   fulfilmentChecks,
   mustCorrelate,
@@ -347,7 +348,9 @@ async function acceptCarefully(
     await handleDisabledReceivers(tx, ctx, effects, id, senderEan, message, routes);
     for (const [letterIndex, original] of answered) {
       const content = receiptContentOf(message.letters[letterIndex] as Letter);
-      if (content) await applyReceipt(tx, original, senderEan, content, prepared.id, now);
+      if (!content) continue;
+      const outcome = await applyReceipt(tx, original, senderEan, content, prepared.id, now);
+      if (outcome === 'recorded' && content.kind === 'positive') await fulfilByReceipt(tx, ctx, original.id, senderEan, prepared.id, now);
     }
     return prepared;
   });

@@ -26,6 +26,7 @@ import {
   findLetterFulfilling,
   getDeadline,
   openDeadlinesFulfilledBy,
+  openReceiptDeadlines,
   recordBreach,
   recordFulfilment,
   type DeadlineRecord,
@@ -38,19 +39,24 @@ import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 
-/** Message types that fulfil some correlated deadline (D10's GGOP, D17's XDIS91/XDIS90, the regional rule's XDIS16), under any profile. */
+/** How messages fulfil deadlines under these rules (any profile included). */
 export interface CorrelationTypes {
+  /** Types that fulfil some correlated deadline (D10's GGOP, D17's XDIS91/XDIS90, the regional rule's XDIS16). */
   readonly fulfilling: ReadonlySet<string>;
+  /** Whether some rule is fulfilled by the receiver's positive receipt (none of the default set is). */
+  readonly byReceipt?: boolean;
 }
 
 export function correlationTypes(ruleSet: DeadlineRuleSet): CorrelationTypes {
   const fulfilling = new Set<string>();
+  let byReceipt = false;
   const add = (fulfilledBy: FulfilledBy | undefined): void => {
     if (fulfilledBy?.kind === 'correlated-message') for (const type of fulfilledBy.types) fulfilling.add(type);
+    if (fulfilledBy?.kind === 'receipt') byReceipt = true;
   };
   for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.fulfilledBy);
   for (const profile of ruleSet.profiles) for (const override of Object.values(profile.overrides ?? {})) add(override.fulfilledBy);
-  return { fulfilling };
+  return { fulfilling, byReceipt };
 }
 
 /**
@@ -276,6 +282,20 @@ function fulfilledEvent(record: DeadlineRecord, fulfilment: Fulfilment): NewEven
 export async function applyCorrelation(tx: Queryable, correlation: Correlation, now: Date): Promise<void> {
   const events: NewEvent[] = [];
   for (const { record, fulfilment } of correlation.fulfils) {
+    if (await recordFulfilment(tx, record.id, fulfilment, now)) events.push(fulfilledEvent(record, fulfilment));
+  }
+  await insertEvents(tx, events, now);
+}
+
+/**
+ * A positive receipt from `receiverEan` for `messageId`: closes the message's deadlines that rules
+ * fulfil by a receipt, judged at the receipt's arrival. Nothing to do (no query) when no rule does.
+ */
+export async function fulfilByReceipt(tx: Queryable, ctx: GatewayContext, messageId: string, receiverEan: string, receiptMessageId: string, now: Date): Promise<void> {
+  if (!ctx.deadlineCorrelation.byReceipt) return;
+  const events: NewEvent[] = [];
+  for (const record of await openReceiptDeadlines(tx, messageId, receiverEan)) {
+    const fulfilment: Fulfilment = { ...judge(ctx, record, now), fulfilledAt: now, byMessageId: receiptMessageId, note: null };
     if (await recordFulfilment(tx, record.id, fulfilment, now)) events.push(fulfilledEvent(record, fulfilment));
   }
   await insertEvents(tx, events, now);

@@ -10,6 +10,7 @@ import { REFUSE_CODES } from '../codec/model.js';
 import { acceptMessage, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';
+import { fulfilByReceipt } from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
 
@@ -137,6 +138,7 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
     });
     await recordReceipt(tx, deliveryId, content, receiptMessageId, now);
     await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipted', detail: { ...content, receiptMessageId } }], now);
+    if (kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, receiverEan, receiptMessageId, now);
     return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
   });
 }

@@ -200,6 +200,15 @@ export async function openDeadlinesFulfilledBy(
   return rows.map(fromRow);
 }
 
+/** The open deadlines of a message that the receiver's receipt fulfils, locked. */
+export async function openReceiptDeadlines(tx: Queryable, messageId: string, receiverEan: string): Promise<DeadlineRecord[]> {
+  const { rows } = await tx.query<DeadlineRow>(
+    `SELECT ${COLUMNS} FROM deadlines WHERE message_id = $1 AND receiver_ean = $2 AND fulfil_kind = 'receipt' AND fulfilled_at IS NULL ORDER BY id FOR UPDATE`,
+    [messageId, receiverEan],
+  );
+  return rows.map(fromRow);
+}
+
 /**
  * The first message, arrived in [since, until], that fulfils the deadline `deadlineId`: a letter of one of
  * its types from the obliged endpoint about the same patient (and episode), sent back to the deadline's

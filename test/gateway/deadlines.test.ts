@@ -489,3 +489,45 @@ describe('the breach timer through the queue: a profile override, a restart and 
     }
   });
 });
+
+describe('a rule fulfilled by the receiver\'s positive receipt (a profile override)', () => {
+  let gw: TestGateway;
+  let config: { dir: string; remove(): void };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medcom-deadline-config-'));
+    writeFileSync(join(dir, 'endpoints.json'), readFileSync(fromPackageRoot('config', 'endpoints.json')));
+    const rules = JSON.parse(readFileSync(fromPackageRoot('config', 'deadline-rules.json'), 'utf8')) as { profiles: unknown[] };
+    // D19 evidenced by the municipality's receipt rather than the gateway arrival (domain.md §3.1 "Evidence").
+    rules.profiles = [{ id: 'd19-by-receipt', appliesTo: { municipalityEan: MUNICIPALITY }, overrides: { D19: { fulfilledBy: { kind: 'receipt' } } } }];
+    writeFileSync(join(dir, 'deadline-rules.json'), JSON.stringify(rules));
+    config = { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+    gw = await startTestGateway({ workers: false, env: { MEDCOM_CONFIG_DIR: dir } });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    config?.remove();
+  });
+
+  it('stays pending until the receiver answers positive, then is judged at the answer; a negative answer does not fulfil it', async () => {
+    const admission = () => renumber(Buffer.from(fixture('XDIS20_admission_acute.xml').toString('utf8').replace(/(<Admission>\s*<Date>)[^<]*/, '$12026-03-10'), 'utf8'), ids());
+    setClock(gw, '2026-03-10T08:00:00.000Z');
+    const first = await accept(gw, HOSPITAL, admission());
+    const firstD19 = one(first.deadlines, 'D19');
+    expect(firstD19).toMatchObject({ state: 'pending', obligedEan: MUNICIPALITY, profiles: ['d19-by-receipt'], dueAt: '2026-03-10T22:59:59.999Z' });
+    const second = await accept(gw, HOSPITAL, admission());
+    const secondD19 = one(second.deadlines, 'D19');
+
+    const items = await leaseInbox(gw, MUNICIPALITY, '?limit=100');
+    await fetchItems(gw, MUNICIPALITY, items);
+    const itemOf = (messageId: string) => items.find((i) => i.messageId === messageId)?.id as string;
+    setClock(gw, '2026-03-10T20:00:00.000Z');
+    expect((await gw.answer(MUNICIPALITY, itemOf(first.id), { status: 'positive' })).statusCode).toBe(200);
+    expect(await deadlineJson(gw, HOSPITAL, firstD19.id)).toMatchObject({ state: 'on-time', fulfilledAt: '2026-03-10T20:00:00.000Z' });
+    expect((await viewMessage(gw, HOSPITAL, first.id)).timeline.map((e) => e.kind)).toContain('deadline-fulfilled');
+
+    expect((await gw.answer(MUNICIPALITY, itemOf(second.id), { status: 'negative', refuseCode: 'ikke_specificeret' })).statusCode).toBe(200);
+    expect(await deadlineJson(gw, HOSPITAL, secondD19.id)).toMatchObject({ state: 'pending', fulfilledAt: null });
+  });
+});
