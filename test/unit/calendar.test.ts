@@ -449,3 +449,36 @@ describe('Copenhagen instants', () => {
     }
   });
 });
+
+describe('copenhagenLocal', () => {
+  const intl = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Copenhagen',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  const viaIntl = (instant: Date): string => {
+    const p = Object.fromEntries(intl.formatToParts(instant).map((part) => [part.type, part.value]));
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  };
+  const local = (instant: Date): string => {
+    const { date, time } = copenhagenLocal(instant);
+    return `${date} ${time}`;
+  };
+
+  it('agrees with Intl on every instant, the daylight-saving switches included (its offset is cached per UTC hour)', () => {
+    for (const edge of ['2026-03-29T00:59:59.999Z', '2026-03-29T01:00:00.000Z', '2026-10-25T00:59:59.999Z', '2026-10-25T01:00:00.000Z']) {
+      expect(local(new Date(edge))).toBe(viaIntl(new Date(edge)));
+    }
+    fc.assert(
+      fc.property(fc.date({ min: new Date('1890-01-01T00:00:00Z'), max: new Date('2100-12-31T23:59:59Z'), noInvalidDate: true }), (instant) => {
+        expect(local(instant)).toBe(viaIntl(instant));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

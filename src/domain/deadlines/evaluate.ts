@@ -32,7 +32,7 @@ import {
 import { danishHolidays } from '../danish-holidays.js';
 import { copenhagenLocal } from '../danish-time.js';
 import type { Letter, WarningCategory } from '../../codec/model.js';
-import { resolveRules, type AgreementParties } from './profiles.js';
+import { resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 import type {
   DeadlineEvaluation,
   DeadlineRule,
@@ -333,10 +333,13 @@ function started(rule: Rule, letter: Letter): boolean {
 
 const SEVERITY_ORDER: readonly Severity[] = ['info', 'warning', 'error'];
 
+function calendarOf(effective: EffectiveRules, options: EvaluationOptions): CalendarOptions {
+  return { closedDays: { ...(effective.calendar.closedDays ?? {}), ...(options.calendar?.closedDays ?? {}) } };
+}
+
 /** The calendar in force between the parties: the rule set's and profiles' closed days plus the caller's. */
 export function calendarFor(ruleSet: DeadlineRuleSet, parties: AgreementParties, options: EvaluationOptions = {}): CalendarOptions {
-  const effective = resolveRules(ruleSet, parties);
-  return { closedDays: { ...(effective.calendar.closedDays ?? {}), ...(options.calendar?.closedDays ?? {}) } };
+  return calendarOf(resolveRules(ruleSet, parties), options);
 }
 
 /**
@@ -350,7 +353,7 @@ export function trackAtAcceptance(
   options: EvaluationOptions = {},
 ): TrackedEvaluation[] {
   const effective = resolveRules(ruleSet, context);
-  const calendar = calendarFor(ruleSet, context, options);
+  const calendar = calendarOf(effective, options);
   const { profiles } = effective;
   const results: TrackedEvaluation[] = [];
   const candidates = effective.rules.filter((rule) => started(rule, letter));
