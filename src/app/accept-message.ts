@@ -36,7 +36,6 @@ import {
   fulfilByReceipt,
   fulfilledSummaries,
   fulfilmentChecks,
-  mustCorrelate,
   startedSummaries,
   type Correlation,
 } from './deadline-tracking.js';
@@ -270,7 +269,10 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     // constraint; all of these go the careful way below.
     const now = ctx.clock();
     const started = deadlinesStartedBy(ctx, message, now, () => false);
-    const simple = !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0) && !mustCorrelate(started);
+    // A deadline that looks back for an earlier message (D10) must correlate under the patient lock. A
+    // fulfilling message and its deadline's start accepted at the very same moment cannot see each
+    // other; the breach timer looks once more before it marks a breach.
+    const simple = !message.letters.some((l) => l.body.receipt) && routing.routes.every((r) => r.disabled.length === 0) && !started.looksBack;
     if (simple) {
       const prepared = prepare(ctx, randomUUID(), senderEan, input, decoded, routing.routes, sha256, new Map(), { started: started.deadlines, fulfilled: [] });
       const insert = {

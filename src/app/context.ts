@@ -8,8 +8,8 @@ import type { MessageCodec } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../config/endpoints.js';
 import type { Settings } from '../config/settings.js';
 import type { RetrainingRouting } from '../domain/retraining-profile.js';
+import type { CorrelationTypes } from '../domain/deadlines/correlation.js';
 import type { DeadlineRuleSet } from '../domain/deadlines/types.js';
-import type { CorrelationTypes } from './deadline-tracking.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/delivery-store.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
@@ -36,7 +36,7 @@ export interface GatewayContext {
   readonly insertBatcher?: InsertBatcher;
   /** The health agreements' deadline rules (config/deadline-rules.json). */
   readonly deadlineRules: DeadlineRuleSet;
-  /** How message types take part in deadline correlation (see deadline-tracking.ts). */
+  /** How message types take part in deadline correlation (src/domain/deadlines/correlation.ts). */
   readonly deadlineCorrelation: CorrelationTypes;
 }
 

@@ -5,8 +5,10 @@
  * (src/domain/deadlines); this module applies them to the store.
  *
  * Correlation (a plan fulfilling D10, an answer fulfilling D17) reads and writes other messages'
- * deadlines, so it runs in the accept path's transaction under a lock per patient: a plan and the
- * discharge advice it answers, posted at the same moment, cannot miss each other.
+ * deadlines, so it runs in the accept path's transaction under a lock per patient — for the messages
+ * that have something to correlate; the rest keep the one-statement insert. A fulfilling message
+ * accepted at the very same moment as its deadline's start cannot see it: the breach timer's last look
+ * (runDeadlineBreach) finds it before any breach is marked.
  */
 import { randomUUID } from 'node:crypto';
 import type { Letter, ParsedMessage } from '../codec/model.js';
@@ -15,8 +17,6 @@ import {
   judgeFulfilment,
   trackAtAcceptance,
   type AgreementParties,
-  type DeadlineRuleSet,
-  type FulfilledBy,
   type LateLimit,
   type TrackedEvaluation,
 } from '../domain/deadlines/index.js';
@@ -39,39 +39,11 @@ import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 
-/** How messages fulfil deadlines under these rules (any profile included). */
-export interface CorrelationTypes {
-  /** Types that fulfil some correlated deadline (D10's GGOP, D17's XDIS91/XDIS90, the regional rule's XDIS16). */
-  readonly fulfilling: ReadonlySet<string>;
-  /** Whether some rule is fulfilled by the receiver's positive receipt (none of the default set is). */
-  readonly byReceipt?: boolean;
-}
-
-export function correlationTypes(ruleSet: DeadlineRuleSet): CorrelationTypes {
-  const fulfilling = new Set<string>();
-  let byReceipt = false;
-  const add = (fulfilledBy: FulfilledBy | undefined): void => {
-    if (fulfilledBy?.kind === 'correlated-message') for (const type of fulfilledBy.types) fulfilling.add(type);
-    if (fulfilledBy?.kind === 'receipt') byReceipt = true;
-  };
-  for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.fulfilledBy);
-  for (const profile of ruleSet.profiles) for (const override of Object.values(profile.overrides ?? {})) add(override.fulfilledBy);
-  return { fulfilling, byReceipt };
-}
-
 /**
- * Whether accepting the message must correlate deadlines in a transaction under the patient lock (the
- * careful path): a deadline it starts looks back for an earlier message (D10). A letter that may fulfil
- * an open deadline is checked inside the optimistic insert instead (`fulfilmentChecks`): when one is
- * open, nothing is written and the message goes the careful way. Most messages need neither and keep
- * the one-statement path. A fulfilling message and its deadline's start accepted at the very same
- * moment cannot see each other; the breach timer looks once more before it marks a breach.
+ * The (patient, type) pairs of letters that could fulfil an open deadline of their sender, for the
+ * optimistic insert to check: when one is open it writes nothing and the message goes the careful
+ * way (see accept-message.ts).
  */
-export function mustCorrelate(started: StartedDeadlines): boolean {
-  return started.looksBack;
-}
-
-/** The (patient, type) pairs of letters that could fulfil an open deadline of their sender. */
 export function fulfilmentChecks(ctx: GatewayContext, message: ParsedMessage): { patientRef: string; type: string }[] {
   return message.letters.flatMap((letter) =>
     letter.body.receipt || letter.patient?.cpr === undefined || !ctx.deadlineCorrelation.fulfilling.has(letter.type)

@@ -4,8 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { correlationTypes, type CorrelationTypes } from '../app/deadline-tracking.js';
-import { loadDeadlineRules, type DeadlineRuleSet } from '../domain/deadlines/index.js';
+import { correlationTypes, loadDeadlineRules, type CorrelationTypes, type DeadlineRuleSet } from '../domain/deadlines/index.js';
 import { fromPackageRoot } from '../package-root.js';
 
 export const DEADLINE_RULES_FILE = 'deadline-rules.json';

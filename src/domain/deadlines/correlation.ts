@@ -1,0 +1,26 @@
+/**
+ * How messages fulfil deadlines under a rule set, computed once when the rules are loaded: which message
+ * types can close a correlated deadline, and whether any rule waits for a receipt. The accept path asks
+ * this to keep the one-statement insert for messages that can fulfil nothing.
+ */
+import type { DeadlineRuleSet, FulfilledBy } from './types.js';
+
+export interface CorrelationTypes {
+  /** Types that fulfil some correlated deadline (D10's GGOP, D17's XDIS91/XDIS90, the regional rule's XDIS16). */
+  readonly fulfilling: ReadonlySet<string>;
+  /** Whether some rule is fulfilled by the receiver's positive receipt (none of the default set is). */
+  readonly byReceipt?: boolean;
+}
+
+/** Over every rule and every profile override. */
+export function correlationTypes(ruleSet: DeadlineRuleSet): CorrelationTypes {
+  const fulfilling = new Set<string>();
+  let byReceipt = false;
+  const add = (fulfilledBy: FulfilledBy | undefined): void => {
+    if (fulfilledBy?.kind === 'correlated-message') for (const type of fulfilledBy.types) fulfilling.add(type);
+    if (fulfilledBy?.kind === 'receipt') byReceipt = true;
+  };
+  for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.fulfilledBy);
+  for (const profile of ruleSet.profiles) for (const override of Object.values(profile.overrides ?? {})) add(override.fulfilledBy);
+  return { fulfilling, byReceipt };
+}
