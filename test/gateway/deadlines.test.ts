@@ -531,3 +531,55 @@ describe('a rule fulfilled by the receiver\'s positive receipt (a profile overri
     expect(await deadlineJson(gw, HOSPITAL, secondD19.id)).toMatchObject({ state: 'pending', fulfilledAt: null });
   });
 });
+
+describe('what does not fulfil or start a deadline', () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ workers: false });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  const requestForInformation = () => correspondence(HOSPITAL, MUNICIPALITY, extension('<gw:RequestForInformation>true</gw:RequestForInformation>'));
+
+  it('D17: an answer sent to someone other than the asker, or about another episode, leaves it open', async () => {
+    setClock(gw, '2026-09-07T09:00:00.000Z');
+    const d17 = one((await accept(gw, HOSPITAL, requestForInformation())).deadlines, 'D17');
+    setClock(gw, '2026-09-07T10:00:00.000Z');
+    const elsewhere = await accept(gw, MUNICIPALITY, correspondence(MUNICIPALITY, HOSPITAL_2));
+    expect(elsewhere.deadlines).toEqual([]);
+    const otherEpisode = Buffer.from(
+      correspondence(MUNICIPALITY, HOSPITAL).toString('utf8').replace(/(<EpisodeOfCareIdentifier>)[^<]*/, '$1aaaaaaaabbbbccccddddeeeeeeeeeeee'),
+      'utf8',
+    );
+    expect((await accept(gw, MUNICIPALITY, otherEpisode)).deadlines).toEqual([]);
+    expect(await deadlineJson(gw, HOSPITAL, d17.id)).toMatchObject({ state: 'pending', fulfilledAt: null });
+    // The answer in the same episode, to the asker, closes it.
+    const answer = await accept(gw, MUNICIPALITY, correspondence(MUNICIPALITY, HOSPITAL));
+    expect(one(answer.deadlines, 'D17', 'fulfilled')).toMatchObject({ id: d17.id, state: 'on-time' });
+  });
+
+  it('D10: a plan sent more than 30 days before the discharge advice does not count', async () => {
+    setClock(gw, '2026-09-01T08:00:00.000Z');
+    await accept(gw, HOSPITAL_2, plan(PATIENT_C));
+    setClock(gw, '2026-10-01T08:00:00.001Z');
+    const advice = await accept(gw, HOSPITAL_2, dischargeAdvice({ patient: PATIENT_C, discharge: '2026-10-01', retraining: true }));
+    expect(one(advice.deadlines, 'D10')).toMatchObject({ state: 'pending' });
+  });
+
+  it('a resend of a letter (same letter identifier, new envelope) starts no deadline again', async () => {
+    setClock(gw, '2026-03-13T09:00:00.000Z');
+    const first = warning({ planned: '2026-03-20', ext: extension('<gw:WarningCategory>REDUCED_CARE</gw:WarningCategory>') });
+    const original = await accept(gw, HOSPITAL_2, first);
+    expect(one(original.deadlines, 'D2')).toMatchObject({ state: 'on-time' });
+    const letterId = one(original.deadlines, 'D2').letterId;
+    const resend = await gw.post(HOSPITAL_2, renumber(first, { envelope: `${ids().envelope}R`, letter: letterId }));
+    expect(resend.statusCode, resend.body).toBe(200);
+    // The answer points at the first message (`id`), whose view shows its deadlines; the resend itself starts none.
+    expect(resend.json()).toMatchObject({ duplicate: true, id: original.id, deadlines: [] });
+    expect(await count(gw, `deadlines WHERE letter_id = '${letterId}'`)).toBe(1);
+  });
+});
