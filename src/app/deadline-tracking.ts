@@ -285,7 +285,8 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
     await completeOutbox(tx, outboxId, now);
     const deadline = await getDeadline(tx, entry.deadlineId, true);
     if (!deadline) return { outcome: 'done' };
-    if (deadline.fulfilledAt || deadline.state !== 'pending') return { outcome: 'fulfilled', deadline };
+    if (deadline.fulfilledAt) return { outcome: 'fulfilled', deadline };
+    if (deadline.state !== 'pending') return { outcome: 'done', deadline };
     // The last look: a fulfilling message accepted at the same moment as the start could not see it.
     const since = new Date(deadline.startedAt.getTime() - (deadline.lookbackDays ?? 0) * 86_400_000);
     const missed = deadline.fulfilKind === 'correlated-message' ? await findLetterFulfilling(tx, deadline.id, since, now) : undefined;
