@@ -2,11 +2,16 @@
  * Settings from the environment, read once at start. Every variable is documented in the README;
  * a bad value is refused at start with the variable's name and what it must be.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 export interface Settings {
   readonly port: number;
-  readonly host: string;
+  /**
+   * `HOST`; undefined → the gateway chooses: 127.0.0.1 while the demo keys are on (their keys are
+   * public, so the demo must not be reachable from the network by default), 0.0.0.0 otherwise.
+   */
+  readonly host: string | undefined;
   /** PostgreSQL connection string; undefined → the embedded PGlite store in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -32,7 +37,15 @@ export interface Settings {
   readonly rateLimitPerMinute: number;
   /** How often the outbox reconciler re-creates lost jobs. */
   readonly reconcileIntervalMs: number;
+  /**
+   * Fastify's `trustProxy` (`MEDCOM_TRUST_PROXY`): which proxies' X-Forwarded-For to believe for the
+   * client address in logs and rate limits. false (default): the TCP peer is the client.
+   */
+  readonly trustProxy: TrustProxy;
 }
+
+/** true (whoever connects is a proxy), false, or the proxies' addresses and CIDR ranges. */
+export type TrustProxy = boolean | readonly string[];
 
 type Env = Record<string, string | undefined>;
 
@@ -46,10 +59,36 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+function isAddressOrRange(text: string): boolean {
+  const [address, bits, ...rest] = text.split('/');
+  if (rest.length > 0 || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^[0-9]+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = env.MEDCOM_TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^[0-9]+$/.test(raw)) {
+    // Fastify ignores hop counts (they cannot tell a proxy from a client that adds hops itself).
+    throw new Error(`MEDCOM_TRUST_PROXY=${raw} is not valid: a hop count cannot tell a proxy from a client that forges the header; list the proxies' addresses (CIDR ranges allowed) or use true`);
+  }
+  const addresses = raw.split(',').map((part) => part.trim());
+  const bad = addresses.find((part) => !isAddressOrRange(part));
+  if (bad !== undefined) {
+    throw new Error(`MEDCOM_TRUST_PROXY=${raw} is not valid: use true, false, or the proxies' addresses (CIDR ranges allowed), comma-separated`);
+  }
+  return addresses;
+}
+
 export function readSettings(env: Env = process.env): Settings {
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    host: env.HOST || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.MEDCOM_DATA_DIR || './data'),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
@@ -68,5 +107,6 @@ export function readSettings(env: Env = process.env): Settings {
     maxBodyBytes: integer(env, 'MEDCOM_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     rateLimitPerMinute: integer(env, 'MEDCOM_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     reconcileIntervalMs: integer(env, 'MEDCOM_RECONCILE_INTERVAL_MS', 30_000, 100, 3_600_000),
+    trustProxy: trustProxy(env),
   };
 }

@@ -4,11 +4,12 @@
  * PostgreSQL and one Redis. Dependencies that are down at start are retried with backoff while the API
  * answers /healthz and says in /readyz what is missing.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MessageCodec } from '../codec/decode-message.js';
 import { patientRefFunction, type GatewayContext } from '../app/context.js';
 import { loadDeadlineConfig } from '../config/deadline-config.js';
-import { loadEndpointRegister, type EndpointRegister } from '../config/endpoints.js';
+import { ConfigError, loadEndpointRegister, type EndpointRegister } from '../config/endpoints.js';
 import { KeyRing, loadStoredKeys } from '../config/keys.js';
 import { loadRetrainingRouting } from '../config/retraining-routing.js';
 import type { Settings } from '../config/settings.js';
@@ -46,13 +47,35 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/**
+ * A production API nobody can call is a mistake, not a state to run in: with NODE_ENV=production the
+ * demo keys are refused, so without a key in keys.json the gateway refuses to start.
+ */
+export function refuseUnsafeStart(settings: Settings, storedKeyCount: number): void {
+  if (settings.production && storedKeyCount === 0) {
+    throw new ConfigError(
+      `NODE_ENV=production and ${join(settings.configDir, 'keys.json')} holds no API key (demo keys are refused in production): make one with "medcom-gateway keys create --endpoint EAN" or "--ops"`,
+    );
+  }
+}
+
+/** Where the API listens: HOST when set; otherwise loopback only while the (public) demo keys work. */
+export function listenHost(settings: Settings, demoKeys: boolean): { address: string; chosenForDemo: boolean } {
+  if (settings.host) return { address: settings.host, chosenForDemo: false };
+  const demoOn = demoKeys && !settings.production;
+  return { address: demoOn ? '127.0.0.1' : '0.0.0.0', chosenForDemo: demoOn };
+}
+
 export async function createGateway(settings: Settings, options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(settings);
   const register: EndpointRegister = loadEndpointRegister(settings.configDir);
   const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
   const { deadlineRules, deadlineCorrelation } = loadDeadlineConfig(settings.configDir);
-  const keyRing = new KeyRing(loadStoredKeys(settings.configDir), register, settings.production);
+  const storedKeys = loadStoredKeys(settings.configDir);
+  const keyRing = new KeyRing(storedKeys, register, settings.production);
+  if (options.api) refuseUnsafeStart(settings, storedKeys.length);
   if (settings.production && register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
+  const host = listenHost(settings, register.demoKeys);
   const clock = options.clock ?? (() => new Date());
   const status: Record<'store' | 'redis', DependencyStatus> = {
     store: { ok: false, detail: 'connecting' },
@@ -143,7 +166,13 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     },
     async listen() {
       if (!app) throw new Error('this process runs no API');
-      return app.listen({ port: settings.port, host: settings.host });
+      if (host.chosenForDemo) {
+        logger.warn(
+          { host: host.address },
+          'the demo keys are on, so the API listens on 127.0.0.1 only: set HOST=0.0.0.0 to reach the demo from other machines (everyone knows the demo keys)',
+        );
+      }
+      return app.listen({ port: settings.port, host: host.address });
     },
     async close() {
       closing = true;
