@@ -12,7 +12,7 @@ import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.
 import { inTransaction, type GatewayContext } from './context.js';
 import { fulfilByReceipt } from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
-import { Refusal } from './refusal.js';
+import { bodyPruned, Refusal } from './refusal.js';
 
 export interface InboxItem {
   readonly id: string;
@@ -87,8 +87,9 @@ export async function fetchItem(ctx: GatewayContext, receiverEan: string, delive
     ? await fetchDelivery(ctx.db, deliveryId, receiverEan, now, new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000))
     : undefined;
   if (!fetched) throw notInInbox(deliveryId);
+  if (!fetched.body) throw bodyPruned(deliveryId, fetched.bodyPrunedAt);
   if (fetched.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
-  return fetched;
+  return { body: fetched.body, contentType: fetched.contentType, sha256: fetched.sha256 };
 }
 
 export interface JsonAnswer {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { readSettings } from '../config/settings.js';
 import { runDeadlinesExplain } from './deadlines-command.js';
 import { runKeysCreate } from './keys-command.js';
+import { runRetentionCommand } from './retention-command.js';
 import { runGateway, runMigrate } from './run-command.js';
 import { runValidate } from './validate-command.js';
 
@@ -17,6 +18,8 @@ commands:
   worker                                       run only the queue workers
   migrate                                      bring the store's tables up to date
   keys create (--endpoint EAN | --ops)         make an API key; only its hash is stored
+  retention [--dry-run]                        prune the message bodies MEDCOM_RETENTION_DAYS lets go now
+                                               (--dry-run: report per type what would go, change nothing)
   validate [--json] [--charset NAME] [FILE…]   validate MedCom messages (stdin when no FILE or "-")
   deadlines explain FILE [--at TIME] [--json]  the deadlines a message would start if it arrived at TIME
                                                (2026-03-13T09:00 Copenhagen time, or with an offset); stores nothing
@@ -75,6 +78,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runGateway(command);
     case 'migrate':
       return runMigrate();
+    case 'retention': {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: [...rest], options: { 'dry-run': { type: 'boolean', default: false } } });
+      } catch (error) {
+        process.stderr.write(`${(error as Error).message}\nusage: medcom-gateway retention [--dry-run]\n`);
+        return 2;
+      }
+      return runRetentionCommand(readSettings(), { dryRun: parsed.values['dry-run'] ?? false }, (text) => process.stdout.write(text));
+    }
     case 'keys': {
       const parsed = parseArgs({ args: rest, allowPositionals: true, options: { endpoint: { type: 'string' }, ops: { type: 'boolean' } } });
       if (parsed.positionals[0] !== 'create' || (!parsed.values.endpoint && !parsed.values.ops)) {

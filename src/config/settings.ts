@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { KEEP_FOREVER, parseRetentionPolicy, type RetentionPolicy } from '../domain/retention.js';
 
 export interface Settings {
   readonly port: number;
@@ -15,7 +16,12 @@ export interface Settings {
   /** PostgreSQL connection string; undefined → the embedded PGlite store in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Redis; with sentinels, only its password and database number are used (the sentinels name the server). */
   readonly redisUrl: string;
+  /** `MEDCOM_REDIS_SENTINELS`: reach Redis through these Sentinels (empty: connect to `redisUrl`). */
+  readonly redisSentinels: readonly RedisSentinelAddress[];
+  /** `MEDCOM_REDIS_SENTINEL_NAME`: the primary's name in the Sentinels' `sentinel monitor`. */
+  readonly redisSentinelName: string | undefined;
   readonly configDir: string;
   readonly logLevel: string;
   /** BullMQ and pub/sub key prefix, so two gateways can share one Redis. */
@@ -42,6 +48,15 @@ export interface Settings {
    * client address in logs and rate limits. false (default): the TCP peer is the client.
    */
   readonly trustProxy: TrustProxy;
+  /** `MEDCOM_RETENTION_DAYS`: after how many days message bodies of each type are pruned (default never). */
+  readonly retention: RetentionPolicy;
+  /** How often a worker process prunes what the retention policy lets go. */
+  readonly retentionIntervalMs: number;
+}
+
+export interface RedisSentinelAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 /** true (whoever connects is a proxy), false, or the proxies' addresses and CIDR ranges. */
@@ -85,13 +100,48 @@ function trustProxy(env: Env): TrustProxy {
   return addresses;
 }
 
+function redisSentinels(env: Env): RedisSentinelAddress[] {
+  const raw = env.MEDCOM_REDIS_SENTINELS?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((part) => {
+    // host:port, or [IPv6]:port
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):([0-9]{1,5})$/.exec(part.trim());
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65535) {
+      throw new Error(`MEDCOM_REDIS_SENTINELS=${raw} is not valid: use host:port of each Sentinel, comma-separated (e.g. sentinel-1:26379,sentinel-2:26379,[::1]:26379)`);
+    }
+    return { host: (match[1] ?? match[2]) as string, port };
+  });
+}
+
+function redisSentinelName(env: Env, sentinels: readonly RedisSentinelAddress[]): string | undefined {
+  const name = env.MEDCOM_REDIS_SENTINEL_NAME?.trim() || undefined;
+  if (sentinels.length > 0 && !name) {
+    throw new Error('MEDCOM_REDIS_SENTINEL_NAME is not set: with MEDCOM_REDIS_SENTINELS, name the primary the Sentinels watch (the NAME of "sentinel monitor NAME host port quorum")');
+  }
+  return name;
+}
+
+function retention(env: Env): RetentionPolicy {
+  const raw = env.MEDCOM_RETENTION_DAYS;
+  if (raw === undefined || raw.trim() === '') return KEEP_FOREVER;
+  try {
+    return parseRetentionPolicy(raw);
+  } catch (error) {
+    throw new Error(`MEDCOM_RETENTION_DAYS=${raw} is not valid: ${(error as Error).message}`);
+  }
+}
+
 export function readSettings(env: Env = process.env): Settings {
+  const sentinels = redisSentinels(env);
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.MEDCOM_DATA_DIR || './data'),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisSentinels: sentinels,
+    redisSentinelName: redisSentinelName(env, sentinels),
     configDir: resolve(env.MEDCOM_CONFIG_DIR || './config'),
     logLevel: env.LOG_LEVEL || 'info',
     queuePrefix: env.MEDCOM_QUEUE_PREFIX || 'medcom',
@@ -108,5 +158,7 @@ export function readSettings(env: Env = process.env): Settings {
     rateLimitPerMinute: integer(env, 'MEDCOM_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     reconcileIntervalMs: integer(env, 'MEDCOM_RECONCILE_INTERVAL_MS', 30_000, 100, 3_600_000),
     trustProxy: trustProxy(env),
+    retention: retention(env),
+    retentionIntervalMs: integer(env, 'MEDCOM_RETENTION_INTERVAL_MS', 3_600_000, 1_000, 7 * 86_400_000),
   };
 }

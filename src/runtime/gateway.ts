@@ -91,7 +91,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     // Both at once, so /readyz tells about each of them from the start.
     const [store, redisOk] = await Promise.all([
       db ?? withRetry('store', () => connectDatabase(settings), postgresHint(settings), logger, status.store, () => closing),
-      withRetry('redis', () => checkRedis(settings.redisUrl), redisHint(settings), logger, status.redis, () => closing),
+      withRetry('redis', () => checkRedis(settings), redisHint(settings), logger, status.redis, () => closing),
     ]);
     db = store;
     if (!db || redisOk === undefined || closing) return;
