@@ -27,13 +27,13 @@ import {
 } from '../store/message-store.js';
 import type { DeadlineSummary, MessageRecord, MessageSummary } from '../store/records.js';
 import type { NewDeadline } from '../store/deadline-store.js';
-import { applyReceipt, findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
+import { findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
+import { answerDeliveries } from './delivery-lifecycle.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
 import {
   applyCorrelation,
   correlate,
   deadlinesStartedBy,
-  fulfilByReceipt,
   fulfilledSummaries,
   fulfilmentChecks,
   startedSummaries,
@@ -351,8 +351,7 @@ async function acceptCarefully(
     for (const [letterIndex, original] of answered) {
       const content = receiptContentOf(message.letters[letterIndex] as Letter);
       if (!content) continue;
-      const outcome = await applyReceipt(tx, original, senderEan, content, prepared.id, now);
-      if (outcome === 'recorded' && content.kind === 'positive') await fulfilByReceipt(tx, ctx, original.id, senderEan, prepared.id, now);
+      await answerDeliveries(tx, ctx, original, senderEan, content, prepared.id, now);
     }
     return prepared;
   });
