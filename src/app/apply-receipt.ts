@@ -2,7 +2,7 @@
  * What a receipt says and what it answers: the receipt's content, the message it answers, and whether
  * it repeats or contradicts an answer on record. Recording it is the delivery lifecycle's part.
  */
-import type { Letter } from '../codec/model.js';
+import type { Letter } from '../domain/message.js';
 import type { Queryable } from '../store/database.js';
 import { findByEnvelope, findFirstLetters } from '../store/message-store.js';
 import type { MessageRecord, ReceiptContent } from '../store/records.js';
