@@ -6,7 +6,7 @@ import { getDelivery, lockAnswerTarget } from '../store/delivery-store.js';
 import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
 import type { RefuseCode } from '../domain/message.js';
 import { REFUSE_CODES } from '../domain/message.js';
-import { acceptMessage, type AcceptInput } from './accept-message.js';
+import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
@@ -135,23 +135,26 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
   });
 }
 
-/** An XCTL02/XCTL03 posted on the inbox item: accepted like any message, after checking what it answers. */
+/**
+ * An XCTL02/XCTL03 posted on the inbox item: accepted like any message, after checking what it answers.
+ * The message is decoded and its originals looked up once, here, and handed to the accept path.
+ */
 export async function answerWithXml(ctx: GatewayContext, receiverEan: string, deliveryId: string, input: AcceptInput): Promise<AnswerResult> {
   const delivery = await ownDelivery(ctx, receiverEan, deliveryId);
-  const decoded = ctx.codec.decode(input.body, input.charset ? { charset: input.charset } : {});
-  if (decoded.ok) {
-    const receiptLetters = decoded.message.letters.filter((l) => l.body.receipt);
-    if (receiptLetters.length !== decoded.message.letters.length || receiptLetters.length === 0) {
-      throw new Refusal(422, 'invalid-receipt', 'Not a receipt', 'post an XCTL02 or XCTL03 (or JSON) to answer a message');
-    }
-    for (const letter of receiptLetters) {
-      const answered = await findAnsweredMessage(ctx.db, letter);
-      if (answered?.id !== delivery.messageId) {
-        throw new Refusal(422, 'receipt-mismatch', 'The receipt answers another message', `the receipt quotes envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? '?'}, not the envelope of inbox item ${deliveryId}`);
-      }
-    }
+  const decoded = decodeForAccept(ctx, input);
+  const receiptLetters = decoded.message.letters.filter((l) => l.body.receipt);
+  if (receiptLetters.length !== decoded.message.letters.length || receiptLetters.length === 0) {
+    throw new Refusal(422, 'invalid-receipt', 'Not a receipt', 'post an XCTL02 or XCTL03 (or JSON) to answer a message');
   }
-  const accepted = await acceptMessage(ctx, receiverEan, input);
+  const originals = new Map<number, MessageRecord>();
+  for (const letter of receiptLetters) {
+    const answered = await findAnsweredMessage(ctx.db, letter);
+    if (answered?.id !== delivery.messageId) {
+      throw new Refusal(422, 'receipt-mismatch', 'The receipt answers another message', `the receipt quotes envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? '?'}, not the envelope of inbox item ${deliveryId}`);
+    }
+    originals.set(letter.index, answered);
+  }
+  const accepted = await acceptMessage(ctx, receiverEan, input, { decoded, originals });
   const after = (await getDelivery(ctx.db, deliveryId)) as DeliveryRecord;
   return {
     deliveryId,
