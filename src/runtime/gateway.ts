@@ -21,6 +21,7 @@ import { registerInboxRoutes } from '../http/routes/inbox.js';
 import { registerMessageRoutes } from '../http/routes/messages.js';
 import { createLogger, type Logger } from '../logging.js';
 import { checkRedis, startPipeline, type RunningPipeline } from '../pipeline/pipeline.js';
+import { RedisConnections } from '../pipeline/redis-connections.js';
 import type { Database } from '../store/database.js';
 import { InsertBatcher } from '../store/insert-batcher.js';
 import { migrate } from '../store/migrate.js';
@@ -128,11 +129,15 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     throw serviceUnavailable(`the gateway is not ready: ${missing || 'starting'}`, 5);
   };
 
+  // Several API processes behind one address share their rate-limit counters in Redis (through the
+  // Sentinels when configured); while Redis is away the limits are skipped, never the requests.
+  const rateLimitConnections = options.api ? new RedisConnections(settings, settings.queuePrefix, logger.child({ component: 'rate-limit' })) : undefined;
   const app = options.api
     ? await buildApp({
         settings,
         logger,
         keyRing,
+        ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit') } : {}),
         health: {
           async check() {
             return { store: { ...status.store }, redis: { ...status.redis } };
@@ -180,6 +185,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       // End open long-polls at once, stop taking requests (in-flight ones finish), drain the workers, close the store.
       await pipeline?.notifier.close();
       await app?.close();
+      await rateLimitConnections?.closeAll();
       await ready.catch(() => undefined);
       await pipeline?.close();
       if (!options.database) await db?.close();
