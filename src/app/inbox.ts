@@ -3,6 +3,7 @@
  * with a receipt (JSON, or a MedCom XCTL02/XCTL03).
  */
 import { fetchDelivery, getDelivery, leaseInbox, lockAnswerTarget, recordReceipt } from '../store/delivery-store.js';
+import { noteInboxPoll } from '../store/endpoint-state-store.js';
 import { insertEvents } from '../store/message-store.js';
 import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
 import type { RefuseCode } from '../codec/model.js';
@@ -59,6 +60,8 @@ function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
 /** Leases up to `limit` waiting messages for `receiverEan` (oldest first, per patient in order). */
 export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItem[]> {
   const now = ctx.clock();
+  // Ops see when each endpoint last polled; a paused endpoint is offered nothing (its deliveries wait).
+  if ((await noteInboxPoll(ctx.db, receiverEan, now)).paused) return [];
   const leased = await ctx.db.transaction((tx) => leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000)));
   return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }
