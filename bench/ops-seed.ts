@@ -15,6 +15,7 @@ import { PostgresDatabase } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { patientRefKey } from '../src/store/message-store.js';
 import {
+  DEFAULT_OPS_DATABASE_URL,
   MESSAGES_PER_ORIGINAL,
   PUSH_MUNICIPALITIES,
   STUCK_MUNICIPALITY,
@@ -24,8 +25,6 @@ import {
   patientsFor,
   seedCpr,
 } from './lib/ops-dataset.js';
-
-export const DEFAULT_OPS_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ops_bench';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

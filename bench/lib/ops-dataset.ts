@@ -37,3 +37,6 @@ export function seedCpr(i: number): string {
 export function patientsFor(messages: number): number {
   return Math.max(1_000, Math.round(messages / 5));
 }
+
+/** A database of its own, never the tests' `test` database: `createdb -h 127.0.0.1 -U postgres ops_bench`. */
+export const DEFAULT_OPS_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ops_bench';
