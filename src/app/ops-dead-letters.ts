@@ -3,7 +3,7 @@
  * or all matching a filter, at most a bounded number at a time) back in the queue; each retried
  * delivery gets a timeline event and an audit row naming the operator and the reason.
  */
-import { listDeadLetters, requeueDeadLetters, type DeadLetterFilter, type Requeued } from '../store/ops-queries.js';
+import { listDeadLetters, requeueDeadLetters, type DeadLetter, type DeadLetterFilter, type Requeued } from '../store/ops-queries.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { UUID_KEY, decodeCursor, encodeCursor } from './keyset-cursor.js';
 import { recordAudit } from './ops-audit.js';
@@ -13,27 +13,11 @@ import { Refusal } from './refusal.js';
 export const MAX_RETRY_BATCH = 1000;
 export const DEFAULT_RETRY_BATCH = 100;
 
-export interface DeadLetterQuery {
-  readonly receiver?: string;
-  readonly type?: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly cursor?: string;
-  readonly limit?: string | number;
-}
+/** The dead-letter list's query string: the filter's fields as text, and the page. */
+export type DeadLetterQuery = { readonly [K in keyof DeadLetterFilter | 'cursor']?: string } & { readonly limit?: string | number };
 
-export interface DeadLetterItem {
-  readonly deliveryId: string;
-  readonly messageId: string;
-  readonly envelopeId: string;
-  readonly sender: string;
-  readonly receiver: string;
-  readonly types: readonly string[];
-  readonly pushAttempts: number;
-  readonly receivedAt: string;
-  readonly deadAt: string;
-  readonly reason: string | null;
-}
+/** A dead letter as the API shows it: the store's row with its instants as ISO strings. */
+export type DeadLetterItem = Omit<DeadLetter, 'deadKey' | 'receivedAt' | 'deadAt'> & { readonly receivedAt: string; readonly deadAt: string };
 
 function filterOf(query: Omit<DeadLetterQuery, 'cursor' | 'limit'>, input: InputProblems): DeadLetterFilter {
   const receiver = input.matching('receiver', query.receiver, EAN, 'a 13-digit location number (EAN)');

@@ -6,40 +6,24 @@
 import { classifyCpr } from '../domain/cpr.js';
 import { isMessageTypeCode } from '../domain/catalogue.js';
 import { overallStatus, type OverallStatus } from '../domain/message-status.js';
-import { searchMessages, type MessageSearch } from '../store/ops-queries.js';
-import type { DeliveryState } from '../store/records.js';
+import { searchMessages, type MessageHit, type MessageSearch } from '../store/ops-queries.js';
 import type { GatewayContext } from './context.js';
 import { UUID_KEY, decodeCursor, encodeCursor } from './keyset-cursor.js';
 import { EAN, InputProblems, UUID, checkPeriod } from './ops-input.js';
 
 export const SEARCH_STATUSES = ['waiting', 'leased', 'delivered', 'acknowledged', 'rejected', 'unacknowledged', 'dead', 'duplicate'] as const;
 
-export interface MessageSearchQuery {
-  readonly cpr?: string;
-  readonly envelopeId?: string;
-  readonly letterId?: string;
-  readonly id?: string;
-  readonly sender?: string;
-  readonly receiver?: string;
-  readonly type?: string;
-  readonly status?: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly cursor?: string;
-  readonly limit?: string | number;
-}
+/** The search as the query string gives it: every filter as text (a CPR number instead of the patient reference). */
+export type MessageSearchQuery = {
+  readonly [K in Exclude<keyof MessageSearch, 'patientRef'> | 'cpr' | 'cursor']?: string;
+} & { readonly limit?: string | number };
 
-export interface MessageSearchItem {
-  readonly id: string;
-  readonly envelopeId: string;
-  readonly sender: string;
-  readonly origin: string;
+/** A hit as the API shows it: its instant as an ISO string, the overall status, where its detail is. */
+export type MessageSearchItem = Omit<MessageHit, 'receivedAt' | 'receivedKey' | 'status'> & {
   readonly receivedAt: string;
   readonly status: OverallStatus;
-  readonly letters: readonly { readonly letterId: string; readonly type: string }[];
-  readonly deliveries: readonly { readonly receiver: string; readonly role: string; readonly state: DeliveryState }[];
   readonly href: string;
-}
+};
 
 export interface MessageSearchPage {
   readonly items: readonly MessageSearchItem[];
