@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { MessageCodec } from '../codec/decode-message.js';
-import type { EndpointRegister } from '../config/endpoints.js';
+import type { EndpointRegister } from '../domain/endpoint.js';
 import type { Settings } from '../config/settings.js';
 import type { RetrainingRouting } from '../domain/retraining-profile.js';
 import type { CorrelationTypes } from '../domain/deadlines/correlation.js';

@@ -11,7 +11,7 @@
  * (runDeadlineBreach) finds it before any breach is marked.
  */
 import { randomUUID } from 'node:crypto';
-import type { Letter, ParsedMessage } from '../codec/model.js';
+import type { Letter, ParsedMessage } from '../domain/message.js';
 import {
   calendarFor,
   judgeFulfilment,
