@@ -33,7 +33,7 @@ import {
   type Fulfilment,
   type NewDeadline,
 } from '../store/deadline-store.js';
-import { completeOutbox, getOutbox } from '../store/delivery-store.js';
+import { completeOutbox, getOutbox } from '../store/outbox.js';
 import { insertEvents, type NewEvent } from '../store/message-store.js';
 import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';
