@@ -8,50 +8,39 @@ import { describeRetentionPolicy, type RetentionPolicy } from '../domain/retenti
 import type { Logger } from '../logging.js';
 import type { Database } from '../store/database.js';
 import type { PruneResult } from '../store/retention-store.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export class RetentionScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly task: PeriodicTask<PruneResult>;
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly policy: RetentionPolicy,
-    private readonly clock: () => Date,
+    clock: () => Date,
     private readonly logger: Logger,
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      () => pruneExpiredBodies(db, policy, clock()),
+      intervalMs,
+      (error) => logger.warn({ err: error }, 'pruning message bodies failed; trying again at the next interval'),
+      (result) => {
+        if (result.messages > 0) logger.info({ messages: result.messages, bytes: result.bytes }, 'pruned message bodies past the retention policy');
+      },
+    );
+  }
 
   /** One prune now (passes in one process never overlap). */
   pruneOnce(): Promise<PruneResult> {
-    const pass = this.chain.then(() => pruneExpiredBodies(this.db, this.policy, this.clock()));
-    this.chain = pass.catch(() => undefined);
-    return pass;
+    return this.task.runOnce();
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
     this.logger.info({ retention: describeRetentionPolicy(this.policy), intervalMs: this.intervalMs }, 'message body retention is on');
-    void this.tick();
+    this.task.start();
   }
 
-  private async tick(): Promise<void> {
-    try {
-      const result = await this.pruneOnce();
-      if (result.messages > 0) this.logger.info({ messages: result.messages, bytes: result.bytes }, 'pruned message bodies past the retention policy');
-    } catch (error) {
-      this.logger.warn({ err: error }, 'pruning message bodies failed; trying again at the next interval');
-    }
-    if (!this.running) return;
-    this.timer = setTimeout(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.chain;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }
