@@ -2,7 +2,7 @@
  * What the retention policy may remove, and removing it: the bodies (message_bodies rows) of old
  * messages, never their metadata, letters, deliveries, receipts, deadlines or events. A body goes only
  * when every one of the message's letters is past its type's cut-off AND nothing still needs the bytes:
- * no delivery waiting or leased (not yet fetched), no push pending, no receipt watchdog that may still
+ * no delivery waiting or leased (not yet fetched) or dead-lettered (never received), no push pending, no receipt watchdog that may still
  * offer the message again (one whose delivery is unanswered).
  * Bodies live in their own narrow table, so a prune is a DELETE that vacuum turns into free space.
  */
@@ -22,7 +22,8 @@ const PRUNABLE = `
       WHERE l.message_id = m.id
         AND (CASE WHEN p.type IS NULL THEN $3::timestamptz ELSE p.cutoff END IS NULL
              OR m.received_at >= CASE WHEN p.type IS NULL THEN $3::timestamptz ELSE p.cutoff END))
-    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state IN ('waiting', 'leased'))
+    -- dead: the receiver never got it, and operations may still send it again
+    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state IN ('waiting', 'leased', 'dead'))
     AND NOT EXISTS (
       SELECT 1 FROM outbox o JOIN deliveries d ON d.id = o.delivery_id
       WHERE d.message_id = m.id AND o.done_at IS NULL AND (o.kind = 'push' OR d.receipt_kind IS NULL))`;

@@ -129,6 +129,15 @@ describe.each<TestDatabaseKind>(['postgres', 'pglite'])('retention on %s', (kind
     expect(fetched.statusCode, 'a message its receiver never fetched keeps its body').toBe(200);
   });
 
+  it('keeps the body of a dead-lettered delivery: its receiver never got it, and it may be sent again', async () => {
+    const message = await post(gw, 'XDIS91_clinical_email.xml');
+    // As the push worker leaves a delivery after its last failed attempt.
+    await gw.db.query("UPDATE deliveries SET state = 'dead' WHERE message_id = $1", [message.id]);
+    gw.clock.advance(61 * DAY);
+    await pruneExpiredBodies(gw.db, gw.settings.retention, gw.clock.now());
+    expect(((await viewMessage(gw, 'ops', message.id)) as unknown as { bodyPrunedAt: unknown }).bodyPrunedAt).toBeNull();
+  });
+
   it('gives the space back: the bodies table shrinks after a prune', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) ids.push((await post(gw, 'XDIS18_large_report.xml')).id);
