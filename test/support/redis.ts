@@ -64,7 +64,7 @@ export async function keysWithPrefix(prefix: string, url = TEST_REDIS_URL): Prom
 }
 
 /** A prefix for one test file and its cleanup, for `afterAll`. */
-export function testQueuePrefix(label?: string): { readonly prefix: string; cleanup(): Promise<number> } {
+export function testQueuePrefix(label?: string): { readonly prefix: string; cleanup: () => Promise<number> } {
   const prefix = uniqueQueuePrefix(label);
   return { prefix, cleanup: () => deleteKeysWithPrefix(prefix) };
 }

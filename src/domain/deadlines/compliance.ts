@@ -112,7 +112,7 @@ const CSV_COLUMNS: readonly (keyof ComplianceLine)[] = [
 ];
 
 /** RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled. */
-function csvField(value: unknown): string {
+function csvField(value: ComplianceLine[keyof ComplianceLine]): string {
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
