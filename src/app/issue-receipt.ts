@@ -40,7 +40,7 @@ export function gatewayIdentifier(prefix: string, now: Date): string {
 }
 
 /** Writes the receipt message and its delivery to the original sender; returns the receipt's message id. */
-export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipt: ToIssue): Promise<string> {
+export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipt: ReceiptToIssue): Promise<string> {
   const now = ctx.clock();
   const type = RECEIPT_TYPES[receipt.kind];
   const envelopeId = gatewayIdentifier('G', now);
@@ -113,5 +113,3 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
 
   return id;
 }
-
-type ToIssue = ReceiptToIssue;

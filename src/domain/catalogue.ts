@@ -400,8 +400,3 @@ export function variantsOfGeneration(type: MessageTypeDefinition, generation: Ge
 export function isReceiptType(code: MessageTypeCode): boolean {
   return messageType(code).receiptKind !== null;
 }
-
-/** The types that arrive over the wire as OIOXML Emessages (everything but the FHIR Acknowledgement). */
-export function oioxmlMessageTypes(): MessageTypeDefinition[] {
-  return MESSAGE_TYPES.filter((type) => type.letterShape !== 'fhir');
-}
