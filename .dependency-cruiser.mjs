@@ -1,7 +1,8 @@
 // The layers of src/ and the direction imports may go, checked by `npm run lint` (depcruise).
 // From the bottom: domain (pure rules and types) ← codec, config ← store ← app ← pipeline, http ←
-// runtime (composition root) ← cli. A layer imports only layers below it; src/package-root.ts and
-// src/logging.ts are leaf utilities any layer but the domain may use. Type-only imports count too:
+// runtime (composition root) ← cli. A layer imports only layers below it; the modules directly in
+// src/ (logging, package-root, url-credentials, with-timeout) are leaf utilities the layers above the
+// domain may use (codec and config only the few they need). Type-only imports count too:
 // a type cycle or a domain type imported from above is the same knot in the design.
 
 /** A rule forbidding `from` to import anything under `src/` except what `allowed` matches. */
@@ -52,7 +53,7 @@ export default {
     mustNotImport('app-under-adapters', '^src/app/', '^src/(pipeline|http|runtime|cli)/', 'The application layer is driven by the HTTP routes and the workers, not the other way round.'),
     mustNotImport('adapters-under-runtime', '^src/(pipeline|http)/', '^src/(runtime|cli)/', 'Routes and workers are wired by the runtime; they do not reach back into it or the CLI.'),
     mustNotImport('runtime-under-cli', '^src/runtime/', '^src/cli/', 'The CLI starts the runtime; nothing but the CLI imports the CLI.'),
-    onlyImports('utilities-are-leaves', '^src/[^/]+[.]ts$', '^src/[^/]+[.]ts$', 'package-root.ts and logging.ts sit under every layer, so they import none.'),
+    onlyImports('utilities-are-leaves', '^src/[^/]+[.]ts$', '^src/[^/]+[.]ts$', 'The modules directly in src/ sit under every layer, so they import none of it.'),
     mustNotImport('nothing-imports-tests', '^(src|bench)/', '^test/', 'Product code and benchmarks never depend on the tests.'),
     mustNotImport('product-does-not-import-bench', '^src/', '^bench/', 'Product code never depends on the benchmarks.'),
   ],

@@ -13,10 +13,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Letter, ParsedMessage } from '../domain/message.js';
 import {
+  agreementPartiesOf,
   calendarFor,
   judgeFulfilment,
   trackAtAcceptance,
-  type AgreementParties,
   type LateLimit,
   type TrackedEvaluation,
 } from '../domain/deadlines/index.js';
@@ -50,11 +50,6 @@ export function fulfilmentChecks(ctx: GatewayContext, message: ParsedMessage): {
       ? []
       : [{ patientRef: ctx.patientRef(letter.patient.cpr), type: letter.type }],
   );
-}
-
-function partiesOf(ctx: GatewayContext, senderEan: string, receiverEan: string): AgreementParties {
-  const region = ctx.register.find(senderEan)?.region ?? ctx.register.find(receiverEan)?.region;
-  return { senderEan, receiverEan, ...(region !== undefined ? { region } : {}) };
 }
 
 /** What judging a fulfilment needs of a deadline, stored or about to be. */
@@ -116,7 +111,7 @@ export function deadlinesStartedBy(
     // Receipts answer; resends were judged when first sent.
     if (letter.body.receipt || isResend(letter)) continue;
     const patientRef = letter.patient?.cpr ? ctx.patientRef(letter.patient.cpr) : null;
-    const context = { ...partiesOf(ctx, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
+    const context = { ...agreementPartiesOf(ctx.register, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
     for (const tracked of trackAtAcceptance(letter, context, ctx.deadlineRules)) {
       deadlines.push(newDeadline(tracked, letter, patientRef));
     }
@@ -136,7 +131,7 @@ export function startedSummaries(deadlines: readonly NewDeadline[]): DeadlineSum
 
 /** The calendar a deadline's lateness is counted on: the one in force between its parties. */
 function calendarOfRecord(ctx: GatewayContext, record: Judgeable) {
-  return calendarFor(ctx.deadlineRules, partiesOf(ctx, record.senderEan, record.receiverEan));
+  return calendarFor(ctx.deadlineRules, agreementPartiesOf(ctx.register, record.senderEan, record.receiverEan));
 }
 
 function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
