@@ -3,6 +3,7 @@
  * with a receipt (JSON, or a MedCom XCTL02/XCTL03).
  */
 import { getDelivery, lockAnswerTarget } from '../store/delivery-store.js';
+import { noteInboxPoll } from '../store/endpoint-state-store.js';
 import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
 import type { RefuseCode } from '../domain/message.js';
 import { REFUSE_CODES } from '../domain/message.js';
@@ -57,6 +58,8 @@ function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
 
 /** Leases up to `limit` waiting messages for `receiverEan` (oldest first, per patient in order). */
 export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItem[]> {
+  // Ops see when each endpoint last polled; a paused endpoint is offered nothing (its deliveries wait).
+  if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
   const leased = await leaseDeliveries(ctx, receiverEan, limit);
   return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }

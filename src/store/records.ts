@@ -20,6 +20,7 @@ export type EventKind =
   | 'pushed'
   | 'push-failed'
   | 'dead-lettered'
+  | 'dead-letter-retried'
   | 'receipted'
   | 'receipt-repeated'
   | 'reoffered'
