@@ -27,10 +27,8 @@ import type { RunningPipeline } from './running-pipeline.js';
 import { TimerWorker } from './timer-worker.js';
 
 export { checkRedis } from './redis-connections.js';
-export type { InboxWaitOutcome } from './inbox-notifier.js';
 export type { PipelineDeps } from './pipeline-deps.js';
 export type { PipelineOptions } from './pipeline-options.js';
-export type { ReconcileResult } from './reconcile-result.js';
 export type { RunningPipeline } from './running-pipeline.js';
 
 export async function startPipeline(deps: PipelineDeps, options: PipelineOptions): Promise<RunningPipeline> {

@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisSentinelAddress } from '../config/settings.js';
 import type { Logger } from '../logging.js';
-import { withTimeout } from './with-timeout.js';
+import { hideUrlCredentials } from '../url-credentials.js';
+import { withTimeout } from '../with-timeout.js';
 
 export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber' | 'rate-limit';
 
@@ -41,7 +42,7 @@ export function newRedis(target: string | RedisTarget, options: RedisOptions): R
   const db = Number(url.pathname.slice(1) || 0);
   return new Redis({
     sentinels: (t.redisSentinels ?? []).map((s) => ({ host: s.host, port: s.port })),
-    name: t.redisSentinelName as string,
+    name: t.redisSentinelName,
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(Number.isInteger(db) && db > 0 ? { db } : {}),
@@ -57,21 +58,11 @@ export function newRedis(target: string | RedisTarget, options: RedisOptions): R
 /** For logs: host, port and database, or the Sentinels and the primary's name; never a password. */
 export function describeRedisTarget(target: string | RedisTarget): string {
   const t = targetOf(target);
-  if (!usesSentinels(t)) return describeRedisUrl(t.redisUrl);
+  if (!usesSentinels(t)) return hideUrlCredentials(t.redisUrl);
   return `sentinel://${(t.redisSentinels ?? []).map((s) => `${s.host}:${s.port}`).join(',')}/${t.redisSentinelName ?? ''}`;
 }
 
 const BLOCKING_ROLES: ReadonlySet<ConnectionRole> = new Set(['push-worker', 'timer-worker', 'subscriber']);
-
-/** Redis URLs may carry a password: logs only ever see host, port and database. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return '(unparsable Redis URL)';
-  }
-}
 
 /** Ends a connection: QUIT when it is up (so pending replies arrive), otherwise a plain disconnect. */
 export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
@@ -80,16 +71,10 @@ export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void>
     redis.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      redis.quit().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
+    // A QUIT that fails or hangs ends in a plain disconnect all the same.
+    await withTimeout(redis.quit(), timeoutMs, 'QUIT').catch(() => undefined);
   } finally {
-    clearTimeout(timer);
     if ((redis.status as string) !== 'end') redis.disconnect();
   }
 }

@@ -21,7 +21,7 @@ import { TEST_DATABASE_URL } from '../support/store.js';
 
 const HOSPITAL = '5790000000012';
 const stage = readRuntimeStage(fromPackageRoot('Dockerfile'));
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });

@@ -36,7 +36,7 @@ describe('accepting a burst of messages', () => {
     expect(statuses.filter((s) => s === 202)).toHaveLength(40);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect([statuses[1], statuses[41]].sort()).toEqual([202, 409]);
-    const ids = new Set(responses.filter((r) => r.statusCode !== 409).map((r) => (r.json() as { id: string }).id));
+    const ids = new Set(responses.filter((r) => r.statusCode !== 409).map((r) => r.json<{ id: string }>().id));
     expect(ids.size).toBe(40);
     const { rows } = await gw.db.query<{ n: number }>("SELECT count(*)::int AS n FROM messages WHERE envelope_id LIKE 'BURST%'");
     expect(rows[0]?.n).toBe(40);

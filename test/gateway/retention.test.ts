@@ -5,7 +5,9 @@
  * job in the worker prunes by itself, and the space is really given back.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneExpiredBodies } from '../../src/app/retention.js';
 import { runRetention } from '../../src/cli/retention-command.js';
@@ -23,8 +25,7 @@ import {
   viewMessage,
   type TestGateway,
 } from '../support/gateway.js';
-import type { Database } from '../../src/store/database.js';
-import { dropTestDatabase, openTestDatabase, TEST_DATABASE_URL, testSchemaOf, type TestDatabaseKind } from '../support/store.js';
+import { TEST_DATABASE_URL, type TestDatabaseKind } from '../support/store.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const POLICY = 'XDIS17=30,XDIS20=never,*=60';
@@ -40,7 +41,7 @@ async function post(gw: TestGateway, fixture: string, ack?: 'pluspositivkvitt'):
   const body = renumber(fixture, { envelope: `RET${counter}E${Date.now() % 100000}`, letter: `RET${counter}L${Date.now() % 100000}`, ...(ack ? { ack } : {}) });
   const response = await gw.post(senderEanOf(body), body);
   expect(response.statusCode, response.body).toBe(202);
-  const json = response.json() as { id: string; letters: { receiver: string }[] };
+  const json = response.json<{ id: string; letters: { receiver: string }[] }>();
   return { id: json.id, receiver: json.letters[0]?.receiver as string };
 }
 
@@ -107,7 +108,7 @@ describe.each<TestDatabaseKind>(['postgres', 'pglite'])('retention on %s', (kind
     expect(refetch.statusCode).toBe(410);
     expect(refetch.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refetch.json()).toMatchObject({ type: 'https://medcom-gateway.local/problems/body-pruned', status: 410 });
-    expect((refetch.json() as { detail: string }).detail).toContain(prunedAt);
+    expect(refetch.json<{ detail: string }>().detail).toContain(prunedAt);
     const timeline = (await viewMessage(gw, 'ops', discharge.id)).timeline.map((e) => e.kind);
     expect(timeline, 'a refused fetch is not recorded as a fetch').toEqual(before.timeline.map((e) => e.kind));
 
@@ -202,17 +203,23 @@ describe('the policy', () => {
 });
 
 describe('medcom-gateway retention (the installed command)', () => {
-  let db: Database;
-  beforeAll(async () => {
-    db = await openTestDatabase('postgres');
-  });
-  afterAll(async () => {
-    await dropTestDatabase(db);
-  });
+  // An empty schema of its own: the command brings its tables up to date as every start does.
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const sql = async (text: string) => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  beforeAll(() => sql(`CREATE SCHEMA ${schema}`));
+  afterAll(() => sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
   const cli = (args: string[], env: Record<string, string>) => {
     if (!existsSync(fromPackageRoot('dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
     const url = new URL(TEST_DATABASE_URL);
-    url.searchParams.set('options', `-c search_path=${testSchemaOf(db)}`);
+    url.searchParams.set('options', `-c search_path=${schema}`);
     return spawnSync(process.execPath, [fromPackageRoot('bin', 'medcom-gateway.js'), ...args], {
       encoding: 'utf8',
       timeout: 60_000,
