@@ -74,7 +74,8 @@ export async function startSentinelSet(): Promise<SentinelSet> {
 
   const primaryPort = await freePort();
   const replicaPort = await freePort();
-  const common = ['--bind', HOST, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+  // --dir: a replica's full sync writes an RDB file, which belongs in the temporary folder.
+  const common = ['--bind', HOST, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', dir];
   launch(['--port', String(primaryPort), ...common]);
   launch(['--port', String(replicaPort), ...common, '--replicaof', HOST, String(primaryPort)]);
   await until('the replica syncing with the primary', 15_000, () =>
