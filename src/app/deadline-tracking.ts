@@ -284,6 +284,7 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
       [{ messageId: deadline.messageId, kind: 'deadline-breached', detail: { deadlineId: deadline.id, ruleId: deadline.ruleId, obligedEan: deadline.obligedEan, breachAt: entry.dueAt.toISOString() } }],
       now,
     );
+    ctx.meters?.deadlineBreached(deadline.ruleId);
     return { outcome: 'breached', deadline: { ...deadline, state: 'breached', breachedAt: now } };
   });
 }

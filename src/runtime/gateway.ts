@@ -26,7 +26,13 @@ import type { Database } from '../store/database.js';
 import { InsertBatcher } from '../store/insert-batcher.js';
 import { migrate } from '../store/migrate.js';
 import { patientRefKey } from '../store/message-store.js';
+import { Registry } from 'prom-client';
+import { opsGauges } from '../app/ops-gauges.js';
+import { registerGatewayMetrics } from './gateway-metrics.js';
 import { connectDatabase, postgresHint, redisHint, withRetry, type DependencyStatus } from './dependencies.js';
+
+/** A scrape's store figures are reused this long, so frequent or parallel scrapes read the store once. */
+export const DEFAULT_METRICS_CACHE_MS = 5_000;
 
 export interface GatewayOptions {
   readonly api: boolean;
@@ -36,6 +42,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** An already open store (tests); otherwise opened from settings. */
   readonly database?: Database;
+  /** How long a scrape's store figures are reused (default 5 s; tests use 0). */
+  readonly metricsCacheMs?: number;
 }
 
 export interface RunningGateway {
@@ -88,6 +96,21 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   let context: GatewayContext | undefined;
   let pipeline: RunningPipeline | undefined;
   const codec = new MessageCodec();
+  const metricsRegistry = new Registry();
+  const meters = registerGatewayMetrics(
+    metricsRegistry,
+    {
+      gauges: () => opsGauges(contextOrUnavailable()),
+      queueCounts: async () => {
+        if (!pipeline) return undefined;
+        const { push, timers } = pipeline.queues;
+        const states = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
+        const [p, t] = await Promise.all([push.getJobCounts(...states), timers.getJobCounts(...states)]);
+        return { [push.name]: p, [timers.name]: t };
+      },
+    },
+    { cacheMs: options.metricsCacheMs ?? DEFAULT_METRICS_CACHE_MS },
+  );
 
   const ready = (async () => {
     // Both at once, so /readyz tells about each of them from the start.
@@ -112,6 +135,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       patientRef: patientRefFunction(key),
       deadlineRules,
       deadlineCorrelation,
+      meters,
       ...(insertBatcher ? { insertBatcher } : {}),
     };
     const running = await startPipeline({ ...base, logger }, { workers: options.workers });
@@ -137,6 +161,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         settings,
         logger,
         keyRing,
+        metricsRegistry,
         ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit') } : {}),
         health: {
           async check() {
