@@ -79,14 +79,17 @@ stated AS MATERIALIZED (
     r.at + (600 + r_misc * 5400) * interval '1 second' AS answered_at
   FROM routed r),
 m AS (
-  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
+  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
   SELECT id, sender, 'E' || g, md5(g::text) || md5(id::text), 'application/xml; charset=utf-8',
-    convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>E' || g || '</Identifier></Envelope><!-- ' || type || ' -->' || repeat('Borgeren udskrives til eget hjem. ', 6) || '</Emessage>', 'UTF8'),
     'utf-8', 'XD2034L', true, 'endpoint', 'accepted',
     jsonb_build_object('generation', '2007', 'acknowledgementCode', 'pluspositivkvitt', 'sent', jsonb_build_object('date', to_char(at, 'YYYY-MM-DD'), 'time', to_char(at, 'HH24:MI')),
       'letters', jsonb_build_array(jsonb_build_object('index', 0, 'letterId', 'L' || g, 'type', type, 'versionCode', 'XD2034L', 'receiverEan', receiver, 'copies', '[]'::jsonb)),
       'warnings', '[]'::jsonb),
     at
+  FROM stated),
+mb AS (
+  INSERT INTO message_bodies (message_id, body)
+  SELECT id, convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>E' || g || '</Identifier></Envelope><!-- ' || type || ' -->' || repeat('Borgeren udskrives til eget hjem. ', 6) || '</Emessage>', 'UTF8')
   FROM stated),
 l AS (
   INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref)
@@ -108,15 +111,18 @@ d AS (
   FROM stated ORDER BY at),
 -- The receipts answering the acknowledged and rejected deliveries, each in the original sender's inbox.
 rm AS (
-  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
+  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
   SELECT receipt_id, receiver, 'R' || g, md5('r' || g) || md5(receipt_id::text), 'application/xml; charset=utf-8',
-    convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>R' || g || '</Identifier></Envelope></Emessage>', 'UTF8'),
     'utf-8', 'XCTL03', false, CASE WHEN r_misc < 0.5 THEN 'gateway' ELSE 'endpoint' END, 'accepted',
     jsonb_build_object('generation', '2007', 'acknowledgementCode', 'minuspositivkvitt', 'sent', jsonb_build_object('date', to_char(answered_at, 'YYYY-MM-DD'), 'time', to_char(answered_at, 'HH24:MI')),
       'letters', jsonb_build_array(jsonb_build_object('index', 0, 'letterId', 'RL' || g, 'type', CASE WHEN state = 'acknowledged' THEN 'XCTL03' ELSE 'XCTL02' END,
         'versionCode', 'XCTL03', 'receiverEan', sender, 'copies', '[]'::jsonb, 'answers', jsonb_build_object('originalEnvelopeId', 'E' || g, 'kind', CASE WHEN state = 'acknowledged' THEN 'positive' ELSE 'negative' END))),
       'warnings', '[]'::jsonb),
     answered_at
+  FROM stated WHERE state IN ('acknowledged', 'rejected')),
+rmb AS (
+  INSERT INTO message_bodies (message_id, body)
+  SELECT receipt_id, convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>R' || g || '</Identifier></Envelope></Emessage>', 'UTF8')
   FROM stated WHERE state IN ('acknowledged', 'rejected')),
 rl AS (
   INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref)
