@@ -56,7 +56,7 @@ function explainingDatabase(db: PostgresDatabase): PostgresDatabase {
       console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
     }
     return query(sql, params, name);
-  }) as PostgresDatabase['query'];
+  });
   return db;
 }
 
