@@ -41,7 +41,9 @@ const CHUNK = 20_000;
 const SEED_CHUNK = `
 WITH base AS MATERIALIZED (
   SELECT g, gen_random_uuid() AS id, gen_random_uuid() AS delivery_id, gen_random_uuid() AS receipt_id, gen_random_uuid() AS receipt_delivery_id,
-    $3::timestamptz - ($4 * 86400 * random()) * interval '1 second' AS at,
+    -- In arrival order, as a live store is written: message g arrives in the g-th slot of the period
+    -- (at a random moment within it), so a day's messages lie together on disk as they would.
+    $3::timestamptz - ($4 * 86400 * (1 - (g - random()) / $10::float8)) * interval '1 second' AS at,
     random() AS r_type, random() AS r_state, random() AS r_misc,
     (floor(random() * cardinality($7::text[])) + 1)::int AS p,
     (floor(random() * cardinality($5::text[])) + 1)::int AS h,
@@ -199,7 +201,7 @@ async function main(): Promise<void> {
     for (let lo = 1; lo <= originals; lo += CHUNK) {
       const hi = Math.min(originals, lo + CHUNK - 1);
       const result = await db.query<{ originals: number; receipts: number }>(SEED_CHUNK, [
-        lo, hi, now, days, hospitals, municipalities, refs, PUSH_MUNICIPALITIES, STUCK_MUNICIPALITY,
+        lo, hi, now, days, hospitals, municipalities, refs, PUSH_MUNICIPALITIES, STUCK_MUNICIPALITY, originals,
       ]);
       inserted += (result.rows[0]?.originals ?? 0) + (result.rows[0]?.receipts ?? 0);
       process.stdout.write(`\r${inserted} messages (${Math.round((Date.now() - started) / 1000)} s)`);
