@@ -13,6 +13,7 @@ import type { DeadlineRuleSet } from '../domain/deadlines/types.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/outbox.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
+import type { AlertConfig } from '../domain/alerts.js';
 import type { GatewayMeters } from './meters.js';
 
 export interface DeliverySignals {
@@ -37,6 +38,8 @@ export interface GatewayContext {
   readonly insertBatcher?: InsertBatcher;
   /** Counters of what happens (Prometheus in the running gateway); none in tools and some tests. */
   readonly meters?: GatewayMeters;
+  /** The alert rules (config/alerts.json); none when absent. */
+  readonly alerts?: AlertConfig;
   /** The health agreements' deadline rules (config/deadline-rules.json). */
   readonly deadlineRules: DeadlineRuleSet;
   /** How message types take part in deadline correlation (src/domain/deadlines/correlation.ts). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MessageCodec } from '../codec/decode-message.js';
 import { patientRefFunction, type GatewayContext } from '../app/context.js';
+import { loadAlertConfig } from '../config/alerts-config.js';
 import { loadDeadlineConfig } from '../config/deadline-config.js';
 import { ConfigError, loadEndpointRegister } from '../config/endpoints.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
@@ -16,6 +17,7 @@ import { loadRetrainingRouting } from '../config/retraining-routing.js';
 import type { Settings } from '../config/settings.js';
 import { buildApp } from '../http/app.js';
 import { serviceUnavailable } from '../http/problem.js';
+import { registerAlertRoutes } from '../http/routes/alerts.js';
 import { registerDeadlineRoutes } from '../http/routes/deadlines.js';
 import { registerInboxRoutes } from '../http/routes/inbox.js';
 import { registerMessageRoutes } from '../http/routes/messages.js';
@@ -81,6 +83,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const register: EndpointRegister = loadEndpointRegister(settings.configDir);
   const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
   const { deadlineRules, deadlineCorrelation } = loadDeadlineConfig(settings.configDir);
+  const alerts = loadAlertConfig(settings.configDir);
   const storedKeys = loadStoredKeys(settings.configDir);
   const keyRing = new KeyRing(storedKeys, register, settings.production);
   if (options.api) refuseUnsafeStart(settings, storedKeys.length);
@@ -136,6 +139,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       deadlineRules,
       deadlineCorrelation,
       meters,
+      alerts,
       ...(insertBatcher ? { insertBatcher } : {}),
     };
     const running = await startPipeline({ ...base, logger }, { workers: options.workers });
@@ -171,6 +175,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         registerRoutes: (routes) => {
           registerMessageRoutes(routes, contextOrUnavailable);
           registerDeadlineRoutes(routes, contextOrUnavailable);
+          registerAlertRoutes(routes, contextOrUnavailable);
           registerInboxRoutes(routes, {
             context: contextOrUnavailable,
             settings,
