@@ -1,96 +1,135 @@
 /**
- * The `medcom-gateway` command. Sub-commands are added as the gateway grows (serve, worker, migrate,
- * keys, replay); each lives in its own module.
+ * The `medcom-gateway` command: serve, api, worker, migrate, keys, validate, deadlines, replay, inbox
+ * and config. Each command lives in its own module; this one only declares the commands and their
+ * options (commander) and maps what they return to the process exit code.
+ *
+ * Exit codes: 0 success, 1 the command ran and found a problem (an invalid message, an unexpected
+ * answer, a broken configuration), 2 the command was called wrongly (unknown option, missing file).
  */
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readSettings } from '../config/settings.js';
+import { fromPackageRoot } from '../package-root.js';
 import { runDeadlinesExplain } from './deadlines-command.js';
 import { runKeysCreate } from './keys-command.js';
 import { runGateway, runMigrate } from './run-command.js';
 import { runValidate } from './validate-command.js';
 
-const USAGE = `usage: medcom-gateway <command> [options]
+const ENVIRONMENT_NOTE = `
+Settings come from the environment (PORT, HOST, DATABASE_URL, MEDCOM_DATA_DIR, REDIS_URL,
+MEDCOM_CONFIG_DIR, LOG_LEVEL, MEDCOM_QUEUE_PREFIX, …): see the README. "<command> --help" tells more.`;
 
-commands:
-  serve                                        run the API and the workers in one process
-  api                                          run only the HTTP API
-  worker                                       run only the queue workers
-  migrate                                      bring the store's tables up to date
-  keys create (--endpoint EAN | --ops)         make an API key; only its hash is stored
-  validate [--json] [--charset NAME] [FILE…]   validate MedCom messages (stdin when no FILE or "-")
-  deadlines explain FILE [--at TIME] [--json]  the deadlines a message would start if it arrived at TIME
-                                               (2026-03-13T09:00 Copenhagen time, or with an offset); stores nothing
-  help                                         show this text
+const out = (text: string): void => void process.stdout.write(text);
+const err = (text: string): void => void process.stderr.write(text);
 
-settings come from the environment (PORT, HOST, DATABASE_URL, MEDCOM_DATA_DIR, REDIS_URL,
-MEDCOM_CONFIG_DIR, LOG_LEVEL, MEDCOM_QUEUE_PREFIX, …): see the README.
-`;
+function version(): string {
+  return (JSON.parse(readFileSync(fromPackageRoot('package.json'), 'utf8')) as { version: string }).version;
+}
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'validate': {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args: [...rest],
-          allowPositionals: true,
-          options: { json: { type: 'boolean', default: false }, charset: { type: 'string' } },
-        });
-      } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n${USAGE}`);
-        return 2;
-      }
-      return runValidate(
-        { files: parsed.positionals, json: parsed.values.json ?? false, charset: parsed.values.charset },
-        (text) => process.stdout.write(text),
-      );
-    }
-    case 'deadlines': {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args: [...rest],
-          allowPositionals: true,
-          options: { at: { type: 'string' }, json: { type: 'boolean', default: false }, charset: { type: 'string' } },
-        });
-      } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n${USAGE}`);
-        return 2;
-      }
-      const [sub, file, ...extra] = parsed.positionals;
-      if (sub !== 'explain' || file === undefined || extra.length > 0) {
-        process.stderr.write('usage: medcom-gateway deadlines explain FILE [--at TIME] [--json] [--charset NAME]\n');
-        return 2;
-      }
-      return runDeadlinesExplain(
-        { file, json: parsed.values.json ?? false, configDir: readSettings().configDir, ...(parsed.values.at ? { at: parsed.values.at } : {}), ...(parsed.values.charset ? { charset: parsed.values.charset } : {}) },
-        (text) => process.stdout.write(text),
-        (text) => process.stderr.write(text),
-      );
-    }
-    case 'serve':
-    case 'api':
-    case 'worker':
-      return runGateway(command);
-    case 'migrate':
-      return runMigrate();
-    case 'keys': {
-      const parsed = parseArgs({ args: rest, allowPositionals: true, options: { endpoint: { type: 'string' }, ops: { type: 'boolean' } } });
-      if (parsed.positionals[0] !== 'create' || (!parsed.values.endpoint && !parsed.values.ops)) {
-        process.stderr.write(`usage: medcom-gateway keys create (--endpoint EAN | --ops)\n`);
-        return 2;
-      }
-      return runKeysCreate(readSettings().configDir, parsed.values.ops ? 'ops' : (parsed.values.endpoint as string), (text) => process.stdout.write(text));
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`unknown command "${command}"\n${USAGE}`);
-      return 2;
+/** A whole number of at least `min`, for numeric options; commander reports the error with the option's name. */
+export function wholeNumber(min: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) throw new InvalidArgumentError(`give a whole number of at least ${min}`);
+    return value;
+  };
+}
+
+/** A positive number (fractions allowed), e.g. a rate per second. */
+export function positiveNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('give a number above 0');
+  return value;
+}
+
+/** The program with every command; `setCode` receives each action's exit code. */
+function program(setCode: (code: number) => void): Command {
+  const root = new Command('medcom-gateway')
+    .description('HTTP gateway for Danish MedCom OIOXML messages between hospitals and municipalities')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for the command')
+    .addHelpText('after', ENVIRONMENT_NOTE)
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: out, writeErr: err })
+    .exitOverride();
+  const run = (action: Promise<number> | number) => Promise.resolve(action).then(setCode);
+
+  for (const [mode, what] of [
+    ['serve', 'run the API and the workers in one process'],
+    ['api', 'run only the HTTP API'],
+    ['worker', 'run only the queue workers'],
+  ] as const) {
+    root
+      .command(mode)
+      .description(`${what}; stops gracefully on SIGINT/SIGTERM`)
+      .action(() => run(runGateway(mode)));
   }
+  root
+    .command('migrate')
+    .description("bring the store's tables up to date")
+    .action(() => run(runMigrate()));
+
+  const keys = root.command('keys').description('API keys of the endpoints and of operations');
+  keys
+    .command('create')
+    .description('make an API key, print it once and store only its hash in keys.json of MEDCOM_CONFIG_DIR')
+    .addOption(new Option('--endpoint <EAN>', 'the endpoint the key belongs to').conflicts('ops'))
+    .option('--ops', 'a key for operations staff')
+    .action((options: { endpoint?: string; ops?: boolean }) => {
+      if (!options.endpoint && !options.ops) {
+        err('keys create needs --endpoint EAN or --ops\n');
+        return run(2);
+      }
+      return run(runKeysCreate(readSettings().configDir, options.ops ? 'ops' : (options.endpoint as string), out));
+    });
+
+  root
+    .command('validate')
+    .description('validate MedCom messages offline, one verdict per file (stdin when no FILE or "-"); exit 1 when one is invalid')
+    .argument('[FILE...]', 'messages to check')
+    .option('--json', 'print the verdicts as JSON')
+    .option('--charset <NAME>', 'the charset to decode with when the message does not say (windows-1252, iso-8859-1, utf-8)')
+    .action((files: string[], options: { json?: boolean; charset?: string }) =>
+      run(runValidate({ files, json: options.json ?? false, ...(options.charset ? { charset: options.charset } : {}) }, out, err)),
+    );
+
+  const deadlines = root.command('deadlines').description('the deadline rules of the health agreement, offline');
+  deadlines
+    .command('explain')
+    .description('the deadlines a message would start if it arrived at TIME; stores nothing, needs no database')
+    .argument('<FILE>', 'the message')
+    .option('--at <TIME>', 'arrival time: 2026-03-13T09:00 (Copenhagen time) or with an offset (default now)')
+    .option('--json', 'print the explanation as JSON')
+    .option('--charset <NAME>', 'the charset to decode with when the message does not say')
+    .action((file: string, options: { at?: string; json?: boolean; charset?: string }) =>
+      run(
+        runDeadlinesExplain(
+          { file, json: options.json ?? false, configDir: readSettings().configDir, ...(options.at ? { at: options.at } : {}), ...(options.charset ? { charset: options.charset } : {}) },
+          out,
+          err,
+        ),
+      ),
+    );
+  return root;
+}
+
+/** Runs the command line (without node and the script); resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const root = program((value) => {
+    code = value;
+  });
+  if (argv.length === 0) {
+    root.outputHelp({ error: true });
+    return 2;
+  }
+  try {
+    await root.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // --help and --version end through here too, with exit code 0; a command group called without
+    // its sub-command ("keys") shows its help as an error.
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+  }
+  return code;
 }
