@@ -12,6 +12,7 @@ import { readSettings } from '../config/settings.js';
 import { fromPackageRoot } from '../package-root.js';
 import { runDeadlinesExplain } from './deadlines-command.js';
 import { runKeysCreate } from './keys-command.js';
+import { runReplay } from './replay/replay-command.js';
 import { runGateway, runMigrate } from './run-command.js';
 import { runValidate } from './validate-command.js';
 
@@ -109,6 +110,53 @@ function program(setCode: (code: number) => void): Command {
           err,
         ),
       ),
+    );
+
+  root
+    .command('replay')
+    .description('post every MedCom message under PATH (files, folders searched for .xml) to a running gateway and check each answer')
+    .argument('<PATH...>', 'message files and folders')
+    .requiredOption('--url <URL>', 'the gateway, e.g. http://localhost:8080')
+    .option('--key <KEY>', 'API key for every message (with --keys or --demo-keys: for messages without a key of their own)')
+    .option('--keys <FILE>', 'JSON file { "<sender EAN>": "<API key>", … } for sets from several senders')
+    .option('--demo-keys', "the demo network's keys: demo-<sender EAN>")
+    .option('--rate <N>', 'at most N messages per second', positiveNumber)
+    .option('--concurrency <N>', 'messages in flight at once', wholeNumber(1), 4)
+    .option('--fresh-ids', 'new envelope and letter identifiers, so the set can be replayed again; receipts for messages of the set quote the new ones')
+    .option('--evaluate-only', 'ask POST /api/v1/deadlines/evaluate which deadlines each message would start; nothing is stored')
+    .option('--at <TIME>', 'with --evaluate-only: the arrival time, 2026-03-13T09:00 (Copenhagen time) or with an offset')
+    .option('--expect', 'check each answer: NAME.expect.json beside NAME.xml, else folder valid/ → 202, invalid/ → 4xx (without --expect: any 2xx)')
+    .option('--json', 'one JSON line per message and one for the summary')
+    .addHelpText(
+      'after',
+      `
+A sidecar NAME.expect.json: { "status": 422, "code": "unroutable" } or { "status": 202, "deadlines": { "D2": "late" } }.
+Exit code: 0 when every answer was as expected, 1 when one was not, 2 when called wrongly.`,
+    )
+    .action(
+      (
+        paths: string[],
+        options: { url: string; key?: string; keys?: string; demoKeys?: boolean; rate?: number; concurrency: number; freshIds?: boolean; evaluateOnly?: boolean; at?: string; expect?: boolean; json?: boolean },
+      ) =>
+        run(
+          runReplay(
+            {
+              paths,
+              url: options.url,
+              demoKeys: options.demoKeys ?? false,
+              concurrency: options.concurrency,
+              freshIds: options.freshIds ?? false,
+              evaluateOnly: options.evaluateOnly ?? false,
+              expect: options.expect ?? false,
+              json: options.json ?? false,
+              ...(options.key ? { key: options.key } : {}),
+              ...(options.keys ? { keysFile: options.keys } : {}),
+              ...(options.rate ? { rate: options.rate } : {}),
+              ...(options.at ? { at: options.at } : {}),
+            },
+            { out, err, ...(process.stderr.isTTY && !options.json ? { tty: process.stderr } : {}) },
+          ),
+        ),
     );
   return root;
 }
