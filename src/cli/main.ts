@@ -11,6 +11,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readSettings } from '../config/settings.js';
 import { fromPackageRoot } from '../package-root.js';
 import { runDeadlinesExplain } from './deadlines-command.js';
+import { runInbox, type AnswerChoice } from './inbox-simulator/inbox-command.js';
 import { runKeysCreate } from './keys-command.js';
 import { runReplay } from './replay/replay-command.js';
 import { runGateway, runMigrate } from './run-command.js';
@@ -158,6 +159,35 @@ Exit code: 0 when every answer was as expected, 1 when one was not, 2 when calle
           ),
         ),
     );
+
+  root
+    .command('inbox')
+    .description("be the other side: lease an endpoint's inbox, fetch each message (SHA-256 checked against the ETag), save it, answer it")
+    .requiredOption('--url <URL>', 'the gateway, e.g. http://localhost:8080')
+    .requiredOption('--key <KEY>', "the endpoint's API key")
+    .option('--follow', 'keep long-polling for new messages until Ctrl-C (default: drain the inbox and exit)')
+    .addOption(new Option('--answer <KIND>', 'the receipt to send').choices(['positive', 'negative', 'none']).default('positive'))
+    .option('--save <DIR>', 'save each message, byte for byte, as DIR/<envelope>_<item>.xml')
+    .option('--wait <SECONDS>', 'with --follow: how long each lease request waits for a message', wholeNumber(0), 30)
+    .option('--limit <N>', 'messages leased per request', wholeNumber(1), 10)
+    .addHelpText('after', '\nA positive receipt goes only to messages that ask for one (pluspositivkvitt); receipts are never answered.')
+    .action(async (options: { url: string; key: string; follow?: boolean; answer: AnswerChoice; save?: string; wait: number; limit: number }) => {
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await run(
+          runInbox(
+            { url: options.url, key: options.key, follow: options.follow ?? false, answer: options.answer, wait: options.wait, limit: options.limit, ...(options.save ? { save: options.save } : {}) },
+            { out, err, signal: stop.signal },
+          ),
+        );
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
   return root;
 }
 
