@@ -114,7 +114,7 @@ describe('medcom-gateway inbox', () => {
           let body = Buffer.concat(chunks);
           if (/^\/api\/v1\/inbox\/[0-9a-f-]{36}$/.test(incoming.url ?? '')) {
             body = Buffer.from(body);
-            body[body.length - 2] ^= 0x01;
+            body.writeUInt8(body.readUInt8(body.length - 2) ^ 0x01, body.length - 2);
           }
           const headers = { ...answer.headers, 'content-length': String(body.length) };
           outgoing.writeHead(answer.statusCode ?? 502, headers).end(body);
