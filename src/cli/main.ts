@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readSettings } from '../config/settings.js';
 import { fromPackageRoot } from '../package-root.js';
+import { runConfigCheck } from './config-check/config-command.js';
 import { runDeadlinesExplain } from './deadlines-command.js';
 import { runInbox, type AnswerChoice } from './inbox-simulator/inbox-command.js';
 import { runKeysCreate } from './keys-command.js';
@@ -188,6 +189,15 @@ Exit code: 0 when every answer was as expected, 1 when one was not, 2 when calle
         process.off('SIGTERM', onSignal);
       }
     });
+
+  const config = root.command('config').description('the configuration folder (endpoints, keys, deadline rules, retraining routing, alerts)');
+  config
+    .command('check')
+    .description('check every file of the configuration folder and their references to each other; print every problem with its file, JSON path and fix')
+    .argument('[DIR]', 'the configuration folder (default: MEDCOM_CONFIG_DIR, else ./config)')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExit code: 0 the gateway can start with it (warnings allowed), 1 errors, 2 no such folder.')
+    .action((dir: string | undefined, options: { json?: boolean }) => run(runConfigCheck({ dir: dir ?? readSettings().configDir, json: options.json ?? false }, out, err)));
   return root;
 }
 
