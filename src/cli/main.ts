@@ -3,6 +3,9 @@
  * and config. Each command lives in its own module; this one only declares the commands and their
  * options (commander) and maps what they return to the process exit code.
  *
+ * The gateway's own modules (Fastify, BullMQ, the store) load only for the commands that run it, so
+ * the offline commands and `--help` start quickly.
+ *
  * Exit codes: 0 success, 1 the command ran and found a problem (an invalid message, an unexpected
  * answer, a broken configuration), 2 the command was called wrongly (unknown option, missing file).
  */
@@ -15,7 +18,6 @@ import { runDeadlinesExplain } from './deadlines-command.js';
 import { runInbox, type AnswerChoice } from './inbox-simulator/inbox-command.js';
 import { runKeysCreate } from './keys-command.js';
 import { runReplay } from './replay/replay-command.js';
-import { runGateway, runMigrate } from './run-command.js';
 import { runValidate } from './validate-command.js';
 
 const ENVIRONMENT_NOTE = `
@@ -65,12 +67,12 @@ function program(setCode: (code: number) => void): Command {
     root
       .command(mode)
       .description(`${what}; stops gracefully on SIGINT/SIGTERM`)
-      .action(() => run(runGateway(mode)));
+      .action(async () => run((await import('./run-command.js')).runGateway(mode)));
   }
   root
     .command('migrate')
     .description("bring the store's tables up to date")
-    .action(() => run(runMigrate()));
+    .action(async () => run((await import('./run-command.js')).runMigrate()));
 
   const keys = root.command('keys').description('API keys of the endpoints and of operations');
   keys
