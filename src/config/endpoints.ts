@@ -88,7 +88,7 @@ function hintFor(instancePath: string, error?: ErrorObject): string {
   if (/\/delivery$/.test(instancePath)) return ' — write {"mode":"pull"} (the endpoint polls its inbox) or {"mode":"push","url":"https://…"}';
   const params = error?.params as Record<string, unknown> | undefined;
   if (typeof params?.additionalProperty === 'string') return ` ("${params.additionalProperty}") — remove it or check its spelling`;
-  if (typeof params?.missingProperty === 'string') return ' — add it (README "Endpoints" describes every field)';
+  if (typeof params?.missingProperty === 'string') return ' — add it (docs/configuration.md describes every field of endpoints.json)';
   return '';
 }
 

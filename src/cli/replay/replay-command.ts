@@ -65,7 +65,7 @@ type Deadline = { ruleId: string; state: string; effect?: string };
 /** Reads what the gateway answered into an outcome (the expectation is judged by the caller). */
 function outcomeOf(item: ReplayItem, answer: GatewayAnswer, evaluateOnly: boolean): Omit<ReplayOutcome, 'expected' | 'surprise'> & { verdict: Verdict } {
   const document = jsonOf(answer) as Record<string, unknown> | undefined;
-  const base = { file: item.file, status: answer.status, latencyMs: answer.latencyMs };
+  const base = { file: item.file, status: answer.status, latencyMs: Math.round(answer.latencyMs * 10) / 10 };
   if (answer.status >= 200 && answer.status < 300) {
     let deadlines: Deadline[];
     let fulfilled = 0;
