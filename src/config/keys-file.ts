@@ -40,7 +40,7 @@ const FIXES: Record<string, string> = {
   keys: 'write { "keys": [ { "id": …, "principal": …, "sha256": … } ] }',
 };
 
-const validate = new Ajv({ allErrors: true, formats: { 'date-time': (text: string) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}T/.test(text) } }).compile(SCHEMA);
+const validate = new Ajv({ allErrors: true, formats: { 'date-time': (text: string) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}T/.test(text) } }).compile<{ keys: { id: string; principal: string; sha256: string; created?: string }[] }>(SCHEMA);
 
 function fixFor(path: string, additional: unknown): string {
   if (typeof additional === 'string') return ` ("${additional}") — remove it or check its spelling`;
@@ -65,7 +65,7 @@ export function keysFileProblems(raw: unknown, file: string, register?: Endpoint
     ];
   }
   const problems: string[] = [];
-  const keys = (raw as { keys: { id: string; principal: string; sha256: string }[] }).keys;
+  const { keys } = raw;
   const ids = new Map<string, number>();
   const digests = new Map<string, number>();
   keys.forEach((key, index) => {

@@ -99,7 +99,7 @@ describe('medcom-gateway inbox', () => {
     stop.abort();
     await expect.poll(() => lines.at(-1)).toBe('exit 0');
     expect(lines.join('')).toMatch(/^XDIS20 from 5790000000029 {2}.* {2}negative receipt sent$/m);
-    const view = await viewMessage(gw, '5790000000029', (posted.json() as { id: string }).id);
+    const view = await viewMessage(gw, '5790000000029', posted.json<{ id: string }>().id);
     expect(view.deliveries[0]?.receipt?.kind).toBe('negative');
   });
 
@@ -134,7 +134,7 @@ describe('medcom-gateway inbox', () => {
       const sha = createHash('sha256').update(body).digest('hex');
       expect(run.stdout).toMatch(new RegExp(`^error {2}XDIS17 from ${HOSPITAL} .* SHA-256 [0-9a-f]{64} does not match the ETag ${sha}: not saved, no receipt$`, 'm'));
       expect(readdirSync(saved)).toEqual([]);
-      const view = await viewMessage(gw, HOSPITAL, (posted.json() as { id: string }).id);
+      const view = await viewMessage(gw, HOSPITAL, posted.json<{ id: string }>().id);
       expect(view.deliveries[0]?.receipt).toBeNull();
     } finally {
       await new Promise((resolve) => proxy.close(resolve));

@@ -150,7 +150,7 @@ export async function runInbox(options: InboxOptions, io: InboxIo): Promise<numb
         io.err(`${failure('GET /api/v1/inbox', leased)}\n`);
         return leased.status === 401 || leased.status === 403 ? 2 : 1;
       }
-      const items = ((jsonOf(leased) as { items?: LeasedItem[] } | undefined)?.items ?? []) as LeasedItem[];
+      const items = (jsonOf(leased) as { items?: LeasedItem[] } | undefined)?.items ?? [];
       for (const item of items) await handle(client, item, options, io, tally);
       if (items.length === 0 && !options.follow) break;
     }

@@ -167,7 +167,7 @@ export async function runReplay(options: ReplayOptions, io: ReplayIo): Promise<n
   }
 
   const reporter: ReplayReporter = options.json ? jsonReporter(io) : io.tty ? progressReporter({ ...io, tty: io.tty }) : plainReporter(io);
-  const outcomes: (ReplayOutcome | undefined)[] = new Array(items.length);
+  const outcomes = new Array<ReplayOutcome | undefined>(items.length);
   const finished: Promise<void>[] = [];
   const resolvers: (() => void)[] = [];
   for (let i = 0; i < items.length; i += 1) finished.push(new Promise((resolve) => resolvers.push(resolve)));
