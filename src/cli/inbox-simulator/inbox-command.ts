@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { InboxItem } from '../../app/inbox.js';
 import { GatewayClient, jsonOf, UnreachableError, type GatewayAnswer } from '../gateway-client.js';
 
 export type AnswerChoice = 'positive' | 'negative' | 'none';
@@ -32,17 +33,10 @@ export interface InboxIo {
   readonly signal?: AbortSignal;
 }
 
-/** An item of `GET /api/v1/inbox`, the fields this command reads. */
-interface LeasedItem {
-  readonly id: string;
-  readonly messageId: string;
-  readonly envelopeId: string;
-  readonly sender: string;
-  readonly role: 'receiver' | 'cc';
-  readonly letters: readonly { readonly letterId: string; readonly type: string }[];
-  readonly ackRequested: boolean;
+/** An item of `GET /api/v1/inbox` (as JSON), the fields this command reads. */
+type LeasedItem = Pick<InboxItem, 'id' | 'messageId' | 'envelopeId' | 'sender' | 'role' | 'letters' | 'ackRequested'> & {
   readonly deadlines?: readonly { readonly ruleId: string; readonly state: string; readonly effect?: string }[];
-}
+};
 
 export interface InboxTally {
   messages: number;
