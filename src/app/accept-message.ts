@@ -82,7 +82,9 @@ export function refusalForDecode(result: Extract<DecodeResult, { ok: false }>): 
         ? new Refusal(415, 'unsupported-charset', 'Unsupported character encoding', first, errors)
         : new Refusal(400, 'bad-encoding', 'Bytes do not match the declared encoding', first, errors);
     case 'xml':
-      return new Refusal(400, 'not-well-formed', 'Not well-formed XML', first, errors);
+      return result.errors[0]?.code === 'limit-exceeded'
+        ? new Refusal(400, 'limit-exceeded', 'The message exceeds a limit of the gateway', first, errors)
+        : new Refusal(400, 'not-well-formed', 'Not well-formed XML', first, errors);
     default:
       return new Refusal(422, 'invalid-message', 'The message is not valid', `${result.errors.length} problem(s); the first: ${first}`, errors);
   }
@@ -244,7 +246,7 @@ function afterInsert(prepared: Prepared, outbox: readonly OutboxEntry[], effects
 }
 
 export async function acceptMessage(ctx: GatewayContext, senderEan: string, input: AcceptInput): Promise<AcceptResult> {
-  const decoded = ctx.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), maxBytes: ctx.settings.maxBodyBytes });
+  const decoded = await ctx.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), maxBytes: ctx.settings.maxBodyBytes });
   if (!decoded.ok) throw refusalForDecode(decoded);
   const message = decoded.message;
   const routing = routeMessage(message, ctx.register, senderEan, ctx.retrainingRouting);

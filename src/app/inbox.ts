@@ -146,7 +146,7 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
 /** An XCTL02/XCTL03 posted on the inbox item: accepted like any message, after checking what it answers. */
 export async function answerWithXml(ctx: GatewayContext, receiverEan: string, deliveryId: string, input: AcceptInput): Promise<AnswerResult> {
   const delivery = await ownDelivery(ctx, receiverEan, deliveryId);
-  const decoded = ctx.codec.decode(input.body, input.charset ? { charset: input.charset } : {});
+  const decoded = await ctx.codec.decode(input.body, input.charset ? { charset: input.charset } : {});
   if (decoded.ok) {
     const receiptLetters = decoded.message.letters.filter((l) => l.body.receipt);
     if (receiptLetters.length !== decoded.message.letters.length || receiptLetters.length === 0) {

@@ -57,7 +57,12 @@ function fail(stage: DecodeStage, issues: ValidationIssue[], warnings: Validatio
   };
 }
 
-export class MessageCodec {
+/** Something that decodes messages, on this thread (MessageCodec) or off it (OffThreadCodec). */
+export interface MessageDecoder {
+  decode(bytes: Uint8Array, options?: DecodeOptions): DecodeResult | Promise<DecodeResult>;
+}
+
+export class MessageCodec implements MessageDecoder {
   constructor(private readonly schemas: SchemaRegistry = new SchemaRegistry()) {
     schemas.compileAll([
       'envelope.json#/$defs/Envelope',
@@ -178,6 +183,12 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
   const allowedRoots = rootElementsOfGeneration(generation.id);
   if (typeof root['#text'] === 'string') {
     issues.push(issue('unexpected-element', '/Emessage/text()', '<Emessage> may not contain text directly, only elements', document.position(root[META].offset)));
+  }
+  // EMessage.xsd declares no attribute on <Emessage> (namespace declarations and xsi:* are not attributes of the content).
+  for (const key of Object.keys(root)) {
+    if (key.startsWith('@')) {
+      issues.push(issue('unexpected-element', `/Emessage/${key}`, `<Emessage> has no attribute "${key.slice(1)}"; remove it`, document.position(root[META].offset)));
+    }
   }
   for (const child of children) {
     const index = counters.get(child.name) ?? 0;

@@ -18,6 +18,11 @@ export const PROBLEM_TYPES = {
   'invalid-json': { status: 400, title: 'Malformed JSON', description: 'The JSON body could not be parsed.' },
   'invalid-request': { status: 400, title: 'Invalid request', description: 'Parameters, query or JSON body do not match the operation\'s schema; see `errors`.' },
   'not-well-formed': { status: 400, title: 'XML not well-formed', description: 'The XML message cannot be parsed; `errors` gives line and column.' },
+  'limit-exceeded': {
+    status: 400,
+    title: 'The message exceeds a limit of the gateway',
+    description: 'Well-formed or not, the XML breaks one of the limits that keep the gateway responsive: elements, nesting depth, attributes per element, namespace declarations or character references. `detail` names the limit; `errors` gives line and column.',
+  },
   unauthorized: { status: 401, title: 'Unauthorized', description: 'No API key, or one the gateway does not accept. Send `Authorization: Bearer <api key>`.' },
   forbidden: { status: 403, title: 'Forbidden', description: 'The API key is valid but may not do this.' },
   'not-found': { status: 404, title: 'Not found', description: 'No such resource (or not one the key may see).' },
