@@ -27,7 +27,7 @@ import {
 } from '../store/message-store.js';
 import type { DeadlineSummary, MessageRecord, MessageSummary } from '../store/records.js';
 import type { NewDeadline } from '../store/deadline-store.js';
-import { applyReceipt, findAnsweredMessage, receiptContentOf } from './apply-receipt.js';
+import { applyReceipt, originalAnsweredBy, receiptContentOf } from './apply-receipt.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
 import {
   applyCorrelation,
@@ -320,13 +320,7 @@ async function acceptCarefully(
   if (previous) return repeatedEnvelope(previous, sha256);
   const answered = new Map<number, MessageRecord>();
   for (const letter of message.letters.filter((l) => l.body.receipt)) {
-    const original = await findAnsweredMessage(ctx.db, letter);
-    if (!original) {
-      throw new Refusal(422, 'unknown-original', 'Receipt for an unknown message', `${letter.type} answers envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? letter.body.receipt?.originalLetters[0]?.letterIdentifier ?? '?'} from ${letter.receiver.ean}, which the gateway has not carried`, [
-        { path: `${letter.path}/OriginalEmessage/OriginalEnvelopeIdentifier`, message: 'no message with this envelope identifier was sent to you by the receipt receiver' },
-      ]);
-    }
-    answered.set(letter.index, original);
+    answered.set(letter.index, await originalAnsweredBy(ctx.db, letter, senderEan));
   }
   const firstLetters = await findFirstLetters(ctx.db, senderEan, message.letters.map((l) => l.identifier));
   const duplicates = new Map([...firstLetters.entries()].map(([letterId, first]) => [letterId, first.messageId]));

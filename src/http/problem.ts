@@ -31,6 +31,12 @@ export const PROBLEM_TYPES = {
   'payload-too-large': { status: 413, title: 'Payload too large', description: 'The body is larger than the gateway accepts.' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'The body\'s Content-Type is not one the operation accepts.' },
   unprocessable: { status: 422, title: 'Unprocessable message', description: 'Well-formed, but invalid against the schema or the gateway\'s rules; see `errors`.' },
+  'unknown-original': {
+    status: 422,
+    title: 'Receipt for an unknown message',
+    description: 'The receipt quotes a message the gateway has not carried to the one answering: unknown, or sent to someone else (the two are answered alike, so nobody learns which messages exist).',
+  },
+  'receipt-misaddressed': { status: 422, title: 'The receipt is not addressed to the original sender', description: 'A receipt goes back to the sender of the message it answers; `detail` names that endpoint.' },
   unroutable: { status: 422, title: 'A receiver cannot take this message', description: 'A Receiver is not an endpoint of this gateway, or does not accept the message type; `errors` names the path.' },
   misaddressed: {
     status: 422,
