@@ -46,6 +46,7 @@ export const PROBLEM_TYPES = {
   'not-obliged': { status: 403, title: 'Only the obliged endpoint can fulfil this deadline', description: 'The deadline is yours to see (you sent or received its message) but another endpoint must act on it.' },
   'not-explicit': { status: 409, title: 'This deadline is fulfilled by a message', description: 'Only deadlines fulfilled explicitly (D7: first contact) take POST /api/v1/deadlines/{id}/fulfil; the others close when the correlated message arrives.' },
   'already-fulfilled': { status: 409, title: 'The deadline is fulfilled already', description: 'A fulfilment is recorded once; the same one again is answered 200.' },
+  'fulfilment-before-start': { status: 422, title: 'The fulfilment time is before the deadline started', description: '`at` may not precede the start of the deadline: an action done before the message that asked for it does not fulfil it.' },
   'fulfilment-in-the-future': { status: 422, title: 'The fulfilment time is in the future', description: '`at` must be the time the obliged action was done, not later than now.' },
   'bad-period': { status: 422, title: 'The period is empty', description: '`from` must be before `to`.' },
   'bad-cursor': { status: 400, title: 'Unknown cursor', description: 'The `cursor` is not one this API gave out as `nextCursor`.' },
