@@ -5,6 +5,7 @@
 import type {} from '@fastify/swagger'; // the OpenAPI fields (summary, tags) on route schemas
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../../app/context.js';
+import { hasNonXmlCharacter } from '../../codec/xml-characters.js';
 import type { Settings } from '../../config/settings.js';
 import { answerWithJson, answerWithXml, fetchItem, leaseItems, type InboxItem, type JsonAnswer } from '../../app/inbox.js';
 import { badRequest, unsupportedMediaType } from '../problem.js';
@@ -23,9 +24,6 @@ export interface InboxWaiter {
 }
 
 const MAX_LIMIT = 100;
-/** Characters XML (and PostgreSQL's jsonb) cannot carry: C0 controls but tab/newline/return, U+FFFE/F, lone surrogates. */
-// eslint-disable-next-line no-control-regex
-const UNWRITABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface InboxRouteDeps {
   /** The use cases' context; throws a 503 problem while the store is not reachable yet. */
@@ -126,7 +124,7 @@ function validateJsonAnswer(body: unknown): JsonAnswer {
   if (value.status !== 'positive' && value.status !== 'negative') errors.push({ path: '/status', message: 'must be "positive" or "negative"' });
   if (value.refuseCode !== undefined && typeof value.refuseCode !== 'string') errors.push({ path: '/refuseCode', message: 'must be a string' });
   if (value.text !== undefined && (typeof value.text !== 'string' || value.text.length > 350)) errors.push({ path: '/text', message: 'must be text of at most 350 characters' });
-  else if (typeof value.text === 'string' && UNWRITABLE.test(value.text)) errors.push({ path: '/text', message: 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry' });
+  else if (typeof value.text === 'string' && hasNonXmlCharacter(value.text)) errors.push({ path: '/text', message: 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry' });
   for (const key of Object.keys(value)) if (!['status', 'refuseCode', 'text'].includes(key)) errors.push({ path: `/${key}`, message: 'is not a field of a receipt' });
   if (errors.length > 0) throw badRequest(`the receipt is not valid: ${errors[0]?.path} ${errors[0]?.message}`, { type: 'invalid-request', errors });
   return value as unknown as JsonAnswer;
