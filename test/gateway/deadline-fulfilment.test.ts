@@ -27,10 +27,10 @@ async function startD7(): Promise<{ id: string; startedAt: string }> {
   serial += 1;
   const posted = await gw.post(HOSPITAL_2, renumber('GGOP_rehabilitation_plan.xml', { envelope: `FULFIL${serial}`, letter: `FULFILL${serial}` }));
   expect(posted.statusCode, posted.body).toBe(202);
-  const d7 = (posted.json() as { deadlines: { id: string; ruleId: string }[] }).deadlines.find((d) => d.ruleId === 'D7');
+  const d7 = posted.json<{ deadlines: { id: string; ruleId: string }[] }>().deadlines.find((d) => d.ruleId === 'D7');
   expect(d7).toBeDefined();
   const view = await gw.get(MUNICIPALITY_2, `/api/v1/deadlines/${d7?.id}`);
-  return { id: d7?.id as string, startedAt: (view.json() as { startedAt: string }).startedAt };
+  return { id: d7?.id as string, startedAt: view.json<{ startedAt: string }>().startedAt };
 }
 
 function fulfil(id: string, body: unknown) {

@@ -36,7 +36,7 @@ describe('forbidden characters', () => {
     const before = await storedRows();
     const response = await gw.post(HOSPITAL, discharge((text) => text.replace(/(<Envelope>[\s\S]*?<Identifier>HOSTILE\d+)/, '$1\u0000')));
     expect(response.statusCode).toBe(400);
-    const problem = response.json() as { type: string; detail: string; errors: { line: number; column: number }[] };
+    const problem = response.json<{ type: string; detail: string; errors: { line: number; column: number }[] }>();
     expect(problem.type).toMatch(/not-well-formed$/);
     expect(problem.detail).toMatch(/U\+0000/);
     expect(problem.errors[0]).toMatchObject({ line: 8, column: expect.any(Number) });
@@ -51,7 +51,7 @@ describe('forbidden characters', () => {
     ]) {
       const response = await gw.post(HOSPITAL, discharge(bad));
       expect(response.statusCode, response.body).toBe(400);
-      expect((response.json() as { errors: { line?: number }[] }).errors[0]?.line).toBeGreaterThan(1);
+      expect(response.json<{ errors: { line?: number }[] }>().errors[0]?.line).toBeGreaterThan(1);
     }
   });
 });

@@ -43,7 +43,7 @@ async function sendAdmission(envelope: string): Promise<string> {
   const posted = await gw.post(HOSPITAL, renumber('XDIS20_admission_acute.xml', { envelope, letter: `${envelope}L` }));
   expect(posted.statusCode, posted.body).toBe(202);
   await fetchItems(gw, MUNICIPALITY, await leaseInbox(gw, MUNICIPALITY, '?limit=100'));
-  return (posted.json() as { id: string }).id;
+  return posted.json<{ id: string }>().id;
 }
 
 async function rowCounts(): Promise<string> {

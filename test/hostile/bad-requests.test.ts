@@ -70,7 +70,7 @@ function insideRoot(text: string, fraction: number): number {
  */
 function startTagEnd(text: string, n: number): number {
   const local = text.search(/<([\w.-]+:)?Local_Elements/);
-  const tags = [...text.matchAll(/<([A-Za-z][\w.:-]*)(?=[\s>/])/g)].filter((tag) => local === -1 || (tag.index as number) < local);
+  const tags = [...text.matchAll(/<([A-Za-z][\w.:-]*)(?=[\s>/])/g)].filter((tag) => local === -1 || (tag.index) < local);
   const tag = tags[n % tags.length] as RegExpMatchArray;
   return (tag.index as number) + tag[0].length;
 }
@@ -157,7 +157,7 @@ const requests: fc.Arbitrary<BadRequest> = fc.oneof(
     return described({
       kind: 'odd-id',
       options: {
-        method: method as 'GET' | 'POST',
+        method: method,
         url,
         headers: { authorization: `Bearer demo-${who}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
         ...(method === 'POST' ? { payload: JSON.stringify(route.includes('receipt') ? { status: 'positive' } : {}) } : {}),
@@ -209,7 +209,7 @@ describe(`${RUNS} generated bad requests`, () => {
       byKind.set(request.kind, (byKind.get(request.kind) ?? 0) + 1);
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
       if (sent % 500 === 0) rssMax = Math.max(rssMax, process.memoryUsage().rss);
-      if (response.statusCode < 400 || response.statusCode > 499) failures.push(`${String(request)} answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
+      if (response.statusCode < 400 || response.statusCode > 499) failures.push(`${fc.stringify(request)} answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
     };
     // Generated a chunk at a time (the floods are large), sent four at a time.
     const CHUNK = 400;
