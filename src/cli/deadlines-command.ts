@@ -4,7 +4,6 @@
  * deadline-rules.json, else the packaged default) as if it arrived at TIME. Nothing is stored; no
  * database or Redis is needed.
  */
-import { readFile } from 'node:fs/promises';
 import { explainDeadlines, type Explanation } from '../app/deadline-evaluate.js';
 import { Refusal } from '../app/refusal.js';
 import { MessageCodec } from '../codec/decode-message.js';
@@ -13,6 +12,7 @@ import { loadEndpointRegister } from '../config/endpoints.js';
 import { atClockTime } from '../domain/calendar.js';
 import { copenhagenLocal } from '../domain/danish-time.js';
 import type { DeadlineEvaluation } from '../domain/deadlines/types.js';
+import { readInputFile } from './input-files.js';
 
 export interface ExplainOptions {
   readonly file: string;
@@ -72,7 +72,7 @@ export async function runDeadlinesExplain(options: ExplainOptions, write: (text:
   let body: Buffer;
   try {
     at = parseAt(options.at, now);
-    body = await readFile(options.file);
+    body = await readInputFile(options.file);
   } catch (error) {
     writeError(`${(error as Error).message}\n`);
     return 2;
@@ -85,7 +85,7 @@ export async function runDeadlinesExplain(options: ExplainOptions, write: (text:
     register = undefined; // the register only adds the parties' region; explaining works without it
   }
   try {
-    const explanation = explainDeadlines(
+    const explanation = await explainDeadlines(
       { codec: new MessageCodec(), deadlineRules: config.deadlineRules, ...(register ? { register } : {}) },
       { body, at, ...(options.charset ? { charset: options.charset } : {}) },
     );

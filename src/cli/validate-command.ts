@@ -3,9 +3,9 @@
  * "invalid" followed by each error with its line and XML path); `--json` for machines. Exit code 0
  * only when every file is valid.
  */
-import { readFile } from 'node:fs/promises';
 import { decodeMessage, type DecodeResult } from '../codec/decode-message.js';
 import type { ValidationIssue } from '../codec/issues.js';
+import { readInputFile } from './input-files.js';
 
 export interface FileVerdict {
   readonly file: string;
@@ -60,24 +60,21 @@ export interface ValidateOptions {
   readonly charset?: string;
 }
 
-/** Runs the command; returns the process exit code (0 all valid, 1 some invalid, 2 unreadable input). */
-export async function runValidate(options: ValidateOptions, write: (text: string) => void): Promise<number> {
+/**
+ * Runs the command; returns the process exit code (0 all valid, 1 some invalid, 2 a file could not be
+ * read). A file that cannot be read is not a verdict: it goes to `writeError` as "no such file: PATH".
+ */
+export async function runValidate(options: ValidateOptions, write: (text: string) => void, writeError: (text: string) => void = write): Promise<number> {
   const files = options.files.length === 0 ? ['-'] : options.files;
   const verdicts: FileVerdict[] = [];
   let unreadable = false;
   for (const file of files) {
     let bytes: Buffer;
     try {
-      bytes = file === '-' ? await readStdin() : await readFile(file);
+      bytes = file === '-' ? await readStdin() : await readInputFile(file);
     } catch (error) {
       unreadable = true;
-      verdicts.push({
-        file,
-        valid: false,
-        stage: 'read',
-        errors: [{ code: 'encoding', severity: 'error', path: '/', message: `cannot read the file: ${(error as Error).message}` }],
-        warnings: [],
-      });
+      writeError(`${(error as Error).message}\n`);
       continue;
     }
     verdicts.push(verdictOf(file === '-' ? '<stdin>' : file, decodeMessage(bytes, options.charset ? { charset: options.charset } : {})));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { EndpointRegister } from '../domain/endpoint.js';
 import { principalOf, type Principal } from '../domain/principal.js';
 import { ConfigError } from './endpoints.js';
+import { keysFileProblems, KEYS_FILE } from './keys-file.js';
 
 export interface StoredKey {
   readonly id: string;
@@ -79,13 +80,17 @@ export function createKey(principal: string, now: Date = new Date()): { key: str
   };
 }
 
-export function loadStoredKeys(configDir: string): StoredKey[] {
-  const file = join(configDir, 'keys.json');
+/** The keys of `keys.json` in the configuration folder (none when there is no file); a file with problems is refused with all of them. */
+export function loadStoredKeys(configDir: string, register?: EndpointRegister): StoredKey[] {
+  const file = join(configDir, KEYS_FILE);
   if (!existsSync(file)) return [];
+  let raw: unknown;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { keys?: StoredKey[] };
-    return parsed.keys ?? [];
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
   }
+  const problems = keysFileProblems(raw, file, register);
+  if (problems.length > 0) throw new ConfigError(`the API keys are not valid:\n  ${problems.join('\n  ')}`, problems);
+  return (raw as { keys: StoredKey[] }).keys;
 }

@@ -93,7 +93,7 @@ export function buildRetrainingRouting(raw: unknown, file: string, register: End
   const validate = new Ajv({ allErrors: true, strict: true, strictTuples: false }).compile<RawRouting>(SCHEMA);
   if (!validate(raw)) {
     const problems = [...new Set((validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames' || !e.params?.propertyName).map((e) => describe(file, e)))];
-    throw new ConfigError(`the retraining routing profile is not valid:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(`the retraining routing profile is not valid:\n  ${problems.join('\n  ')}`, problems);
   }
   const problems: string[] = [];
   const regions = new Set(register.endpoints.map((e) => e.region).filter((r): r is string => r !== undefined));
@@ -115,7 +115,7 @@ export function buildRetrainingRouting(raw: unknown, file: string, register: End
     if (scope.hospitalEan !== undefined) endpoint(scope.hospitalEan, `${at}/appliesTo/hospitalEan`, 'hospital');
     if (scope.municipalityEan !== undefined) endpoint(scope.municipalityEan, `${at}/appliesTo/municipalityEan`, 'municipality');
   });
-  if (problems.length > 0) throw new ConfigError(`the retraining routing profile is not valid:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new ConfigError(`the retraining routing profile is not valid:\n  ${problems.join('\n  ')}`, problems);
   return {
     actions: { ...DEFAULT_ACTIONS, ...raw.actions },
     profiles: raw.profiles ?? [],

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MessageCodec } from '../codec/decode-message.js';
+import { OffThreadCodec } from '../codec/off-thread-codec.js';
 import { patientRefFunction, type GatewayContext } from '../app/context.js';
 import { loadAlertConfig } from '../config/alerts-config.js';
 import { loadDeadlineConfig } from '../config/deadline-config.js';
@@ -98,7 +99,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   let db: Database | undefined = options.database;
   let context: GatewayContext | undefined;
   let pipeline: RunningPipeline | undefined;
-  const codec = new MessageCodec();
+  const codec = new OffThreadCodec(new MessageCodec(), { inlineBelowBytes: settings.codecInlineBelowBytes, threads: settings.codecThreads });
   const metricsRegistry = new Registry();
   const meters = registerGatewayMetrics(
     metricsRegistry,
@@ -219,6 +220,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       await ready.catch(() => undefined);
       await pipeline?.close();
       if (!options.database) await db?.close();
+      await codec.close();
     },
   };
 }

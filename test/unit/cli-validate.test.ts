@@ -44,15 +44,21 @@ describe('medcom-gateway validate', () => {
     expect(verdicts).toEqual([expect.objectContaining({ file: '<stdin>', valid: false, stage: 'xml' })]);
   });
 
-  it('exits 2 for a file it cannot read', () => {
-    const { code, stdout } = cli(['validate', 'no-such-file.xml']);
+  it('says "no such file" and exits 2 for a path that does not exist, still judging the other files', () => {
+    const valid = fromPackageRoot('fixtures', 'valid', 'XDIS20_admission_acute.xml');
+    const { code, stdout, stderr } = cli(['validate', 'no-such-file.xml', valid]);
     expect(code).toBe(2);
-    expect(stdout).toMatch(/no-such-file\.xml: invalid/);
+    expect(stderr).toBe('no such file: no-such-file.xml\n');
+    expect(stdout).not.toMatch(/no-such-file/);
+    expect(stdout).toMatch(/XDIS20_admission_acute\.xml: valid/);
   });
 
-  it('exits 2 with usage for an unknown command', () => {
-    const { code, stderr } = cli(['frobnicate']);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/usage: medcom-gateway/);
+  it('exits 2 and points to --help for an unknown command or option', () => {
+    const command = cli(['frobnicate']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toMatch(/unknown command 'frobnicate'[\s\S]*--help/);
+    const option = cli(['validate', '--frobnicate']);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toMatch(/unknown option '--frobnicate'/);
   });
 });
