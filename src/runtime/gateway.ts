@@ -1,16 +1,12 @@
 /**
- * Puts the gateway together: configuration, store, queues, HTTP API. `serve` runs the API and the
+ * The composition root: puts the gateway together from its parts. `serve` runs the API and the
  * workers in one process; `api` and `worker` run them apart so several of each can share one
  * PostgreSQL and one Redis. Dependencies that are down at start are retried with backoff while the API
- * answers /healthz and says in /readyz what is missing.
+ * answers /healthz and says in /readyz what is missing; /readyz turns green only once the API serves.
  */
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { MessageCodec } from '../codec/decode-message.js';
-import { patientRefFunction, type GatewayContext } from '../app/context.js';
-import { loadDeadlineConfig } from '../config/deadline-config.js';
-import { loadEndpointRegister, type EndpointRegister } from '../config/endpoints.js';
-import { KeyRing, loadStoredKeys } from '../config/keys.js';
-import { loadRetrainingRouting } from '../config/retraining-routing.js';
+import type { GatewayContext } from '../app/context.js';
 import type { Settings } from '../config/settings.js';
 import { buildApp } from '../http/app.js';
 import { serviceUnavailable } from '../http/problem.js';
@@ -18,18 +14,22 @@ import { registerDeadlineRoutes } from '../http/routes/deadlines.js';
 import { registerInboxRoutes } from '../http/routes/inbox.js';
 import { registerMessageRoutes } from '../http/routes/messages.js';
 import { createLogger, type Logger } from '../logging.js';
-import { checkRedis, startPipeline, type RunningPipeline } from '../pipeline/pipeline.js';
+import { checkRedis, type RunningPipeline } from '../pipeline/pipeline.js';
 import type { Database } from '../store/database.js';
-import { InsertBatcher } from '../store/insert-batcher.js';
-import { migrate } from '../store/migrate.js';
-import { patientRefKey } from '../store/message-store.js';
-import { connectDatabase, postgresHint, redisHint, withRetry, type DependencyStatus } from './dependencies.js';
+import { loadConfiguration } from './configuration.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { postgresHint, redisHint } from './dependencies.js';
+import { pipelineInboxWaiter } from './inbox-waiter.js';
+import { Readiness } from './readiness.js';
+import { startServices, type Started } from './start-up.js';
 
 export interface GatewayOptions {
   readonly api: boolean;
   readonly workers: boolean;
   /** Injected in tests; the wall clock otherwise. */
   readonly clock?: () => Date;
+  /** Monotonic milliseconds for the readiness cache; injected in tests, performance.now otherwise. */
+  readonly monotonicNow?: () => number;
   readonly logger?: Logger;
   /** An already open store (tests); otherwise opened from settings. */
   readonly database?: Database;
@@ -38,7 +38,7 @@ export interface GatewayOptions {
 export interface RunningGateway {
   readonly app: FastifyInstance | undefined;
   readonly logger: Logger;
-  /** Resolves once the store and Redis are reached and the pipeline runs. */
+  /** Resolves once the context is built and the pipeline runs; rejects when the start failed. */
   readonly ready: Promise<void>;
   context(): GatewayContext;
   pipeline(): RunningPipeline;
@@ -48,86 +48,50 @@ export interface RunningGateway {
 
 export async function createGateway(settings: Settings, options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(settings);
-  const register: EndpointRegister = loadEndpointRegister(settings.configDir);
-  const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
-  const { deadlineRules, deadlineCorrelation } = loadDeadlineConfig(settings.configDir);
-  const keyRing = new KeyRing(loadStoredKeys(settings.configDir), register, settings.production);
-  if (settings.production && register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
-  const clock = options.clock ?? (() => new Date());
-  const status: Record<'store' | 'redis', DependencyStatus> = {
-    store: { ok: false, detail: 'connecting' },
-    redis: { ok: false, detail: 'connecting' },
-  };
+  const configuration = loadConfiguration(settings, logger);
+  // The embedded store is one process's; with an injected or PostgreSQL store there is nothing to lock.
+  const lock: DataDirLock | undefined = options.database || settings.databaseUrl ? undefined : lockDataDir(settings.dataDir);
+  const readiness = new Readiness({ now: options.monotonicNow ?? (() => performance.now()), hints: { store: postgresHint(settings), redis: redisHint(settings) } });
   let closing = false;
   let db: Database | undefined = options.database;
-  let context: GatewayContext | undefined;
-  let pipeline: RunningPipeline | undefined;
-  const codec = new MessageCodec();
+  let started: Started | undefined;
 
-  const ready = (async () => {
-    // Both at once, so /readyz tells about each of them from the start.
-    const [store, redisOk] = await Promise.all([
-      db ?? withRetry('store', () => connectDatabase(settings), postgresHint(settings), logger, status.store, () => closing),
-      withRetry('redis', () => checkRedis(settings.redisUrl), redisHint(settings), logger, status.redis, () => closing),
-    ]);
-    db = store;
-    if (!db || redisOk === undefined || closing) return;
-    await migrate(db);
-    status.store = { ok: true };
-    const key = await patientRefKey(db);
-    // Group commit only where several connections can commit side by side; PGlite has one.
-    const insertBatcher = db.kind === 'postgres' ? new InsertBatcher(db) : undefined;
-    const base = {
-      db,
-      codec,
-      register,
-      retrainingRouting,
-      settings,
-      clock,
-      patientRef: patientRefFunction(key),
-      deadlineRules,
-      deadlineCorrelation,
-      ...(insertBatcher ? { insertBatcher } : {}),
-    };
-    const running = await startPipeline({ ...base, logger }, { workers: options.workers });
-    pipeline = running;
-    context = { ...base, signals: running.signals };
-    logger.info({ store: db.kind, workers: options.workers, api: options.api }, 'medcom-gateway is ready');
-  })();
+  const ready = startServices({
+    settings,
+    configuration,
+    logger,
+    clock: options.clock ?? (() => new Date()),
+    readiness,
+    workers: options.workers,
+    ...(options.database ? { database: options.database } : {}),
+    stopped: () => closing,
+    opened: (store) => {
+      db = store;
+    },
+  }).then((running) => {
+    if (!running) return;
+    started = running;
+    readiness.running({ store: () => running.context.db.query('SELECT 1'), redis: () => checkRedis(settings.redisUrl, 1000) });
+    logger.info({ store: running.context.db.kind, workers: options.workers, api: options.api }, 'medcom-gateway is ready');
+  });
+  // Observed by whoever runs the gateway (run-command, tests); this keeps an unobserved one quiet.
+  ready.catch(() => undefined);
 
-  const contextOrUnavailable = (): GatewayContext => {
-    if (context) return context;
-    const missing = Object.entries(status)
-      .filter(([, s]) => !s.ok)
-      .map(([, s]) => s.detail ?? 'starting')
-      .join('; ');
-    throw serviceUnavailable(`the gateway is not ready: ${missing || 'starting'}`, 5);
+  const context = (): GatewayContext => {
+    if (started) return started.context;
+    throw serviceUnavailable(`the gateway is not ready: ${readiness.missing()}`, 5);
   };
 
   const app = options.api
     ? await buildApp({
         settings,
         logger,
-        keyRing,
-        health: {
-          async check() {
-            return { store: { ...status.store }, redis: { ...status.redis } };
-          },
-        },
+        keyRing: configuration.keyRing,
+        health: readiness,
         registerRoutes: (routes) => {
-          registerMessageRoutes(routes, contextOrUnavailable);
-          registerDeadlineRoutes(routes, contextOrUnavailable);
-          registerInboxRoutes(routes, {
-            context: contextOrUnavailable,
-            settings,
-            waiter: {
-              inboxVersion: (ean) => pipeline?.notifier.inboxVersion(ean) ?? 0,
-              waitForInbox: (ean, timeoutMs, signal, sinceVersion) =>
-                pipeline
-                  ? pipeline.waitForInbox(ean, timeoutMs, signal, sinceVersion)
-                  : new Promise((resolve) => setTimeout(() => resolve('timeout'), Math.min(timeoutMs, 1000))),
-            },
-          });
+          registerMessageRoutes(routes, context);
+          registerDeadlineRoutes(routes, context);
+          registerInboxRoutes(routes, { context, settings, waiter: pipelineInboxWaiter(() => started?.pipeline) });
         },
       })
     : undefined;
@@ -136,10 +100,10 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     app,
     logger,
     ready,
-    context: contextOrUnavailable,
+    context,
     pipeline: () => {
-      if (!pipeline) throw new Error('the pipeline is not running yet');
-      return pipeline;
+      if (!started) throw new Error('the pipeline is not running yet');
+      return started.pipeline;
     },
     async listen() {
       if (!app) throw new Error('this process runs no API');
@@ -147,12 +111,14 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     },
     async close() {
       closing = true;
+      readiness.stopping();
       // End open long-polls at once, stop taking requests (in-flight ones finish), drain the workers, close the store.
-      await pipeline?.notifier.close();
+      await started?.pipeline.notifier.close();
       await app?.close();
       await ready.catch(() => undefined);
-      await pipeline?.close();
+      await started?.pipeline.close();
       if (!options.database) await db?.close();
+      lock?.release();
     },
   };
 }
