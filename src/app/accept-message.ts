@@ -8,10 +8,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DecodeResult } from '../codec/decode-message.js';
 import type { ValidationIssue } from '../codec/issues.js';
-import type { Letter, ParsedMessage } from '../codec/model.js';
+import type { Letter, ParsedMessage } from '../domain/message.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { Queryable } from '../store/database.js';
-import type { OutboxEntry } from '../store/delivery-store.js';
+import type { OutboxEntry } from '../store/outbox.js';
 import {
   deliveriesOfMessage,
   findByEnvelope,

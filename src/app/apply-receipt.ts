@@ -2,7 +2,7 @@
  * Recording a receiver's answer on the deliveries it answers. MedCom: a receiver never answers
  * positive and then negative (or the reverse); the same answer again is harmless and only logged.
  */
-import type { Letter } from '../codec/model.js';
+import type { Letter } from '../domain/message.js';
 import type { Queryable } from '../store/database.js';
 import { deliveriesFor, recordReceipt } from '../store/delivery-store.js';
 import { findByEnvelope, findFirstLetters, insertEvents } from '../store/message-store.js';

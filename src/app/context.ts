@@ -5,13 +5,13 @@
  */
 import { createHmac } from 'node:crypto';
 import type { MessageCodec } from '../codec/decode-message.js';
-import type { EndpointRegister } from '../config/endpoints.js';
+import type { EndpointRegister } from '../domain/endpoint.js';
 import type { Settings } from '../config/settings.js';
 import type { RetrainingRouting } from '../domain/retraining-profile.js';
 import type { CorrelationTypes } from '../domain/deadlines/correlation.js';
 import type { DeadlineRuleSet } from '../domain/deadlines/types.js';
 import type { Database, Queryable } from '../store/database.js';
-import type { OutboxEntry } from '../store/delivery-store.js';
+import type { OutboxEntry } from '../store/outbox.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
 
 export interface DeliverySignals {

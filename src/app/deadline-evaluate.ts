@@ -5,7 +5,7 @@
  * time; whether an earlier message already fulfilled one is not looked up.
  */
 import type { MessageCodec } from '../codec/decode-message.js';
-import type { EndpointRegister } from '../config/endpoints.js';
+import type { EndpointRegister } from '../domain/endpoint.js';
 import { evaluateAtAcceptance, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
 import { refusalForDecode } from './accept-message.js';
 

@@ -11,7 +11,7 @@
  * (runDeadlineBreach) finds it before any breach is marked.
  */
 import { randomUUID } from 'node:crypto';
-import type { Letter, ParsedMessage } from '../codec/model.js';
+import type { Letter, ParsedMessage } from '../domain/message.js';
 import {
   calendarFor,
   judgeFulfilment,
@@ -33,7 +33,7 @@ import {
   type Fulfilment,
   type NewDeadline,
 } from '../store/deadline-store.js';
-import { completeOutbox, getOutbox } from '../store/delivery-store.js';
+import { completeOutbox, getOutbox } from '../store/outbox.js';
 import { insertEvents, type NewEvent } from '../store/message-store.js';
 import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';

@@ -3,7 +3,7 @@
  * message (in its view), the operations list (`GET /api/v1/ops/deadlines`) and the compliance report.
  * No patient data: a patient filter is turned into the keyed reference before it reaches the store.
  */
-import type { Principal } from '../config/keys.js';
+import type { Principal } from '../domain/principal.js';
 import { buildComplianceReport, type ComplianceReport } from '../domain/deadlines/compliance.js';
 import type { EvaluationState } from '../domain/deadlines/types.js';
 import { complianceRows, deadlinesOfMessage, getDeadline, listDeadlines, type DeadlineFilter, type DeadlineRecord } from '../store/deadline-store.js';

@@ -4,8 +4,9 @@
  * outbox row done, so a job that runs twice (at-least-once queues) changes nothing the second time.
  */
 import type { Queryable } from '../store/database.js';
-import { completeOutbox, getDelivery, getOutbox, markDead, markDelivered, markUnacknowledged, recordPushAttempt, reoffer } from '../store/delivery-store.js';
-import { getMessage, getMessageBody, insertEvents, insertOutbox, lettersOfDelivery } from '../store/message-store.js';
+import { getDelivery, markDead, markDelivered, markUnacknowledged, recordPushAttempt, reoffer } from '../store/delivery-store.js';
+import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
+import { completeOutbox, getOutbox, insertOutbox } from '../store/outbox.js';
 import type { DeliveryRecord, MessageRecord } from '../store/records.js';
 import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
 import { issueReceipt } from './issue-receipt.js';

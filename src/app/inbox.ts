@@ -5,8 +5,8 @@
 import { fetchDelivery, getDelivery, leaseInbox, lockAnswerTarget, recordReceipt } from '../store/delivery-store.js';
 import { insertEvents } from '../store/message-store.js';
 import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
-import type { RefuseCode } from '../codec/model.js';
-import { REFUSE_CODES } from '../codec/model.js';
+import type { RefuseCode } from '../domain/message.js';
+import { REFUSE_CODES } from '../domain/message.js';
 import { acceptMessage, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';

@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ReceiptKind } from '../domain/catalogue.js';
 import { copenhagenLocal } from '../domain/danish-time.js';
 import { buildReceipt } from '../codec/receipt-writer.js';
-import type { RefuseCode } from '../codec/model.js';
+import type { RefuseCode } from '../domain/message.js';
 import type { Queryable } from '../store/database.js';
 import { insertMessage, insertedOutbox } from '../store/message-store.js';
 import type { AfterCommit, GatewayContext } from './context.js';

@@ -2,7 +2,7 @@
  * `GET /api/v1/messages/{id}`: status per receiver and the whole timeline, for the message's sender,
  * its receivers (copies included) and operations staff. Anyone else is told there is no such message.
  */
-import type { Principal } from '../config/keys.js';
+import type { Principal } from '../domain/principal.js';
 import { deliveriesOfMessage, getMessage, timelineOf } from '../store/message-store.js';
 import type { DeadlineSummary, DeliveryState, MessageSummary } from '../store/records.js';
 import { deadlinesOfMessageView, type DeadlineView } from './deadline-view.js';

@@ -17,7 +17,7 @@ import { decodeText, type SupportedEncoding } from './decode-text.js';
 import { hasErrors, issue, type ValidationIssue } from './issues.js';
 import { mapExtension, mapLetter } from './map-model.js';
 import { mapFhirAcknowledgement } from './map-fhir-acknowledgement.js';
-import type { GatewayExtension, Letter, ParsedMessage } from './model.js';
+import type { GatewayExtension, Letter, ParsedMessage } from '../domain/message.js';
 import { checkNamespaces } from './namespace-check.js';
 import { SchemaRegistry } from './schema-validator.js';
 import { semanticChecks, type CheckedLetter } from './semantic-checks.js';

@@ -6,7 +6,7 @@
  */
 import { messageType } from '../domain/catalogue.js';
 import { copenhagenLocal } from '../domain/danish-time.js';
-import type { Letter, ParsedMessage, Party } from './model.js';
+import type { Letter, ParsedMessage, Party } from '../domain/message.js';
 import { childrenOf, elementOf, isElement, type XmlElement, type XmlNode } from './xml-tree.js';
 import { withoutUndefined } from './map-model.js';
 

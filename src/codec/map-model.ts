@@ -17,7 +17,7 @@ import type {
   RefuseCode,
   WarningCategory,
   AdmissionKind,
-} from './model.js';
+} from '../domain/message.js';
 import { childrenOf, elementOf, isElement, textOf, type XmlElement, type XmlNode } from './xml-tree.js';
 
 /** All text inside a node, markup such as `<Break/>` dropped (for RefuseText and other free text). */

@@ -12,7 +12,7 @@
 import { create } from 'xmlbuilder2';
 import { MESSAGE_TYPES, variantsOfGeneration, type ReceiptKind } from '../domain/catalogue.js';
 import { NS_2005 } from '../domain/namespaces.js';
-import { REFUSE_CODES, type Envelope, type Letter, type LocalDateTime, type RefuseCode } from './model.js';
+import { REFUSE_CODES, type Envelope, type Letter, type LocalDateTime, type RefuseCode } from '../domain/message.js';
 
 export interface Refusal {
   readonly code: RefuseCode;

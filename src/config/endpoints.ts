@@ -1,46 +1,13 @@
 /**
- * The endpoint register (like MedCom's EER): who may send and receive, which message types each
- * accepts, and how each is delivered to. Loaded from `config/endpoints.json` and validated at start;
- * a mistake is reported with the file, the JSON path and what to write instead.
+ * Loads the endpoint register (domain/endpoint.ts) from `config/endpoints.json` and validates it at
+ * start; a mistake is reported with the file, the JSON path and what to write instead.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { MESSAGE_TYPES, type EndpointKind, type MessageTypeCode } from '../domain/catalogue.js';
+import { MESSAGE_TYPES } from '../domain/catalogue.js';
+import { HOSPITAL_KINDS, type Endpoint, type EndpointRegister } from '../domain/endpoint.js';
 import { isValidGln } from '../domain/gln.js';
-import { HOSPITAL_KINDS, type HospitalKind } from '../domain/retraining-routing.js';
-
-export type DeliveryMode = { readonly mode: 'pull' } | { readonly mode: 'push'; readonly url: string };
-
-export interface Endpoint {
-  readonly ean: string;
-  readonly kind: EndpointKind;
-  readonly name: string;
-  readonly department?: string;
-  readonly identifier?: string;
-  readonly identifierCode?: string;
-  readonly accepts: readonly MessageTypeCode[];
-  readonly delivery: DeliveryMode;
-  /** A disabled endpoint is known but cannot receive: its messages are answered with an XCTL01. */
-  readonly enabled: boolean;
-  /**
-   * Hospitals only: what kind of hospital it is, for the retraining-plan rules (domain.md §5.5; README
-   * "Retraining-plan routing"). Absent means REGIONAL_HOSPITAL, a public hospital of a region.
-   */
-  readonly hospitalKind?: HospitalKind;
-  /** The region whose health agreement the endpoint works under, e.g. `Midtjylland`. */
-  readonly region?: string;
-  /** Public hospitals only: the kommunenumre whose citizens it is the home hospital (hjemhospital) for. */
-  readonly homeHospitalFor?: readonly string[];
-}
-
-export interface EndpointRegister {
-  readonly endpoints: readonly Endpoint[];
-  /** The gateway's own location number: the sender of the XCTL01 it issues as the VANS would. */
-  readonly gatewayEan: string;
-  readonly demoKeys: boolean;
-  find(ean: string): Endpoint | undefined;
-}
 
 const CONFIG_SCHEMA = {
   type: 'object',

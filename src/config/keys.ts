@@ -7,10 +7,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EndpointRegister } from './endpoints.js';
+import type { EndpointRegister } from '../domain/endpoint.js';
+import { principalOf, type Principal } from '../domain/principal.js';
 import { ConfigError } from './endpoints.js';
-
-export type Principal = { readonly kind: 'endpoint'; readonly ean: string } | { readonly kind: 'ops' };
 
 export interface StoredKey {
   readonly id: string;
@@ -26,10 +25,6 @@ export type AuthenticationResult =
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
-}
-
-function principalOf(value: string): Principal {
-  return value === 'ops' ? { kind: 'ops' } : { kind: 'endpoint', ean: value };
 }
 
 export class KeyRing {

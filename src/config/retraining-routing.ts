@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { DEFAULT_ACTIONS, type ConsentMode, type RetrainingRouting, type RoutingProfile, type RuleAction } from '../domain/retraining-profile.js';
 import { PROFILE_RULE_IDS, type ProfileRuleId } from '../domain/retraining-routing.js';
-import { ConfigError, type EndpointRegister } from './endpoints.js';
+import type { EndpointRegister } from '../domain/endpoint.js';
+import { ConfigError } from './endpoints.js';
 
 export const RETRAINING_ROUTING_FILE = 'retraining-routing.json';
 

@@ -2,7 +2,7 @@
  * Danish wall-clock time. OIOXML dates and times carry no zone: they are Europe/Copenhagen local time,
  * so instants the gateway stamps (receipts' Sent) are converted here, correct across daylight saving.
  */
-import type { LocalDateTime } from '../codec/model.js';
+import type { LocalDateTime } from './message.js';
 
 const FORMAT = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/Copenhagen',

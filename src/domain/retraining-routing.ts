@@ -15,17 +15,7 @@
  * - A home hospital that sends a specialised plan to another hospital and names no municipality is
  *   forwarding it under the citizen's free choice (R-FWD-HOME): the municipality already has it.
  */
-import type { Endpoint, EndpointRegister } from '../config/endpoints.js';
-
-/** The kind of hospital an endpoint is (endpoints.json `hospitalKind`; domain.md §5.5). */
-export const HOSPITAL_KINDS = [
-  'REGIONAL_HOSPITAL',
-  'OTHER_PUBLIC_HOSPITAL',
-  'PRIVATE_EXTENDED_FREE_CHOICE',
-  'PRIVATE_SPECIALISED_79',
-  'PRIVATE_SELF_PAY',
-] as const;
-export type HospitalKind = (typeof HOSPITAL_KINDS)[number];
+import type { Endpoint, EndpointRegister } from './endpoint.js';
 
 /**
  * The issuer of one plan, as the table reads it. HOME_HOSPITAL and a derived OTHER_PUBLIC_HOSPITAL

@@ -12,8 +12,8 @@
  *   (`<gw:Consent receiver="EAN">true|false</gw:Consent>`); for a retraining plan with no statement the
  *   profile's consent mode for the sender decides. A stated refusal is honoured for every letter type.
  */
-import type { Endpoint, EndpointRegister } from '../config/endpoints.js';
-import type { CopyReceiver, Letter, ParsedMessage } from '../codec/model.js';
+import type { Endpoint, EndpointRegister } from './endpoint.js';
+import type { CopyReceiver, Letter, ParsedMessage } from './message.js';
 import { DEFAULT_RETRAINING_ROUTING, actionFor, consentModeFor, type RetrainingRouting, type RoutingParties } from './retraining-profile.js';
 import { decideRetrainingRouting, type IssuerKind, type PlanParty, type ProfileRuleId, type RowRuleId, type RuleId } from './retraining-routing.js';
 

@@ -8,7 +8,7 @@
  */
 import type { DeliverySignals } from '../app/context.js';
 import type { Logger } from '../logging.js';
-import type { OutboxEntry } from '../store/delivery-store.js';
+import type { OutboxEntry } from '../store/outbox.js';
 import type { PipelineQueues } from './queues.js';
 import { withTimeout } from './with-timeout.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../logging.js';
 import type { Queryable } from '../store/database.js';
-import { pendingOutbox } from '../store/delivery-store.js';
+import { pendingOutbox } from '../store/outbox.js';
 import type { PipelineQueues } from './queues.js';
 import type { ReconcileResult } from './reconcile-result.js';
 

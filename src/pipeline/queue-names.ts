@@ -3,7 +3,7 @@
  * derived from its outbox row, the custom backoff's name and the pub/sub channel of an inbox.
  * Every Redis key and channel lives under `settings.queuePrefix`, so two gateways can share one Redis.
  */
-import type { OutboxKind } from '../store/message-store.js';
+import type { OutboxKind } from '../store/outbox.js';
 
 export const QUEUE_NAMES = {
   /** Deliveries to push endpoints, retried with backoff and dead-lettered after the last attempt. */

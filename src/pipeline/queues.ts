@@ -8,8 +8,7 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../logging.js';
-import type { OutboxEntry } from '../store/delivery-store.js';
-import type { OutboxKind } from '../store/message-store.js';
+import type { OutboxEntry, OutboxKind } from '../store/outbox.js';
 import type { OutboxJobData } from './outbox-job-data.js';
 import { PUSH_BACKOFF_TYPE, QUEUE_NAMES, jobIdOf, jobNameOf } from './queue-names.js';
 

@@ -10,7 +10,7 @@ import type { GatewayContext } from '../app/context.js';
 import { runDeadlineBreach, type BreachOutcome } from '../app/deadline-tracking.js';
 import { runReceiptWatchdog, type WatchdogOutcome } from '../app/delivery-lifecycle.js';
 import type { Logger } from '../logging.js';
-import { getOutbox } from '../store/delivery-store.js';
+import { getOutbox } from '../store/outbox.js';
 import type { OutboxJobData } from './outbox-job-data.js';
 import { QUEUE_NAMES } from './queue-names.js';
 import type { OutboxJob } from './queues.js';

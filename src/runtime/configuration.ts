@@ -3,7 +3,8 @@
  * deadline rules and the API keys. A mistake in any of them stops the start with its file and reason.
  */
 import { loadDeadlineConfig } from '../config/deadline-config.js';
-import { loadEndpointRegister, type EndpointRegister } from '../config/endpoints.js';
+import { loadEndpointRegister } from '../config/endpoints.js';
+import type { EndpointRegister } from '../domain/endpoint.js';
 import { KeyRing, loadStoredKeys } from '../config/keys.js';
 import { loadRetrainingRouting } from '../config/retraining-routing.js';
 import type { Settings } from '../config/settings.js';

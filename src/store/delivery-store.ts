@@ -14,7 +14,7 @@ import {
   type MessageRow,
   type ReceiptContent,
 } from './records.js';
-import type { OutboxKind } from './message-store.js';
+import type { OutboxEntry } from './outbox.js';
 
 /**
  * Leases up to `limit` of the oldest deliveries waiting for `receiverEan` (call it in a transaction),
@@ -139,58 +139,6 @@ export async function recordPushAttempt(tx: Queryable, id: string, now: Date): P
 
 export async function markDead(tx: Queryable, id: string, now: Date): Promise<void> {
   await tx.query(`UPDATE deliveries SET state = 'dead', updated_at = $2 WHERE id = $1 AND state = 'waiting'`, [id, now]);
-}
-
-/** Queue work for one delivery: push it, or watch for its receipt. */
-export interface DeliveryOutboxEntry {
-  readonly id: number;
-  readonly kind: Exclude<OutboxKind, 'deadline-breach'>;
-  readonly deliveryId: string;
-  readonly dueAt: Date;
-}
-
-/** The breach timer of a pending deadline. */
-export interface DeadlineOutboxEntry {
-  readonly id: number;
-  readonly kind: 'deadline-breach';
-  readonly deadlineId: string;
-  readonly dueAt: Date;
-}
-
-export type OutboxEntry = DeliveryOutboxEntry | DeadlineOutboxEntry;
-
-interface OutboxRow {
-  id: number;
-  kind: OutboxKind;
-  delivery_id: string | null;
-  deadline_id: string | null;
-  due_at: Date;
-  done_at?: Date | null;
-}
-
-function outboxFromRow(row: OutboxRow): OutboxEntry {
-  const base = { id: Number(row.id), dueAt: new Date(row.due_at) };
-  return row.kind === 'deadline-breach'
-    ? { ...base, kind: row.kind, deadlineId: row.deadline_id as string }
-    : { ...base, kind: row.kind, deliveryId: row.delivery_id as string };
-}
-
-export async function pendingOutbox(db: Queryable, limit: number, afterId = 0): Promise<OutboxEntry[]> {
-  const { rows } = await db.query<OutboxRow>(
-    'SELECT id, kind, delivery_id, deadline_id, due_at FROM outbox WHERE done_at IS NULL AND id > $2 ORDER BY id LIMIT $1',
-    [limit, afterId],
-  );
-  return rows.map(outboxFromRow);
-}
-
-export async function getOutbox(db: Queryable, id: number): Promise<(OutboxEntry & { doneAt: Date | null }) | undefined> {
-  const { rows } = await db.query<OutboxRow>('SELECT id, kind, delivery_id, deadline_id, due_at, done_at FROM outbox WHERE id = $1 FOR UPDATE', [id]);
-  const row = rows[0];
-  return row ? { ...outboxFromRow(row), doneAt: row.done_at ? new Date(row.done_at) : null } : undefined;
-}
-
-export async function completeOutbox(tx: Queryable, id: number, now: Date): Promise<void> {
-  await tx.query('UPDATE outbox SET done_at = $2 WHERE id = $1 AND done_at IS NULL', [id, now]);
 }
 
 export interface FetchedDelivery {

@@ -4,7 +4,7 @@
  */
 import type { Queryable } from './database.js';
 import { DEADLINE_RECORDSET, deadlineInsertJson, type NewDeadline } from './deadline-store.js';
-import type { OutboxEntry } from './delivery-store.js';
+import type { OutboxEntry } from './outbox.js';
 import {
   DELIVERY_COLUMNS,
   MESSAGE_COLUMNS,
@@ -62,8 +62,6 @@ export interface NewEvent {
   readonly kind: EventKind;
   readonly detail?: Record<string, unknown>;
 }
-
-export type OutboxKind = 'push' | 'receipt-watchdog' | 'deadline-breach';
 
 export interface MessageInsert {
   readonly message: NewMessage;
@@ -243,14 +241,6 @@ export async function insertEvents(tx: Queryable, events: readonly NewEvent[], a
     [JSON.stringify(events.map((e) => ({ message_id: e.messageId, delivery_id: e.deliveryId ?? null, kind: e.kind, detail: e.detail ?? {} }))), at],
     'medcom-insert-events',
   );
-}
-
-export async function insertOutbox(tx: Queryable, kind: OutboxKind, deliveryId: string, dueAt: Date, at: Date): Promise<number> {
-  const { rows } = await tx.query<{ id: number }>(
-    'INSERT INTO outbox (kind, delivery_id, due_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id',
-    [kind, deliveryId, dueAt, at],
-  );
-  return Number(rows[0]?.id);
 }
 
 /** The message a sender already sent with this envelope identifier, if any. */

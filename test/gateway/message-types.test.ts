@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageCodec } from '../../src/codec/decode-message.js';
-import type { Letter, RefuseCode } from '../../src/codec/model.js';
+import type { Letter, RefuseCode } from '../../src/domain/message.js';
 import {
   GP,
   HOSPITAL,

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageCodec } from '../../src/codec/decode-message.js';
-import type { ParsedMessage, RefuseCode } from '../../src/codec/model.js';
+import type { ParsedMessage, RefuseCode } from '../../src/domain/message.js';
 import { buildReceipt } from '../../src/codec/receipt-writer.js';
 import type { ReceiptKind } from '../../src/domain/catalogue.js';
 import {

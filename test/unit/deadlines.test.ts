@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GatewayExtension, Letter, LetterBody, LocalDateTime } from '../../src/codec/model.js';
+import type { GatewayExtension, Letter, LetterBody, LocalDateTime } from '../../src/domain/message.js';
 import type { MessageTypeCode } from '../../src/domain/catalogue.js';
 import { addWeekdays, endOfDay } from '../../src/domain/calendar.js';
 import { evaluateAtAcceptance, judgeFulfilment, trackAtAcceptance, type AcceptanceContext } from '../../src/domain/deadlines/evaluate.js';
-import { DeadlineRulesError, loadDeadlineRules, parseDeadlineRules, parseDeadlineRulesText } from '../../src/domain/deadlines/load.js';
+import { loadDeadlineRules } from '../../src/config/deadline-config.js';
+import { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from '../../src/domain/deadlines/parse.js';
 import { resolveRules } from '../../src/domain/deadlines/profiles.js';
 import type { AgreementProfile, DeadlineEvaluation, DeadlineRuleSet } from '../../src/domain/deadlines/types.js';
 

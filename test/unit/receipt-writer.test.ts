@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import type { ReceiptKind } from '../../src/domain/catalogue.js';
 import { buildReceipt, type OriginalMessage, type ReceiptRequest } from '../../src/codec/receipt-writer.js';
-import type { RefuseCode } from '../../src/codec/model.js';
+import type { RefuseCode } from '../../src/domain/message.js';
 
 const SHARED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared');
 const XSD_DIR = join(SHARED_DIR, 'medcom-xsd', '2005', '08', '07');

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CopyReceiver, Letter, ParsedMessage } from '../../src/codec/model.js';
+import type { CopyReceiver, Letter, ParsedMessage } from '../../src/domain/message.js';
 import { ConfigError, buildEndpointRegister, loadEndpointRegister } from '../../src/config/endpoints.js';
 import { buildRetrainingRouting, loadRetrainingRouting } from '../../src/config/retraining-routing.js';
 import { glnCheckDigit } from '../../src/domain/gln.js';

@@ -31,7 +31,7 @@ import {
 } from '../calendar.js';
 import { danishHolidays } from '../danish-holidays.js';
 import { copenhagenLocal } from '../danish-time.js';
-import type { Letter, WarningCategory } from '../../codec/model.js';
+import type { Letter, WarningCategory } from '../message.js';
 import { resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 import type {
   DeadlineEvaluation,

@@ -1,7 +1,7 @@
-/** Deadline rules (domain.md §3): types, loading, agreement profiles and evaluation at acceptance. */
+/** Deadline rules (domain.md §3): types, validation, agreement profiles and evaluation at acceptance. */
 export * from './types.js';
 export { DEADLINE_RULES_SCHEMA } from './rule-schema.js';
-export { DeadlineRulesError, loadDeadlineRules, parseDeadlineRules, parseDeadlineRulesText } from './load.js';
+export { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from './parse.js';
 export { applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 export {
   calendarFor,

@@ -5,7 +5,7 @@
  * region (1) < cluster (2) < one EAN (3) < a hospital–municipality pair (4); equal ones in file order.
  */
 import type { CalendarOptions } from '../calendar.js';
-import type { WarningCategory } from '../../codec/model.js';
+import type { WarningCategory } from '../message.js';
 import type { AgreementProfile, DeadlineRuleSet, OffsetPatch, ProfileScope, Rule, RuleOffset, RuleOverride } from './types.js';
 
 /** Who a message is between, for choosing profiles. EANs match a pair in either direction. */

@@ -1,10 +1,10 @@
 /**
  * JSON Schema (draft 2020-12 subset that ajv 8 compiles) for `config/deadline-rules.json`.
- * Mirrors `types.ts`; `load.ts` compiles it once and adds the checks a schema cannot express
+ * Mirrors `types.ts`; `parse.ts` compiles it once and adds the checks a schema cannot express
  * (unique ids, references to rules and groups, merged profile overrides).
  */
 import { MESSAGE_TYPES } from '../catalogue.js';
-import { WARNING_CATEGORIES } from '../../codec/model.js';
+import { WARNING_CATEGORIES } from '../message.js';
 import { EXTENSION_FLAGS, REFERENCE_FIELDS } from './types.js';
 
 const MESSAGE_TYPE = { enum: MESSAGE_TYPES.map((type) => type.code) };

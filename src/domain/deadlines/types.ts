@@ -5,7 +5,7 @@
  */
 import type { MessageTypeCode } from '../catalogue.js';
 import type { CalendarOptions } from '../calendar.js';
-import type { AdmissionKind, WarningCategory } from '../../codec/model.js';
+import type { AdmissionKind, WarningCategory } from '../message.js';
 
 /** `end-of-day` (23:59:59.999 Europe/Copenhagen, §3.9.3) or a Copenhagen clock time `hh:mm`. */
 export type TimeOfDay = string;

@@ -13,7 +13,8 @@
  */
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { KeyRing, Principal } from '../../config/keys.js';
+import type { KeyRing } from '../../config/keys.js';
+import type { Principal } from '../../domain/principal.js';
 import { forbidden, unauthorized } from '../problem.js';
 
 export type EndpointPrincipal = Extract<Principal, { kind: 'endpoint' }>;

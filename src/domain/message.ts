@@ -1,9 +1,10 @@
 /**
- * The typed model a validated MedCom message becomes. Plain data: the rest of the gateway (store,
- * routing, deadlines, receipts) works on this and never on XML.
+ * The typed model a validated MedCom message becomes: the domain's vocabulary, which the codec
+ * produces. Plain data: the rest of the gateway (store, routing, deadlines, receipts) works on this and
+ * never on XML.
  */
-import type { MessageTypeCode, ReceiptKind } from '../domain/catalogue.js';
-import type { GenerationId } from '../domain/namespaces.js';
+import type { MessageTypeCode, ReceiptKind } from './catalogue.js';
+import type { GenerationId } from './namespaces.js';
 
 /** A date and clock time as written in the message: Danish local time, no zone (OIOXML has none). */
 export interface LocalDateTime {

@@ -1,8 +1,8 @@
 /**
- * Loading and validating the deadline rules (`config/deadline-rules.json`). Every problem is reported
- * with the file, the JSON path and what to write instead, all at once, as `DeadlineRulesError`.
+ * Validating the deadline rules (`config/deadline-rules.json`; config/deadline-config.ts reads the
+ * file). Every problem is reported with the file, the JSON path and what to write instead, all at
+ * once, as `DeadlineRulesError`.
  */
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DEADLINE_RULES_SCHEMA, FIX_HINTS } from './rule-schema.js';
 import { applyOverride } from './profiles.js';
@@ -114,15 +114,4 @@ export function parseDeadlineRulesText(text: string, file: string): DeadlineRule
     throw new DeadlineRulesError(file, [`${file}: not valid JSON: ${(error as Error).message}`]);
   }
   return parseDeadlineRules(raw, file);
-}
-
-/** Reads and validates a rules file, e.g. `config/deadline-rules.json`. */
-export function loadDeadlineRules(file: string): DeadlineRuleSet {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new DeadlineRulesError(file, [`cannot read ${file}: ${(error as Error).message}`]);
-  }
-  return parseDeadlineRulesText(text, file);
 }
