@@ -8,6 +8,7 @@ import { buildComplianceReport, type ComplianceReport } from '../domain/deadline
 import type { EvaluationState } from '../domain/deadlines/types.js';
 import { complianceRows, deadlinesOfMessage, getDeadline, listDeadlines, type DeadlineFilter, type DeadlineRecord } from '../store/deadline-store.js';
 import type { GatewayContext } from './context.js';
+import { isUuid } from '../domain/uuid.js';
 import { Refusal } from './refusal.js';
 
 export interface DeadlineView {
@@ -130,7 +131,7 @@ function decodeCursor(cursor: string): { startedAt: Date; id: string } {
   try {
     const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const at = new Date(startedAt);
-    if (Number.isNaN(at.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
+    if (Number.isNaN(at.getTime()) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
     return { startedAt: at, id };
   } catch {
     throw new Refusal(400, 'bad-cursor', 'Unknown cursor', 'the cursor is not one this API gave out; start again without it', [{ path: '/querystring/cursor', message: 'not a cursor from nextCursor' }]);

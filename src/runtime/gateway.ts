@@ -10,9 +10,6 @@ import type { GatewayContext } from '../app/context.js';
 import type { Settings } from '../config/settings.js';
 import { buildApp } from '../http/app.js';
 import { serviceUnavailable } from '../http/problem.js';
-import { registerDeadlineRoutes } from '../http/routes/deadlines.js';
-import { registerInboxRoutes } from '../http/routes/inbox.js';
-import { registerMessageRoutes } from '../http/routes/messages.js';
 import { createLogger, type Logger } from '../logging.js';
 import { checkRedis, type RunningPipeline } from '../pipeline/pipeline.js';
 import type { Database } from '../store/database.js';
@@ -88,11 +85,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         logger,
         keyRing: configuration.keyRing,
         health: readiness,
-        registerRoutes: (routes) => {
-          registerMessageRoutes(routes, context);
-          registerDeadlineRoutes(routes, context);
-          registerInboxRoutes(routes, { context, settings, waiter: pipelineInboxWaiter(() => started?.pipeline) });
-        },
+        gateway: { context, inboxWaiter: pipelineInboxWaiter(() => started?.pipeline) },
       })
     : undefined;
 

@@ -2,7 +2,7 @@
  * The long-poll's waiter: the pipeline's inbox notifier once it runs. Before that (Redis not reached
  * yet) a request waits a moment and leases again, so a client's long-poll loop does not spin.
  */
-import type { InboxWaiter } from '../http/routes/inbox.js';
+import type { InboxWaiter } from '../http/plugins/gateway.js';
 import type { RunningPipeline } from '../pipeline/pipeline.js';
 
 export function pipelineInboxWaiter(pipeline: () => RunningPipeline | undefined): InboxWaiter {

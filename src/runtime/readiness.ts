@@ -30,8 +30,8 @@ type Checks = Record<string, DependencyHealth>;
 
 export class Readiness implements HealthCheck {
   /** Filled in by the start-up's connection attempts (see dependencies.ts withRetry). */
-  readonly store: DependencyStatus = { ok: false, detail: 'connecting' };
-  readonly redis: DependencyStatus = { ok: false, detail: 'connecting' };
+  readonly store: DependencyStatus = { ok: false, detail: 'connecting to the store' };
+  readonly redis: DependencyStatus = { ok: false, detail: 'connecting to Redis' };
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
   private probes: LiveProbes | undefined;
   private cached: { at: number; checks: Promise<Checks> } | undefined;
