@@ -1,15 +1,12 @@
 /**
- * Recording a receiver's answer on the deliveries it answers. MedCom: a receiver never answers
- * positive and then negative (or the reverse); the same answer again is harmless and only logged.
+ * What a receipt says and what it answers: the receipt's content, the message it answers, and whether
+ * it repeats or contradicts an answer on record. Recording it is the delivery lifecycle's part.
  */
 import type { Letter } from '../domain/message.js';
 import type { Queryable } from '../store/database.js';
-import { deliveriesFor, recordReceipt } from '../store/delivery-store.js';
-import { findByEnvelope, findFirstLetters, insertEvents } from '../store/message-store.js';
+import { findByEnvelope, findFirstLetters } from '../store/message-store.js';
 import type { MessageRecord, ReceiptContent } from '../store/records.js';
 import { Refusal } from './refusal.js';
-
-export type ReceiptOutcome = 'recorded' | 'repeated';
 
 /**
  * MedCom: a receiver never answers positive and then negative (or the reverse). Compares an answer with
@@ -24,31 +21,6 @@ export function compareWithRecordedAnswer(before: ReceiptContent | null, answer:
     'Already answered differently',
     `message ${envelopeId} was already answered with a ${before.kind} receipt; MedCom does not allow a different answer to the same message`,
   );
-}
-
-export async function applyReceipt(
-  tx: Queryable,
-  original: MessageRecord,
-  receiverEan: string,
-  content: ReceiptContent,
-  receiptMessageId: string,
-  now: Date,
-): Promise<ReceiptOutcome> {
-  const deliveries = await deliveriesFor(tx, original.id, receiverEan);
-  if (deliveries.length === 0) {
-    throw new Refusal(403, 'not-the-receiver', 'Not the receiver', `${receiverEan} did not receive message ${original.envelopeId} from ${original.senderEan}, so it cannot answer it`);
-  }
-  let outcome: ReceiptOutcome = 'recorded';
-  for (const delivery of deliveries) {
-    if (compareWithRecordedAnswer(delivery.receiptContent, content, original.envelopeId) === 'new') {
-      await recordReceipt(tx, delivery.id, content, receiptMessageId, now);
-      await insertEvents(tx, [{ messageId: original.id, deliveryId: delivery.id, kind: 'receipted', detail: { ...content, receiptMessageId } }], now);
-    } else {
-      outcome = 'repeated';
-      await insertEvents(tx, [{ messageId: original.id, deliveryId: delivery.id, kind: 'receipt-repeated', detail: { kind: content.kind, receiptMessageId } }], now);
-    }
-  }
-  return outcome;
 }
 
 /**

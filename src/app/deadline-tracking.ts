@@ -1,5 +1,5 @@
 /**
- * The health agreements' deadlines at work (issue 4): what a message's letters start (judged at once
+ * The health agreements' deadlines at work: what a message's letters start (judged at once
  * or tracked until fulfilled), what they fulfil of deadlines earlier messages started, the breach
  * timer, and explicit fulfilment by the obliged endpoint. The rules themselves are pure
  * (src/domain/deadlines); this module applies them to the store.
@@ -39,20 +39,10 @@ import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 
-/**
- * The (patient, type) pairs of letters that could fulfil an open deadline of their sender, for the
- * optimistic insert to check: when one is open it writes nothing and the message goes the careful
- * way (see accept-message.ts).
- */
-export function fulfilmentChecks(ctx: GatewayContext, message: ParsedMessage): { patientRef: string; type: string }[] {
-  return message.letters.flatMap((letter) =>
-    letter.body.receipt || letter.patient?.cpr === undefined || !ctx.deadlineCorrelation.fulfilling.has(letter.type)
-      ? []
-      : [{ patientRef: ctx.patientRef(letter.patient.cpr), type: letter.type }],
-  );
-}
+/** What evaluating deadlines needs of the gateway: the register (for regions), the rules and the patient key. */
+export type DeadlineSetting = Pick<GatewayContext, 'register' | 'deadlineRules' | 'patientRef'>;
 
-function partiesOf(ctx: GatewayContext, senderEan: string, receiverEan: string): AgreementParties {
+function partiesOf(ctx: Pick<GatewayContext, 'register'>, senderEan: string, receiverEan: string): AgreementParties {
   const region = ctx.register.find(senderEan)?.region ?? ctx.register.find(receiverEan)?.region;
   return { senderEan, receiverEan, ...(region !== undefined ? { region } : {}) };
 }
@@ -106,7 +96,7 @@ export interface StartedDeadlines {
 
 /** The deadlines the new letters of a message start, evaluated at `receivedAt` (pure apart from ids). */
 export function deadlinesStartedBy(
-  ctx: GatewayContext,
+  ctx: DeadlineSetting,
   message: ParsedMessage,
   receivedAt: Date,
   isResend: (letter: Letter) => boolean,
@@ -162,20 +152,17 @@ async function lockPatients(tx: Queryable, patientRefs: readonly string[]): Prom
 
 /**
  * In the accept transaction, before the insert: lock the patients, let earlier messages fulfil the new
- * deadlines that look back, and find the open deadlines this message fulfils.
+ * deadlines that look back, and find the open deadlines `letters` (those that may fulfil one, see
+ * mayFulfilDeadline) fulfil.
  */
 export async function correlate(
   tx: Queryable,
   ctx: GatewayContext,
   messageId: string,
-  message: ParsedMessage,
   started: StartedDeadlines,
-  isResend: (letter: Letter) => boolean,
+  letters: readonly Letter[],
   now: Date,
 ): Promise<Correlation> {
-  const letters = message.letters.filter(
-    (l) => !l.body.receipt && !isResend(l) && l.patient?.cpr !== undefined && ctx.deadlineCorrelation.fulfilling.has(l.type),
-  );
   const refOf = (letter: Letter): string => ctx.patientRef(letter.patient?.cpr as string);
   await lockPatients(tx, [...letters.map(refOf), ...started.deadlines.flatMap((d) => (d.patientRef ? [d.patientRef] : []))]);
 

@@ -8,7 +8,7 @@ import { buildComplianceReport, type ComplianceReport } from '../domain/deadline
 import type { EvaluationState } from '../domain/deadlines/types.js';
 import { complianceRows, deadlinesOfMessage, getDeadline, listDeadlines, type DeadlineFilter, type DeadlineRecord } from '../store/deadline-store.js';
 import type { GatewayContext } from './context.js';
-import { isUuid } from '../domain/uuid.js';
+import { UUID_KEY, decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
 import { Refusal } from './refusal.js';
 
 export interface DeadlineView {
@@ -123,30 +123,23 @@ export interface DeadlinePage {
   readonly nextCursor?: string;
 }
 
-function encodeCursor(record: DeadlineRecord): string {
-  return Buffer.from(JSON.stringify([record.startedAt.toISOString(), record.id])).toString('base64url');
+function beforeOf(position: KeysetPosition): { startedAt: Date; id: string } {
+  return { startedAt: new Date(position.at), id: position.key };
 }
 
-function decodeCursor(cursor: string): { startedAt: Date; id: string } {
-  try {
-    const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const at = new Date(startedAt);
-    if (Number.isNaN(at.getTime()) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
-    return { startedAt: at, id };
-  } catch {
-    throw new Refusal(400, 'bad-cursor', 'Unknown cursor', 'the cursor is not one this API gave out; start again without it', [{ path: '/querystring/cursor', message: 'not a cursor from nextCursor' }]);
-  }
+function cursorOf(record: DeadlineRecord): string {
+  return encodeCursor({ at: record.startedAt.toISOString(), key: record.id });
 }
 
 /** `GET /api/v1/ops/deadlines`: newest first, a page at a time. */
 export async function listDeadlinesView(ctx: GatewayContext, query: DeadlineQuery, page: { limit: number; cursor?: string }): Promise<DeadlinePage> {
   const records = await listDeadlines(ctx.db, filterOf(ctx, query), {
     limit: page.limit + 1,
-    ...(page.cursor ? { before: decodeCursor(page.cursor) } : {}),
+    ...(page.cursor ? { before: beforeOf(decodeCursor(page.cursor, UUID_KEY)) } : {}),
   });
   const items = records.slice(0, page.limit);
   const last = items.at(-1);
-  return { items: items.map(deadlineView), ...(records.length > page.limit && last ? { nextCursor: encodeCursor(last) } : {}) };
+  return { items: items.map(deadlineView), ...(records.length > page.limit && last ? { nextCursor: cursorOf(last) } : {}) };
 }
 
 /** The compliance report per obliged endpoint and rule over the deadlines started in the period. */

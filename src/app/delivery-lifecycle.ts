@@ -1,15 +1,62 @@
 /**
- * What happens to a delivery after acceptance, driven by the queue workers: pushes succeeding or
- * failing, dead letters, and the receipt watchdog. Each step is one transaction that also marks its
- * outbox row done, so a job that runs twice (at-least-once queues) changes nothing the second time.
+ * Every state change of a delivery after acceptance, in one place: leasing and fetching a pull inbox,
+ * pushes succeeding or failing, receipts, and the receipt watchdog's re-offers. Which change may happen
+ * from which state is the transition table (domain/delivery-transitions.ts); each transition is one
+ * store function, which changes a delivery only while it is in a state the table allows — so a job that
+ * runs twice (at-least-once queues), or races a receipt, changes nothing the second time. The queue
+ * workers and the inbox routes reach deliveries only through here.
  */
+import { nextState, sourceStates, type DeliveryTransition } from '../domain/delivery-transitions.js';
 import type { Queryable } from '../store/database.js';
-import { getDelivery, markDead, markDelivered, markUnacknowledged, recordPushAttempt, reoffer } from '../store/delivery-store.js';
+import {
+  deliveriesFor,
+  fetchDelivery,
+  getDelivery,
+  leaseInbox,
+  markUnacknowledged,
+  recordPushed,
+  recordPushFailure as storePushFailure,
+  recordReceipt,
+  reoffer,
+  type FetchedDelivery,
+  type StateChange,
+} from '../store/delivery-store.js';
 import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
-import { completeOutbox, getOutbox, insertOutbox } from '../store/outbox.js';
-import type { DeliveryRecord, MessageRecord } from '../store/records.js';
+import { completeOutbox, getOutbox } from '../store/outbox.js';
+import type { DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
+import { compareWithRecordedAnswer } from './apply-receipt.js';
 import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import { fulfilByReceipt } from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
+import { Refusal } from './refusal.js';
+
+/** The change `transition` makes to a delivery in state `from`; undefined when the table does not allow it. */
+export function changeFor(from: DeliveryRecord['state'], transition: DeliveryTransition): StateChange | undefined {
+  const to = nextState(from, transition);
+  return to === undefined ? undefined : { from, to };
+}
+
+function receiptDueFrom(ctx: GatewayContext, now: Date): Date {
+  return new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000);
+}
+
+// ── pull: lease and fetch ──────────────────────────────────────────────────────────────────────────
+
+/** `lease`: up to `limit` waiting deliveries of `receiverEan`, oldest first, per patient in order. */
+export async function leaseDeliveries(ctx: GatewayContext, receiverEan: string, limit: number): Promise<{ delivery: DeliveryRecord; message: MessageRecord }[]> {
+  const now = ctx.clock();
+  return ctx.db.transaction((tx) => leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000)));
+}
+
+/** `fetch`: the original bytes; the first fetch marks the delivery delivered and starts the receipt watchdog. */
+export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedDelivery | undefined> {
+  const now = ctx.clock();
+  const fetched = await fetchDelivery(ctx.db, deliveryId, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
+  if (fetched?.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
+  return fetched;
+}
+
+// ── push ───────────────────────────────────────────────────────────────────────────────────────────
 
 export interface PushPayload {
   readonly deliveryId: string;
@@ -24,7 +71,7 @@ export interface PushPayload {
 /** What a push job sends, or undefined when there is nothing (left) to push. */
 export async function loadPush(ctx: GatewayContext, deliveryId: string): Promise<PushPayload | undefined> {
   const delivery = await getDelivery(ctx.db, deliveryId);
-  if (!delivery || delivery.state !== 'waiting' || delivery.mode !== 'push') return undefined;
+  if (!delivery || !changeFor(delivery.state, 'push') || delivery.mode !== 'push') return undefined;
   const endpoint = ctx.register.find(delivery.receiverEan);
   if (!endpoint || endpoint.delivery.mode !== 'push') return undefined;
   const message = (await getMessage(ctx.db, delivery.messageId)) as MessageRecord;
@@ -40,57 +87,42 @@ export async function loadPush(ctx: GatewayContext, deliveryId: string): Promise
   };
 }
 
-/** Starts the receipt watchdog when the sender asked for a positive receipt. */
-async function armWatchdog(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, delivery: DeliveryRecord, ackRequested: boolean, now: Date): Promise<Date | null> {
-  if (!ackRequested) return null;
-  const due = new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000);
-  const outboxId = await insertOutbox(tx, 'receipt-watchdog', delivery.id, due, now);
-  effects.outbox.push({ id: outboxId, kind: 'receipt-watchdog', deliveryId: delivery.id, dueAt: due });
-  return due;
-}
-
 /**
- * Marks a delivery delivered (the first fetch of a pull delivery, or a successful push) and arms the
- * watchdog. Returns false when it was already delivered.
+ * A push job found nothing to push (see loadPush). When the delivery can no longer be pushed (pushed,
+ * dead, answered, gone) its outbox row is simply done: 'done'. A delivery still waiting for a receiver
+ * that is no longer a push endpoint keeps its row pending: the receiver's EAN is returned.
  */
-export async function deliver(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, delivery: DeliveryRecord, now: Date): Promise<boolean> {
-  const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
-  const due = message.ackRequested ? new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000) : null;
-  if (!(await markDelivered(tx, delivery.id, now, due))) return false;
-  await armWatchdog(tx, ctx, effects, delivery, message.ackRequested, now);
-  return true;
+export async function settleUnpushable(ctx: GatewayContext, outboxId: number, deliveryId: string): Promise<{ readonly waitsFor: string } | 'done'> {
+  const delivery = await getDelivery(ctx.db, deliveryId);
+  if (!delivery || !changeFor(delivery.state, 'push') || delivery.mode !== 'push') {
+    await completeOutbox(ctx.db, outboxId, ctx.clock());
+    return 'done';
+  }
+  return { waitsFor: delivery.receiverEan };
 }
 
+/** `push`: the receiver's endpoint took the message. */
 export async function recordPushSuccess(ctx: GatewayContext, outboxId: number, deliveryId: string, httpStatus: number): Promise<void> {
-  await inTransaction(ctx, async (tx, effects) => {
-    const now = ctx.clock();
-    const delivery = await getDelivery(tx, deliveryId, true);
-    if (delivery && (await deliver(tx, ctx, effects, delivery, now))) {
-      await recordPushAttempt(tx, deliveryId, now);
-      await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'pushed', detail: { httpStatus } }], now);
-    }
-    await completeOutbox(tx, outboxId, now);
-  });
+  const now = ctx.clock();
+  const { watchdog } = await recordPushed(ctx.db, deliveryId, sourceStates('push'), now, receiptDueFrom(ctx, now), { httpStatus, outboxId });
+  if (watchdog) await ctx.signals.outbox([watchdog]).catch(() => undefined);
 }
 
 /**
- * A failed push attempt. When it was the last one the delivery is dead-lettered, an event is
- * raised, and the sender receives an XCTL01 as a VANS would send it.
+ * `push-fail`, or `dead-letter` for the last attempt: then an event is raised and the sender receives
+ * an XCTL01 as a VANS would send it.
  */
 export async function recordPushFailure(ctx: GatewayContext, outboxId: number, deliveryId: string, reason: string, final: boolean): Promise<void> {
   await inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
     const delivery = await getDelivery(tx, deliveryId, true);
-    if (!delivery || delivery.state !== 'waiting') {
+    const change = delivery && changeFor(delivery.state, final ? 'dead-letter' : 'push-fail');
+    if (!delivery || !change) {
       await completeOutbox(tx, outboxId, now);
       return;
     }
-    const attempt = await recordPushAttempt(tx, deliveryId, now);
-    await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'push-failed', detail: { attempt, reason, final } }], now);
-    if (!final) return;
-    await markDead(tx, deliveryId, now);
-    await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'dead-lettered', detail: { attempts: attempt, reason } }], now);
-    await completeOutbox(tx, outboxId, now);
+    const attempt = await storePushFailure(tx, deliveryId, change, now, { reason, final, outboxId });
+    if (!final || attempt === undefined) return;
     const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
     if (message.origin === 'gateway') return; // never answer a receipt with a receipt
     await issueReceipt(tx, ctx, effects, {
@@ -109,12 +141,76 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
   });
 }
 
+// ── receipts ───────────────────────────────────────────────────────────────────────────────────────
+
+export type ReceiptOutcome = 'recorded' | 'repeated';
+
+/**
+ * `acknowledge` or `reject`, in the caller's transaction, the delivery locked: records the receiver's
+ * answer (call compareWithRecordedAnswer first: an answer on record is repeated or a conflict). A
+ * positive one also closes the deadlines that rules fulfil by a receipt.
+ */
+export async function recordAnswer(
+  tx: Queryable,
+  ctx: GatewayContext,
+  delivery: DeliveryRecord,
+  content: ReceiptContent,
+  receiptMessageId: string,
+  now: Date,
+): Promise<void> {
+  const change = changeFor(delivery.state, content.kind === 'positive' ? 'acknowledge' : 'reject');
+  // Only a delivery with an answer on record leaves the states a receipt starts from, and such an
+  // answer was compared first: reaching here without a change is a defect, not bad input.
+  if (!change || !(await recordReceipt(tx, delivery.id, change, content, receiptMessageId, now))) {
+    throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
+  }
+  if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
+}
+
+/** The same answer again: harmless, only logged on the timeline. */
+export async function noteRepeatedAnswer(tx: Queryable, delivery: DeliveryRecord, kind: ReceiptContent['kind'], receiptMessageId: string | undefined, now: Date): Promise<void> {
+  const detail = { kind, ...(receiptMessageId ? { receiptMessageId } : {}) };
+  await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'receipt-repeated', detail }], now);
+}
+
+/**
+ * A receipt message from `receiverEan` answering `original`: recorded on each of the deliveries it
+ * answers. MedCom: a receiver never answers positive and then negative (or the reverse); the same
+ * answer again is harmless and only logged.
+ */
+export async function answerDeliveries(
+  tx: Queryable,
+  ctx: GatewayContext,
+  original: MessageRecord,
+  receiverEan: string,
+  content: ReceiptContent,
+  receiptMessageId: string,
+  now: Date,
+): Promise<ReceiptOutcome> {
+  const deliveries = await deliveriesFor(tx, original.id, receiverEan);
+  if (deliveries.length === 0) {
+    throw new Refusal(403, 'not-the-receiver', 'Not the receiver', `${receiverEan} did not receive message ${original.envelopeId} from ${original.senderEan}, so it cannot answer it`);
+  }
+  let outcome: ReceiptOutcome = 'recorded';
+  for (const delivery of deliveries) {
+    if (compareWithRecordedAnswer(delivery.receiptContent, content, original.envelopeId) === 'new') {
+      await recordAnswer(tx, ctx, delivery, content, receiptMessageId, now);
+    } else {
+      outcome = 'repeated';
+      await noteRepeatedAnswer(tx, delivery, content.kind, receiptMessageId, now);
+    }
+  }
+  return outcome;
+}
+
+// ── the receipt watchdog ──────────────────────────────────────────────────────────────────────────
+
 export type WatchdogOutcome = 'not-due' | 'answered' | 'reoffered' | 'unacknowledged' | 'done';
 
 /**
- * The receipt watchdog (MedCom: resend after 30 minutes without a receipt, at most 2 times). A
- * delivered message still unanswered at its deadline is offered again; after the last re-offer it is
- * marked unacknowledged and an event is raised.
+ * The receipt watchdog (MedCom: resend after 30 minutes without a receipt, at most 2 times): `reoffer`
+ * a delivered message still unanswered at its deadline; after the last re-offer, `give-up` (marked
+ * unacknowledged, with an event).
  */
 export async function runReceiptWatchdog(ctx: GatewayContext, outboxId: number): Promise<WatchdogOutcome> {
   return inTransaction(ctx, async (tx, effects) => {
@@ -127,33 +223,37 @@ export async function runReceiptWatchdog(ctx: GatewayContext, outboxId: number):
     if (!delivery) return 'answered';
     // Watched: delivered and unanswered, or re-offered (pull) and not fetched again. A later fetch moves
     // the deadline, so a timer older than the delivery's current deadline is stale.
-    const watched =
-      delivery.state === 'delivered' || (delivery.mode === 'pull' && delivery.reoffers > 0 && (delivery.state === 'waiting' || delivery.state === 'leased'));
+    const watched = delivery.state === 'delivered' || (delivery.mode === 'pull' && delivery.reoffers > 0 && (delivery.state === 'waiting' || delivery.state === 'leased'));
     const stale = delivery.receiptDueAt === null || delivery.receiptDueAt.getTime() > entry.dueAt.getTime();
     if (!watched || stale) return 'answered';
     if (delivery.reoffers < ctx.settings.receiptMaxReoffers) {
-      const nextDue = delivery.mode === 'pull' ? new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000) : null;
-      await reoffer(tx, delivery.id, now, nextDue);
-      if (nextDue) {
-        const watchdogId = await insertOutbox(tx, 'receipt-watchdog', delivery.id, nextDue, now);
-        effects.outbox.push({ id: watchdogId, kind: 'receipt-watchdog', deliveryId: delivery.id, dueAt: nextDue });
-      }
-      await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'reoffered', detail: { reoffer: delivery.reoffers + 1, of: ctx.settings.receiptMaxReoffers } }], now);
-      if (delivery.mode === 'push') {
-        const pushId = await insertOutbox(tx, 'push', delivery.id, now, now);
-        effects.outbox.push({ id: pushId, kind: 'push', deliveryId: delivery.id, dueAt: now });
-      } else effects.inboxes.add(delivery.receiverEan);
+      await reofferDelivery(tx, ctx, effects, delivery, now);
       return 'reoffered';
     }
     // A message the receiver never fetched again stays in its inbox (nothing accepted is lost); the
     // sender and operations learn from the event that MedCom's resends are used up.
-    const stillOffered = delivery.state !== 'delivered';
-    await markUnacknowledged(tx, delivery.id, now, stillOffered);
-    await insertEvents(
-      tx,
-      [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'unacknowledged', detail: { reoffers: delivery.reoffers, ...(stillOffered ? { stillOffered } : {}) } }],
-      now,
-    );
+    const change = changeFor(delivery.state, 'give-up') as StateChange;
+    const stillOffered = change.to !== 'unacknowledged';
+    await markUnacknowledged(tx, delivery.id, change, now, { reoffers: delivery.reoffers, ...(stillOffered ? { stillOffered } : {}) });
     return 'unacknowledged';
   });
+}
+
+/** `reoffer`: offered (pull, still watched) or pushed again. */
+async function reofferDelivery(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, delivery: DeliveryRecord, now: Date): Promise<void> {
+  const push = delivery.mode === 'push';
+  const outbox = await reoffer(tx, delivery.id, changeFor(delivery.state, 'reoffer') as StateChange, now, {
+    receiptDueAt: push ? null : receiptDueFrom(ctx, now),
+    push,
+    reoffer: delivery.reoffers + 1,
+    of: ctx.settings.receiptMaxReoffers,
+  });
+  effects.outbox.push(...outbox);
+  if (!push) effects.inboxes.add(delivery.receiverEan);
+}
+
+/** When a timer's outbox row is due; undefined when it is done or gone (a timer job that came early waits for it). */
+export async function timerDueAt(ctx: GatewayContext, outboxId: number): Promise<Date | undefined> {
+  const entry = await getOutbox(ctx.db, outboxId);
+  return entry && !entry.doneAt ? entry.dueAt : undefined;
 }

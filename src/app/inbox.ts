@@ -2,15 +2,15 @@
  * The receiver's side: leasing the pull inbox, fetching a message's original bytes, and answering
  * with a receipt (JSON, or a MedCom XCTL02/XCTL03).
  */
-import { fetchDelivery, getDelivery, leaseInbox, lockAnswerTarget, recordReceipt } from '../store/delivery-store.js';
-import { insertEvents } from '../store/message-store.js';
+import { getDelivery, lockAnswerTarget } from '../store/delivery-store.js';
+import { noteInboxPoll } from '../store/endpoint-state-store.js';
 import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
 import type { RefuseCode } from '../domain/message.js';
 import { REFUSE_CODES } from '../domain/message.js';
-import { acceptMessage, type AcceptInput } from './accept-message.js';
+import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';
-import { fulfilByReceipt } from './deadline-tracking.js';
+import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
 
@@ -58,8 +58,9 @@ function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
 
 /** Leases up to `limit` waiting messages for `receiverEan` (oldest first, per patient in order). */
 export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItem[]> {
-  const now = ctx.clock();
-  const leased = await ctx.db.transaction((tx) => leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000)));
+  // Ops see when each endpoint last polled; a paused endpoint is offered nothing (its deliveries wait).
+  if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
+  const leased = await leaseDeliveries(ctx, receiverEan, limit);
   return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }
 
@@ -82,12 +83,8 @@ export interface FetchedMessage {
 
 /** The original bytes. The first fetch marks the delivery delivered and starts the receipt watchdog. */
 export async function fetchItem(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedMessage> {
-  const now = ctx.clock();
-  const fetched = /^[0-9a-f-]{36}$/i.test(deliveryId)
-    ? await fetchDelivery(ctx.db, deliveryId, receiverEan, now, new Date(now.getTime() + ctx.settings.receiptTimeoutSeconds * 1000))
-    : undefined;
+  const fetched = /^[0-9a-f-]{36}$/i.test(deliveryId) ? await fetchForReceiver(ctx, receiverEan, deliveryId) : undefined;
   if (!fetched) throw notInInbox(deliveryId);
-  if (fetched.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
   return fetched;
 }
 
@@ -126,7 +123,7 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
     if (!target) throw notInInbox(deliveryId);
     const { delivery } = target;
     if (compareWithRecordedAnswer(delivery.receiptContent, content, target.envelopeId) === 'repeated') {
-      await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipt-repeated', detail: { kind } }], now);
+      await noteRepeatedAnswer(tx, delivery, kind, undefined, now);
       return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
     }
     const receiptMessageId = await issueReceipt(tx, ctx, effects, {
@@ -136,30 +133,31 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
       ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
       reason: `${receiverEan} answered ${kind}`,
     });
-    await recordReceipt(tx, deliveryId, content, receiptMessageId, now);
-    await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId, kind: 'receipted', detail: { ...content, receiptMessageId } }], now);
-    if (kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, receiverEan, receiptMessageId, now);
+    await recordAnswer(tx, ctx, delivery, content, receiptMessageId, now);
     return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
   });
 }
 
-/** An XCTL02/XCTL03 posted on the inbox item: accepted like any message, after checking what it answers. */
+/**
+ * An XCTL02/XCTL03 posted on the inbox item: accepted like any message, after checking what it answers.
+ * The message is decoded and its originals looked up once, here, and handed to the accept path.
+ */
 export async function answerWithXml(ctx: GatewayContext, receiverEan: string, deliveryId: string, input: AcceptInput): Promise<AnswerResult> {
   const delivery = await ownDelivery(ctx, receiverEan, deliveryId);
-  const decoded = ctx.codec.decode(input.body, input.charset ? { charset: input.charset } : {});
-  if (decoded.ok) {
-    const receiptLetters = decoded.message.letters.filter((l) => l.body.receipt);
-    if (receiptLetters.length !== decoded.message.letters.length || receiptLetters.length === 0) {
-      throw new Refusal(422, 'invalid-receipt', 'Not a receipt', 'post an XCTL02 or XCTL03 (or JSON) to answer a message');
-    }
-    for (const letter of receiptLetters) {
-      const answered = await findAnsweredMessage(ctx.db, letter);
-      if (answered?.id !== delivery.messageId) {
-        throw new Refusal(422, 'receipt-mismatch', 'The receipt answers another message', `the receipt quotes envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? '?'}, not the envelope of inbox item ${deliveryId}`);
-      }
-    }
+  const decoded = decodeForAccept(ctx, input);
+  const receiptLetters = decoded.message.letters.filter((l) => l.body.receipt);
+  if (receiptLetters.length !== decoded.message.letters.length || receiptLetters.length === 0) {
+    throw new Refusal(422, 'invalid-receipt', 'Not a receipt', 'post an XCTL02 or XCTL03 (or JSON) to answer a message');
   }
-  const accepted = await acceptMessage(ctx, receiverEan, input);
+  const originals = new Map<number, MessageRecord>();
+  for (const letter of receiptLetters) {
+    const answered = await findAnsweredMessage(ctx.db, letter);
+    if (answered?.id !== delivery.messageId) {
+      throw new Refusal(422, 'receipt-mismatch', 'The receipt answers another message', `the receipt quotes envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? '?'}, not the envelope of inbox item ${deliveryId}`);
+    }
+    originals.set(letter.index, answered);
+  }
+  const accepted = await acceptMessage(ctx, receiverEan, input, { decoded, originals });
   const after = (await getDelivery(ctx.db, deliveryId)) as DeliveryRecord;
   return {
     deliveryId,

@@ -72,7 +72,7 @@ export function decodeText(bytes: Uint8Array, httpCharset?: string): DecodeTextR
   if (bytes.length >= 2 && ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe))) {
     return {
       ok: false,
-      issues: [issue('encoding', '/', 'the message is UTF-16 encoded; send it as UTF-8, ISO-8859-1 or windows-1252')],
+      issues: [issue('unsupported-encoding', '/', 'the message is UTF-16 encoded; send it as UTF-8, ISO-8859-1 or windows-1252')],
     };
   }
   const declaredLabel = declaredEncoding(bytes);
@@ -81,7 +81,7 @@ export function decodeText(bytes: Uint8Array, httpCharset?: string): DecodeTextR
     return {
       ok: false,
       issues: [
-        issue('encoding', '/', `the XML declaration names the encoding "${declaredLabel}", which the gateway does not read; use UTF-8, ISO-8859-1 or windows-1252`, { line: 1, column: 1 }),
+        issue('unsupported-encoding', '/', `the XML declaration names the encoding "${declaredLabel}", which the gateway does not read; use UTF-8, ISO-8859-1 or windows-1252`, { line: 1, column: 1 }),
       ],
     };
   }
@@ -89,14 +89,14 @@ export function decodeText(bytes: Uint8Array, httpCharset?: string): DecodeTextR
   if (httpCharset !== undefined && fromHttp === undefined) {
     return {
       ok: false,
-      issues: [issue('encoding', '/', `the Content-Type charset "${httpCharset}" is not supported; use UTF-8, ISO-8859-1 or windows-1252`)],
+      issues: [issue('unsupported-encoding', '/', `the Content-Type charset "${httpCharset}" is not supported; use UTF-8, ISO-8859-1 or windows-1252`)],
     };
   }
   if (declared && fromHttp && declared !== fromHttp) {
     return {
       ok: false,
       issues: [
-        issue('encoding', '/', `the Content-Type says charset=${httpCharset} but the XML declaration says encoding="${declaredLabel}"; make them agree`, { line: 1, column: 1 }),
+        issue('encoding-mismatch', '/', `the Content-Type says charset=${httpCharset} but the XML declaration says encoding="${declaredLabel}"; make them agree`, { line: 1, column: 1 }),
       ],
     };
   }
@@ -106,14 +106,14 @@ export function decodeText(bytes: Uint8Array, httpCharset?: string): DecodeTextR
     try {
       return { ok: true, text: stripBom(decodeAs(bytes, encoding)), encoding, warnings };
     } catch {
-      return { ok: false, issues: [issue('encoding', '/', `the bytes are not valid ${encoding}, as the message declares`, invalidUtf8Position(bytes))] };
+      return { ok: false, issues: [issue('invalid-bytes', '/', `the bytes are not valid ${encoding}, as the message declares`, invalidUtf8Position(bytes))] };
     }
   }
   try {
     return { ok: true, text: stripBom(utf8Decoder.decode(bytes)), encoding: 'utf-8', warnings };
   } catch {
     warnings.push(
-      issue('encoding', '/', 'no encoding is declared and the bytes are not UTF-8; they were read as windows-1252 (declare encoding="windows-1252" or "ISO-8859-1" to be explicit)', invalidUtf8Position(bytes), 'warning'),
+      issue('undeclared-encoding', '/', 'no encoding is declared and the bytes are not UTF-8; they were read as windows-1252 (declare encoding="windows-1252" or "ISO-8859-1" to be explicit)', invalidUtf8Position(bytes), 'warning'),
     );
     return { ok: true, text: stripBom(decodeWindows1252(bytes)), encoding: 'windows-1252', warnings };
   }

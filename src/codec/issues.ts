@@ -5,7 +5,16 @@
 export type IssueSeverity = 'error' | 'warning';
 
 export type IssueCode =
+  /** The file or body could not be read at all. */
   | 'encoding'
+  /** An encoding the gateway does not read (UTF-16, or a declared or HTTP charset it does not know): HTTP 415. */
+  | 'unsupported-encoding'
+  /** The HTTP charset and the XML declaration name different encodings. */
+  | 'encoding-mismatch'
+  /** The bytes are not valid in the declared encoding. */
+  | 'invalid-bytes'
+  /** No encoding declared and the bytes are not UTF-8: read as windows-1252 (a warning). */
+  | 'undeclared-encoding'
   | 'too-large'
   | 'forbidden-declaration'
   | 'not-well-formed'

@@ -1,5 +1,5 @@
 /**
- * Processes `push` jobs: loads the delivery from the store, POSTs the original bytes to the
+ * Processes `push` jobs: loads the delivery (through the delivery lifecycle), POSTs the original bytes to the
  * receiver's endpoint and records the outcome. A failed attempt is recorded and then thrown, so
  * BullMQ tries again after the custom backoff (push-backoff.ts); the attempt numbered
  * `settings.pushMaxAttempts` is recorded as final, which dead-letters the delivery and answers the
@@ -8,10 +8,8 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayContext } from '../app/context.js';
-import { loadPush, recordPushFailure, recordPushSuccess } from '../app/delivery-lifecycle.js';
+import { loadPush, recordPushFailure, recordPushSuccess, settleUnpushable } from '../app/delivery-lifecycle.js';
 import type { Logger } from '../logging.js';
-import { getDelivery } from '../store/delivery-store.js';
-import { completeOutbox } from '../store/outbox.js';
 import type { OutboxJobData } from './outbox-job-data.js';
 import { pushBackoffStrategy } from './push-backoff.js';
 import { PushFailedError } from './push-failed-error.js';
@@ -78,13 +76,10 @@ export class PushWorker {
    * tries it again after every interval, so it goes out once the configuration is put right.
    */
   private async nothingToPush(outboxId: number, deliveryId: string): Promise<PushJobResult> {
-    const delivery = await getDelivery(this.ctx.db, deliveryId);
-    if (!delivery || delivery.state !== 'waiting' || delivery.mode !== 'push') {
-      await completeOutbox(this.ctx.db, outboxId, this.ctx.clock());
-      return 'nothing-to-push';
-    }
-    const reason = `receiver ${delivery.receiverEan} is not a push endpoint in the endpoint register`;
-    this.logger.warn({ outboxId, deliveryId, receiverEan: delivery.receiverEan }, 'push delivery waits for an endpoint that is not configured for push');
+    const settled = await settleUnpushable(this.ctx, outboxId, deliveryId);
+    if (settled === 'done') return 'nothing-to-push';
+    const reason = `receiver ${settled.waitsFor} is not a push endpoint in the endpoint register`;
+    this.logger.warn({ outboxId, deliveryId, receiverEan: settled.waitsFor }, 'push delivery waits for an endpoint that is not configured for push');
     throw new UnrecoverableError(reason);
   }
 

@@ -8,9 +8,8 @@ import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayContext } from '../app/context.js';
 import { runDeadlineBreach, type BreachOutcome } from '../app/deadline-tracking.js';
-import { runReceiptWatchdog, type WatchdogOutcome } from '../app/delivery-lifecycle.js';
+import { runReceiptWatchdog, timerDueAt, type WatchdogOutcome } from '../app/delivery-lifecycle.js';
 import type { Logger } from '../logging.js';
-import { getOutbox } from '../store/outbox.js';
 import type { OutboxJobData } from './outbox-job-data.js';
 import { QUEUE_NAMES } from './queue-names.js';
 import type { OutboxJob } from './queues.js';
@@ -54,9 +53,9 @@ export class TimerWorker {
       if (outcome === 'reoffered' || outcome === 'unacknowledged') this.logger.info({ outboxId, deliveryId, outcome }, 'receipt watchdog');
     }
     if (outcome !== 'not-due') return outcome;
-    const entry = await getOutbox(this.ctx.db, outboxId);
-    if (!entry || entry.doneAt) return 'done';
-    const wait = Math.max(MIN_REDELAY_MS, entry.dueAt.getTime() - this.ctx.clock().getTime());
+    const dueAt = await timerDueAt(this.ctx, outboxId);
+    if (!dueAt) return 'done';
+    const wait = Math.max(MIN_REDELAY_MS, dueAt.getTime() - this.ctx.clock().getTime());
     this.logger.debug({ outboxId, deliveryId, deadlineId, waitMs: wait }, 'timer fired early; delayed to its due time');
     await job.moveToDelayed(Date.now() + wait, token);
     throw new DelayedError();

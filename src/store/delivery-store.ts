@@ -14,10 +14,11 @@ import {
   type MessageRow,
   type ReceiptContent,
 } from './records.js';
-import type { OutboxEntry } from './outbox.js';
+import type { DeliveryState } from '../domain/delivery-transitions.js';
+import type { DeliveryOutboxEntry, OutboxEntry } from './outbox.js';
 
 /**
- * Leases up to `limit` of the oldest deliveries waiting for `receiverEan` (call it in a transaction),
+ * The `lease` transition: leases up to `limit` of the oldest deliveries waiting for `receiverEan` (call it in a transaction),
  * and records the `leased`
  * (and, for a lease that ran out, `lease-expired`) events, in one statement. A delivery whose lease
  * ran out is waiting again. Per patient the order holds: a delivery is not offered while an earlier
@@ -81,64 +82,37 @@ export async function deliveriesFor(tx: Queryable, messageId: string, receiverEa
   return rows.map(deliveryFromRow);
 }
 
-/**
- * Marks a delivery delivered (fetched or pushed) the first time; sets the receipt deadline when the
- * sender asked for a positive receipt. Returns true when this call made the change.
- */
-export async function markDelivered(tx: Queryable, id: string, now: Date, receiptDueAt: Date | null): Promise<boolean> {
-  const { rowCount } = await tx.query(
-    `UPDATE deliveries SET state = 'delivered', delivered_at = $2, receipt_due_at = $3, lease_until = NULL, updated_at = $2
-     WHERE id = $1 AND state IN ('waiting', 'leased')`,
-    [id, now, receiptDueAt],
-  );
-  return rowCount > 0;
-}
-
-export async function recordReceipt(
-  tx: Queryable,
-  id: string,
-  content: ReceiptContent,
-  receiptMessageId: string,
-  now: Date,
-): Promise<void> {
-  await tx.query(
-    `UPDATE deliveries SET state = $2, receipt_kind = $3, receipt_content = $4, receipt_message_id = $5, receipt_due_at = NULL,
-       lease_until = NULL, delivered_at = COALESCE(delivered_at, $6), updated_at = $6
-     WHERE id = $1`,
-    [id, content.kind === 'positive' ? 'acknowledged' : 'rejected', content.kind, JSON.stringify(content), receiptMessageId, now],
-    'medcom-record-receipt',
-  );
+/** A change from one known state to the next, as the lifecycle decided it from the transition table. */
+export interface StateChange {
+  readonly from: DeliveryState;
+  readonly to: DeliveryState;
 }
 
 /**
- * The watchdog's re-offer: the delivery is offered (pull) or pushed (push) again. `receiptDueAt` keeps
- * a pull delivery under watch even if it is never fetched again.
+ * "Delivered, and the receipt watchdog armed", as CTEs over the CTEs `target (id)` and
+ * `m (ack_requested)`: `upd` marks the target delivered when its state is one of `from` (a text[]
+ * parameter); `ob` arms the watchdog when the sender asked for a positive receipt; `superseded` retires
+ * an earlier watchdog (a fetch after a re-offer replaces the re-offer's: one deadline per delivery at a
+ * time). Fetch and push both use it, so the two ways of delivering cannot drift apart.
  */
-export async function reoffer(tx: Queryable, id: string, now: Date, receiptDueAt: Date | null): Promise<void> {
-  await tx.query(
-    `UPDATE deliveries SET state = 'waiting', reoffers = reoffers + 1, receipt_due_at = $3, lease_until = NULL, updated_at = $2 WHERE id = $1`,
-    [id, now, receiptDueAt],
-  );
+function deliverAndArm(params: { readonly now: string; readonly due: string; readonly from: string; readonly alsoSet?: string }): string {
+  const { now, due, from, alsoSet } = params;
+  return `upd AS (
+       UPDATE deliveries SET state = 'delivered', delivered_at = ${now}, lease_until = NULL, updated_at = ${now},
+         receipt_due_at = CASE WHEN (SELECT ack_requested FROM m) THEN ${due}::timestamptz ELSE NULL END${alsoSet ? `, ${alsoSet}` : ''}
+       WHERE id = (SELECT id FROM target) AND state = ANY(${from}::text[])
+       RETURNING id, receipt_due_at),
+     ob AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'receipt-watchdog', id, receipt_due_at, ${now} FROM upd WHERE receipt_due_at IS NOT NULL
+       RETURNING id, due_at),
+     superseded AS (
+       UPDATE outbox SET done_at = ${now}
+       WHERE delivery_id = (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL)`;
 }
 
-/** No receipt after the last re-offer. A delivery still waiting to be fetched keeps its state, so it stays offered. */
-export async function markUnacknowledged(tx: Queryable, id: string, now: Date, keepOffering: boolean): Promise<void> {
-  await tx.query(
-    `UPDATE deliveries SET state = CASE WHEN $3 THEN state ELSE 'unacknowledged' END, receipt_due_at = NULL, updated_at = $2 WHERE id = $1`,
-    [id, now, keepOffering],
-  );
-}
-
-export async function recordPushAttempt(tx: Queryable, id: string, now: Date): Promise<number> {
-  const { rows } = await tx.query<{ push_attempts: number }>(
-    'UPDATE deliveries SET push_attempts = push_attempts + 1, offers = offers + 1, updated_at = $2 WHERE id = $1 RETURNING push_attempts',
-    [id, now],
-  );
-  return rows[0]?.push_attempts ?? 0;
-}
-
-export async function markDead(tx: Queryable, id: string, now: Date): Promise<void> {
-  await tx.query(`UPDATE deliveries SET state = 'dead', updated_at = $2 WHERE id = $1 AND state = 'waiting'`, [id, now]);
+function watchdogOf(deliveryId: string, row: { outbox_id: number | null; outbox_due: Date | null }): DeliveryOutboxEntry | undefined {
+  return row.outbox_id === null ? undefined : { id: Number(row.outbox_id), kind: 'receipt-watchdog', deliveryId, dueAt: new Date(row.outbox_due as Date) };
 }
 
 export interface FetchedDelivery {
@@ -150,38 +124,28 @@ export interface FetchedDelivery {
 }
 
 /**
- * A receiver fetches its message: returns the original bytes and, on the first fetch (or the first after
- * a re-offer), marks the delivery delivered, arms the receipt watchdog and records the `fetched` event — one statement, so
- * two fetches racing arm one watchdog. Undefined when the delivery is not this receiver's.
+ * The `fetch` transition: a receiver fetches its message. Returns the original bytes and, on the first
+ * fetch (or the first after a re-offer) — the delivery in one of the states `from` — marks it delivered,
+ * arms the receipt watchdog and records the `fetched` event, in one statement, so two fetches racing arm
+ * one watchdog. Undefined when the delivery is not this receiver's.
  */
 export async function fetchDelivery(
   db: Queryable,
   deliveryId: string,
   receiverEan: string,
+  from: readonly DeliveryState[],
   now: Date,
   receiptDueAt: Date,
 ): Promise<FetchedDelivery | undefined> {
   const { rows } = await db.query<{ body: Uint8Array; content_type: string; sha256: string; outbox_id: number | null; outbox_due: Date | null }>(
-    `WITH d AS (SELECT id, message_id FROM deliveries WHERE id = $1 AND receiver_ean = $2),
-     m AS (SELECT id, body, content_type, sha256, ack_requested FROM messages WHERE id = (SELECT message_id FROM d)),
-     upd AS (
-       UPDATE deliveries SET state = 'delivered', delivered_at = $3, lease_until = NULL, updated_at = $3,
-         receipt_due_at = CASE WHEN (SELECT ack_requested FROM m) THEN $4::timestamptz ELSE NULL END
-       WHERE id = (SELECT id FROM d) AND state IN ('waiting', 'leased')
-       RETURNING id, receipt_due_at),
-     ob AS (
-       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
-       SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
-       RETURNING id, due_at),
-     -- a fetch after a re-offer replaces the re-offer's watchdog: one deadline per delivery at a time
-     superseded AS (
-       UPDATE outbox SET done_at = $3
-       WHERE delivery_id = (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL),
+    `WITH target AS (SELECT id, message_id FROM deliveries WHERE id = $1 AND receiver_ean = $2),
+     m AS (SELECT id, body, content_type, sha256, ack_requested FROM messages WHERE id = (SELECT message_id FROM target)),
+     ${deliverAndArm({ now: '$3', due: '$4', from: '$5' })},
      ev AS (
        INSERT INTO events (message_id, delivery_id, kind, at, detail)
-       SELECT d.message_id, d.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM d)
+       SELECT target.message_id, target.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM target)
      SELECT m.body, m.content_type, m.sha256, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
-    [deliveryId, receiverEan, now, receiptDueAt],
+    [deliveryId, receiverEan, now, receiptDueAt, from],
     'medcom-fetch-delivery',
   );
   const row = rows[0];
@@ -190,11 +154,149 @@ export async function fetchDelivery(
     body: Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength),
     contentType: row.content_type,
     sha256: row.sha256,
-    watchdog:
-      row.outbox_id === null
-        ? undefined
-        : { id: Number(row.outbox_id), kind: 'receipt-watchdog', deliveryId, dueAt: new Date(row.outbox_due as Date) },
+    watchdog: watchdogOf(deliveryId, row),
   };
+}
+
+/**
+ * The `push` transition: the receiver's endpoint took the message. Marks the delivery delivered (from
+ * one of the states `from`), counts the attempt, arms the receipt watchdog, records the `pushed` event
+ * and marks the push's outbox row done, in one statement. `delivered` is false when the delivery had
+ * already moved on (the row is done all the same).
+ */
+export async function recordPushed(
+  tx: Queryable,
+  deliveryId: string,
+  from: readonly DeliveryState[],
+  now: Date,
+  receiptDueAt: Date,
+  pushed: { readonly httpStatus: number; readonly outboxId: number },
+): Promise<{ delivered: boolean; watchdog: DeliveryOutboxEntry | undefined }> {
+  const { rows } = await tx.query<{ delivered: boolean; outbox_id: number | null; outbox_due: Date | null }>(
+    `WITH target AS (SELECT id, message_id FROM deliveries WHERE id = $1),
+     m AS (SELECT ack_requested FROM messages WHERE id = (SELECT message_id FROM target)),
+     ${deliverAndArm({ now: '$2', due: '$3', from: '$4', alsoSet: 'push_attempts = push_attempts + 1, offers = offers + 1' })},
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT target.message_id, target.id, 'pushed', $2, jsonb_build_object('httpStatus', $5::int) FROM target WHERE EXISTS (SELECT 1 FROM upd)),
+     done AS (UPDATE outbox SET done_at = $2 WHERE id = $6 AND done_at IS NULL)
+     SELECT EXISTS (SELECT 1 FROM upd) AS delivered, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due`,
+    [deliveryId, now, receiptDueAt, from, pushed.httpStatus, pushed.outboxId],
+    'medcom-record-pushed',
+  );
+  const row = rows[0];
+  return { delivered: row?.delivered ?? false, watchdog: row ? watchdogOf(deliveryId, row) : undefined };
+}
+
+/**
+ * The `push-fail` and `dead-letter` transitions: counts the failed attempt and records `push-failed`;
+ * the last one (`final`) also records `dead-lettered` and marks the push's outbox row done. Nothing
+ * changes unless the delivery is still in `change.from`. Returns the attempt's number, or undefined.
+ */
+export async function recordPushFailure(
+  tx: Queryable,
+  deliveryId: string,
+  change: StateChange,
+  now: Date,
+  failure: { readonly reason: string; readonly final: boolean; readonly outboxId: number },
+): Promise<number | undefined> {
+  const { rows } = await tx.query<{ push_attempts: number }>(
+    `WITH upd AS (
+       UPDATE deliveries SET state = $3, push_attempts = push_attempts + 1, offers = offers + 1, updated_at = $4
+       WHERE id = $1 AND state = $2
+       RETURNING id, message_id, push_attempts),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT message_id, id, kind, $4, detail FROM (
+         SELECT 0 AS step, message_id, id, 'push-failed' AS kind,
+           jsonb_build_object('attempt', push_attempts, 'reason', $5::text, 'final', $6::boolean) AS detail FROM upd
+         UNION ALL
+         SELECT 1, message_id, id, 'dead-lettered', jsonb_build_object('attempts', push_attempts, 'reason', $5::text) FROM upd WHERE $6) x
+       ORDER BY step),
+     done AS (UPDATE outbox SET done_at = $4 WHERE id = $7 AND done_at IS NULL AND $6 AND EXISTS (SELECT 1 FROM upd))
+     SELECT push_attempts FROM upd`,
+    [deliveryId, change.from, change.to, now, failure.reason, failure.final, failure.outboxId],
+    'medcom-record-push-failure',
+  );
+  return rows[0] ? Number(rows[0].push_attempts) : undefined;
+}
+
+/**
+ * The `acknowledge` and `reject` transitions: records the receiver's answer on the delivery and the
+ * `receipted` event, in one statement. False when the delivery was no longer in `change.from`.
+ */
+export async function recordReceipt(
+  tx: Queryable,
+  deliveryId: string,
+  change: StateChange,
+  content: ReceiptContent,
+  receiptMessageId: string,
+  now: Date,
+): Promise<boolean> {
+  const { rows } = await tx.query<{ id: string }>(
+    `WITH upd AS (
+       UPDATE deliveries SET state = $3, receipt_kind = $4, receipt_content = $5, receipt_message_id = $6, receipt_due_at = NULL,
+         lease_until = NULL, delivered_at = COALESCE(delivered_at, $7), updated_at = $7
+       WHERE id = $1 AND state = $2
+       RETURNING id, message_id),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT message_id, id, 'receipted', $7, $5::jsonb || jsonb_build_object('receiptMessageId', $6::text) FROM upd)
+     SELECT id FROM upd`,
+    [deliveryId, change.from, change.to, content.kind, JSON.stringify(content), receiptMessageId, now],
+    'medcom-record-receipt',
+  );
+  return rows.length > 0;
+}
+
+/**
+ * The `reoffer` transition (the receipt watchdog): the delivery waits to be offered (pull) or pushed
+ * (push) again, with the `reoffered` event. `receiptDueAt` keeps a pull delivery under watch even if it
+ * is never fetched again (a new watchdog row); a push delivery gets a new push row. One statement;
+ * returns the outbox rows it wrote (none when the delivery was no longer in `change.from`).
+ */
+export async function reoffer(
+  tx: Queryable,
+  deliveryId: string,
+  change: StateChange,
+  now: Date,
+  next: { readonly receiptDueAt: Date | null; readonly push: boolean; readonly reoffer: number; readonly of: number },
+): Promise<DeliveryOutboxEntry[]> {
+  const { rows } = await tx.query<{ id: number; kind: 'push' | 'receipt-watchdog'; due_at: Date }>(
+    `WITH upd AS (
+       UPDATE deliveries SET state = $3, reoffers = reoffers + 1, receipt_due_at = $5, lease_until = NULL, updated_at = $4
+       WHERE id = $1 AND state = $2
+       RETURNING id, message_id),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT message_id, id, 'reoffered', $4, jsonb_build_object('reoffer', $7::int, 'of', $8::int) FROM upd)
+     INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+     SELECT x.kind, upd.id, x.due_at, $4 FROM upd, (
+       SELECT 'receipt-watchdog' AS kind, $5::timestamptz AS due_at WHERE $5::timestamptz IS NOT NULL
+       UNION ALL
+       SELECT 'push', $4::timestamptz WHERE $6) x
+     RETURNING id, kind, due_at`,
+    [deliveryId, change.from, change.to, now, next.receiptDueAt, next.push, next.reoffer, next.of],
+    'medcom-reoffer',
+  );
+  return rows.map((row) => ({ id: Number(row.id), kind: row.kind, deliveryId, dueAt: new Date(row.due_at) }));
+}
+
+/**
+ * The `give-up` transition: no receipt after the last re-offer. The receipt deadline is cleared and the
+ * `unacknowledged` event recorded; `change.to` says whether the delivery stays offered.
+ */
+export async function markUnacknowledged(tx: Queryable, deliveryId: string, change: StateChange, now: Date, detail: Record<string, unknown>): Promise<boolean> {
+  const { rows } = await tx.query<{ id: string }>(
+    `WITH upd AS (
+       UPDATE deliveries SET state = $3, receipt_due_at = NULL, updated_at = $4 WHERE id = $1 AND state = $2
+       RETURNING id, message_id),
+     ev AS (INSERT INTO events (message_id, delivery_id, kind, at, detail) SELECT message_id, id, 'unacknowledged', $4, $5::jsonb FROM upd)
+     SELECT id FROM upd`,
+    [deliveryId, change.from, change.to, now, JSON.stringify(detail)],
+    'medcom-mark-unacknowledged',
+  );
+  return rows.length > 0;
 }
 
 export interface AnswerTarget {

@@ -4,18 +4,12 @@
  */
 import type { ReceiptKind, MessageTypeCode } from '../domain/catalogue.js';
 import type { DeadlineEvaluation } from '../domain/deadlines/types.js';
+import type { DeliveryState } from '../domain/delivery-transitions.js';
 
 export type MessageOrigin = 'endpoint' | 'gateway';
 export type MessageStatus = 'accepted' | 'duplicate';
 
-export type DeliveryState =
-  | 'waiting'
-  | 'leased'
-  | 'delivered'
-  | 'acknowledged'
-  | 'rejected'
-  | 'unacknowledged'
-  | 'dead';
+export type { DeliveryState };
 
 export type EventKind =
   | 'accepted'
@@ -26,6 +20,7 @@ export type EventKind =
   | 'pushed'
   | 'push-failed'
   | 'dead-lettered'
+  | 'dead-letter-retried'
   | 'receipted'
   | 'receipt-repeated'
   | 'reoffered'

@@ -62,7 +62,7 @@ describe('decodeText', () => {
     const result = decodeText(bytes(xml('UTF-8'), 'latin1'));
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.issues[0]?.code).toBe('encoding');
+      expect(result.issues[0]?.code).toBe('invalid-bytes');
       expect(result.issues[0]?.column).toBe('<?xml version="1.0" encoding="UTF-8"?><a>'.length + 1);
     }
   });

@@ -9,6 +9,7 @@
  *   measured `lateBy.hours`; a breached one, never fulfilled, by the hours from its late limit to `now`.
  */
 import type { EvaluationState } from './types.js';
+import { csvDocument } from '../csv.js';
 
 export interface ComplianceInputRow {
   readonly ruleId: string;
@@ -111,14 +112,7 @@ const CSV_COLUMNS: readonly (keyof ComplianceLine)[] = [
   'worstLatenessHours',
 ];
 
-/** RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled. */
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 /** The report as CSV (header row, CRLF line ends, UTF-8), one line per endpoint and rule. */
 export function complianceCsv(report: ComplianceReport): string {
-  const lines = [CSV_COLUMNS.join(','), ...report.lines.map((line) => CSV_COLUMNS.map((column) => csvField(line[column])).join(','))];
-  return `${lines.join('\r\n')}\r\n`;
+  return csvDocument(CSV_COLUMNS, report.lines);
 }

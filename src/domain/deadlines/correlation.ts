@@ -3,6 +3,7 @@
  * types can close a correlated deadline, and whether any rule waits for a receipt. The accept path asks
  * this to keep the one-statement insert for messages that can fulfil nothing.
  */
+import type { Letter } from '../message.js';
 import type { DeadlineRuleSet, FulfilledBy } from './types.js';
 
 export interface CorrelationTypes {
@@ -23,4 +24,13 @@ export function correlationTypes(ruleSet: DeadlineRuleSet): CorrelationTypes {
   for (const rule of ruleSet.rules) if (rule.kind === 'deadline') add(rule.fulfilledBy);
   for (const profile of ruleSet.profiles) for (const override of Object.values(profile.overrides ?? {})) add(override.fulfilledBy);
   return { fulfilling, byReceipt };
+}
+
+/**
+ * Whether a letter may fulfil an open deadline of its sender: a letter about a patient, of a type some
+ * rule correlates, that is not a receipt (a receipt fulfils by the `receipt` kind, not by its type).
+ * Whether one is open is the store's to say; a letter that cannot is accepted without looking.
+ */
+export function mayFulfilDeadline(letter: Letter, types: CorrelationTypes): boolean {
+  return !letter.body.receipt && letter.patient?.cpr !== undefined && types.fulfilling.has(letter.type);
 }

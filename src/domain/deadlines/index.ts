@@ -16,4 +16,4 @@ export {
   type TrackedEvaluation,
 } from './evaluate.js';
 export { buildComplianceReport, complianceCsv, type ComplianceInputRow, type ComplianceLine, type ComplianceReport } from './compliance.js';
-export { correlationTypes, type CorrelationTypes } from './correlation.js';
+export { correlationTypes, mayFulfilDeadline, type CorrelationTypes } from './correlation.js';

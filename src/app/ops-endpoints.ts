@@ -1,0 +1,56 @@
+/**
+ * Pausing and resuming a receiver. While paused, its inbox offers nothing (the lease path asks
+ * noteInboxPoll) and its deliveries wait in the store: nothing is lost, everything is offered once it
+ * is resumed. Each change is written to the audit log with who and why.
+ */
+import { pauseEndpoint, pausedEndpoints, resumeEndpoint, type EndpointPause } from '../store/endpoint-state-store.js';
+import type { GatewayContext } from './context.js';
+import { recordAudit } from './ops-audit.js';
+import { EAN, requireReason, type Operator } from './ops-input.js';
+import { Refusal } from './refusal.js';
+
+export interface PauseResult {
+  readonly ean: string;
+  readonly paused: boolean;
+  /** False when the endpoint already was in the asked state (nothing changed, nothing audited). */
+  readonly changed: boolean;
+}
+
+function knownEndpoint(ctx: GatewayContext, ean: string): string {
+  if (!EAN.test(ean) || !ctx.register.find(ean)) {
+    throw new Refusal(404, 'unknown-endpoint', 'Unknown endpoint', `${EAN.test(ean) ? ean : 'that'} is not an endpoint of the register`);
+  }
+  return ean;
+}
+
+export async function pauseEndpointAction(ctx: GatewayContext, operator: Operator, ean: string, reason: unknown): Promise<PauseResult> {
+  knownEndpoint(ctx, ean);
+  const why = requireReason(reason);
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    const changed = await pauseEndpoint(tx, { endpointEan: ean, pausedAt: now, operator: operator.name, reason: why });
+    if (changed) await recordAudit(tx, operator, { action: 'endpoint-pause', reason: why, details: { endpoint: ean } }, now);
+    return { ean, paused: true, changed };
+  });
+}
+
+/**
+ * Resumes the endpoint. Its pull inbox is signalled so long-polls waiting on it return its backlog at
+ * once; its push deliveries go out as their jobs come due.
+ */
+export async function resumeEndpointAction(ctx: GatewayContext, operator: Operator, ean: string, reason: unknown): Promise<PauseResult> {
+  knownEndpoint(ctx, ean);
+  const why = requireReason(reason);
+  const result = await ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    const changed = await resumeEndpoint(tx, ean);
+    if (changed) await recordAudit(tx, operator, { action: 'endpoint-resume', reason: why, details: { endpoint: ean } }, now);
+    return { ean, paused: false, changed };
+  });
+  if (result.changed) await ctx.signals.inboxChanged([ean]).catch(() => undefined);
+  return result;
+}
+
+export async function listPausedEndpoints(ctx: GatewayContext): Promise<EndpointPause[]> {
+  return pausedEndpoints(ctx.db);
+}

@@ -1,0 +1,109 @@
+/**
+ * What ops know about each endpoint beyond its deliveries: when it last polled its inbox or accepted
+ * a push, and whether an operator paused it. A poll must stay cheap, so its activity is written at most
+ * once every ACTIVITY_INTERVAL_MS per endpoint and process; the pause is read on every poll, in the same
+ * round trip when a write is due, so a pause takes effect at once in every process.
+ */
+import type { Queryable } from './database.js';
+
+export const ACTIVITY_INTERVAL_MS = 5_000;
+
+/** Per store and endpoint: the (injected) time this process last wrote the endpoint's activity. */
+const lastWritten = new WeakMap<Queryable, Map<string, number>>();
+
+function activityDue(db: Queryable, key: string, at: Date): boolean {
+  let written = lastWritten.get(db);
+  if (!written) {
+    written = new Map();
+    lastWritten.set(db, written);
+  }
+  const last = written.get(key);
+  // A clock that went back (a test, a corrected host clock) writes again rather than going silent.
+  if (last !== undefined && at.getTime() >= last && at.getTime() - last < ACTIVITY_INTERVAL_MS) return false;
+  written.set(key, at.getTime());
+  return true;
+}
+
+const PAUSED = 'SELECT EXISTS (SELECT 1 FROM endpoint_pauses WHERE endpoint_ean = $1) AS paused';
+
+/**
+ * The inbox lease path calls this on every poll: notes the poll (throttled) and says whether the
+ * endpoint is paused, in which case it is offered nothing.
+ */
+export async function noteInboxPoll(db: Queryable, endpointEan: string, at: Date): Promise<{ paused: boolean }> {
+  const { rows } = activityDue(db, `poll:${endpointEan}`, at)
+    ? await db.query<{ paused: boolean }>(
+        `WITH touch AS (
+           INSERT INTO endpoint_activity (endpoint_ean, last_polled_at) VALUES ($1, $2)
+           ON CONFLICT (endpoint_ean) DO UPDATE SET last_polled_at = EXCLUDED.last_polled_at
+           WHERE endpoint_activity.last_polled_at IS NULL OR endpoint_activity.last_polled_at < EXCLUDED.last_polled_at)
+         ${PAUSED}`,
+        [endpointEan, at],
+        'medcom-note-poll',
+      )
+    : await db.query<{ paused: boolean }>(PAUSED, [endpointEan], 'medcom-is-paused');
+  return { paused: rows[0]?.paused === true };
+}
+
+/** A push to this endpoint succeeded (throttled like polls). */
+export async function notePushAccepted(db: Queryable, endpointEan: string, at: Date): Promise<void> {
+  if (!activityDue(db, `push:${endpointEan}`, at)) return;
+  await db.query(
+    `INSERT INTO endpoint_activity (endpoint_ean, last_pushed_at) VALUES ($1, $2)
+     ON CONFLICT (endpoint_ean) DO UPDATE SET last_pushed_at = EXCLUDED.last_pushed_at
+     WHERE endpoint_activity.last_pushed_at IS NULL OR endpoint_activity.last_pushed_at < EXCLUDED.last_pushed_at`,
+    [endpointEan, at],
+    'medcom-note-push',
+  );
+}
+
+export interface EndpointActivity {
+  readonly lastPolledAt: Date | null;
+  readonly lastPushedAt: Date | null;
+}
+
+export async function endpointActivity(db: Queryable): Promise<Map<string, EndpointActivity>> {
+  const { rows } = await db.query<{ endpoint_ean: string; last_polled_at: Date | null; last_pushed_at: Date | null }>(
+    'SELECT endpoint_ean, last_polled_at, last_pushed_at FROM endpoint_activity',
+  );
+  return new Map(
+    rows.map((r) => [
+      r.endpoint_ean,
+      { lastPolledAt: r.last_polled_at ? new Date(r.last_polled_at) : null, lastPushedAt: r.last_pushed_at ? new Date(r.last_pushed_at) : null },
+    ]),
+  );
+}
+
+export interface EndpointPause {
+  readonly endpointEan: string;
+  readonly pausedAt: Date;
+  readonly operator: string;
+  readonly reason: string;
+}
+
+/** Pauses an endpoint; false when it was paused already (the first pause and its reason stay). */
+export async function pauseEndpoint(db: Queryable, pause: EndpointPause): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'INSERT INTO endpoint_pauses (endpoint_ean, paused_at, operator, reason) VALUES ($1, $2, $3, $4) ON CONFLICT (endpoint_ean) DO NOTHING',
+    [pause.endpointEan, pause.pausedAt, pause.operator, pause.reason],
+  );
+  return rowCount > 0;
+}
+
+/** Resumes an endpoint; false when it was not paused. */
+export async function resumeEndpoint(db: Queryable, endpointEan: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM endpoint_pauses WHERE endpoint_ean = $1', [endpointEan]);
+  return rowCount > 0;
+}
+
+export async function isPaused(db: Queryable, endpointEan: string): Promise<boolean> {
+  const { rows } = await db.query<{ paused: boolean }>(PAUSED, [endpointEan], 'medcom-is-paused');
+  return rows[0]?.paused === true;
+}
+
+export async function pausedEndpoints(db: Queryable): Promise<EndpointPause[]> {
+  const { rows } = await db.query<{ endpoint_ean: string; paused_at: Date; operator: string; reason: string }>(
+    'SELECT endpoint_ean, paused_at, operator, reason FROM endpoint_pauses ORDER BY endpoint_ean',
+  );
+  return rows.map((r) => ({ endpointEan: r.endpoint_ean, pausedAt: new Date(r.paused_at), operator: r.operator, reason: r.reason }));
+}
