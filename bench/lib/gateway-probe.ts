@@ -24,7 +24,8 @@ const file = process.env.BENCH_PROBE_FILE;
 const keys = new Map<string, string>();
 
 function statementKey(query: unknown): string {
-  const text = typeof query === 'string' ? query : typeof query === 'object' && query !== null ? String((query as { text?: unknown }).text ?? '(query object)') : '?';
+  const objectText = typeof query === 'object' && query !== null ? (query as { text?: unknown }).text : undefined;
+  const text = typeof query === 'string' ? query : typeof objectText === 'string' ? objectText : typeof query === 'object' ? '(query object)' : '?';
   let key = keys.get(text);
   if (key === undefined) {
     key = text.replace(/\s+/g, ' ').trim().slice(0, 90);
@@ -64,7 +65,8 @@ if (file) {
   const redisPrototype = Redis.prototype as unknown as { sendCommand: AnyFunction };
   const originalSend = redisPrototype.sendCommand;
   redisPrototype.sendCommand = function (this: unknown, ...args: unknown[]) {
-    const name = String((args[0] as { name?: unknown } | undefined)?.name ?? '?');
+    const commandName = (args[0] as { name?: unknown } | undefined)?.name;
+    const name = typeof commandName === 'string' ? commandName : '?';
     redisCommands.set(name, (redisCommands.get(name) ?? 0) + 1);
     return originalSend.apply(this, args);
   };

@@ -29,7 +29,10 @@ export async function createDatabase(target: PostgresTarget, name: string): Prom
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${name}`);
   return withAdmin(target, async (client) => {
     await client.query(`CREATE DATABASE ${name}`);
-    const setting = async (sql: string) => String(Object.values((await client.query(sql)).rows[0] ?? {})[0] ?? '?');
+    const setting = async (sql: string): Promise<string> => {
+      const value: unknown = Object.values((await client.query<Record<string, unknown>>(sql)).rows[0] ?? {})[0];
+      return typeof value === 'string' ? value : '?';
+    };
     return {
       synchronousCommit: await setting('SHOW synchronous_commit'),
       fsync: await setting('SHOW fsync'),

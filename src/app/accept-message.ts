@@ -1,9 +1,9 @@
 /**
- * Accepting a message (`POST /api/v1/messages`): validate, check the sender owns it, route it, apply
- * MedCom's duplicate rules, and commit the bytes with everything needed to deliver them atomically —
- * one statement in the common case (shared with concurrent accepts by the InsertBatcher), one
- * transaction for resends, receipts and disabled receivers. Only after the commit is the sender told
- * "accepted".
+ * Accepting a message (`POST /api/v1/messages`): decode it once, plan what it writes (accept-plan.ts:
+ * routing, duplicates, deadlines), and commit the bytes with everything needed to deliver them
+ * atomically — one statement in the common case (shared with concurrent accepts by the InsertBatcher),
+ * one transaction for resends, receipts, deadlines to correlate and disabled receivers. Only after the
+ * commit is the sender told "accepted".
  */
 import { createHash } from 'node:crypto';
 import type { DecodeResult } from '../codec/decode-message.js';

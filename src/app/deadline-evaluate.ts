@@ -6,7 +6,7 @@
  */
 import type { MessageCodec } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
-import { evaluateAtAcceptance, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
+import { agreementPartiesOf, evaluateAtAcceptance, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
 import { refusalForDecode } from './accept-message.js';
 
 export interface ExplainInput {
@@ -46,8 +46,7 @@ export function explainDeadlines(deps: ExplainDeps, input: ExplainInput): Explan
   const letters = decoded.message.letters
     .filter((letter) => !letter.body.receipt)
     .map((letter) => {
-      const region = deps.register?.find(letter.sender.ean)?.region ?? deps.register?.find(letter.receiver.ean)?.region;
-      const context = { sentAt: input.at, senderEan: letter.sender.ean, receiverEan: letter.receiver.ean, ...(region ? { region } : {}) };
+      const context = { sentAt: input.at, ...agreementPartiesOf(deps.register, letter.sender.ean, letter.receiver.ean) };
       return {
         letterId: letter.identifier,
         type: letter.type,

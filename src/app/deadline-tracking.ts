@@ -13,10 +13,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Letter, ParsedMessage } from '../domain/message.js';
 import {
+  agreementPartiesOf,
   calendarFor,
   judgeFulfilment,
   trackAtAcceptance,
-  type AgreementParties,
   type LateLimit,
   type TrackedEvaluation,
 } from '../domain/deadlines/index.js';
@@ -42,11 +42,6 @@ import { isUuid } from '../domain/uuid.js';
 
 /** What evaluating deadlines needs of the gateway: the register (for regions), the rules and the patient key. */
 export type DeadlineSetting = Pick<GatewayContext, 'register' | 'deadlineRules' | 'patientRef'>;
-
-function partiesOf(ctx: Pick<GatewayContext, 'register'>, senderEan: string, receiverEan: string): AgreementParties {
-  const region = ctx.register.find(senderEan)?.region ?? ctx.register.find(receiverEan)?.region;
-  return { senderEan, receiverEan, ...(region !== undefined ? { region } : {}) };
-}
 
 /** What judging a fulfilment needs of a deadline, stored or about to be. */
 type Judgeable = Pick<DeadlineRecord, 'lateAfter' | 'lateUnit' | 'lateDay' | 'senderEan' | 'receiverEan'>;
@@ -107,7 +102,7 @@ export function deadlinesStartedBy(
     // Receipts answer; resends were judged when first sent.
     if (letter.body.receipt || isResend(letter)) continue;
     const patientRef = letter.patient?.cpr ? ctx.patientRef(letter.patient.cpr) : null;
-    const context = { ...partiesOf(ctx, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
+    const context = { ...agreementPartiesOf(ctx.register, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
     for (const tracked of trackAtAcceptance(letter, context, ctx.deadlineRules)) {
       deadlines.push(newDeadline(tracked, letter, patientRef));
     }
@@ -127,7 +122,7 @@ export function startedSummaries(deadlines: readonly NewDeadline[]): DeadlineSum
 
 /** The calendar a deadline's lateness is counted on: the one in force between its parties. */
 function calendarOfRecord(ctx: GatewayContext, record: Judgeable) {
-  return calendarFor(ctx.deadlineRules, partiesOf(ctx, record.senderEan, record.receiverEan));
+  return calendarFor(ctx.deadlineRules, agreementPartiesOf(ctx.register, record.senderEan, record.receiverEan));
 }
 
 function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {

@@ -22,6 +22,7 @@ import {
   type StateChange,
 } from '../store/delivery-store.js';
 import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
+import { requeueDeadLetters, type DeadLetterSelection, type Requeued } from '../store/ops-queries.js';
 import { completeOutbox, getOutbox } from '../store/outbox.js';
 import type { DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
 import { compareWithRecordedAnswer } from './apply-receipt.js';
@@ -250,6 +251,16 @@ async function reofferDelivery(tx: Queryable, ctx: GatewayContext, effects: Afte
   });
   effects.outbox.push(...outbox);
   if (!push) effects.inboxes.add(delivery.receiverEan);
+}
+
+// ── operations ────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * `retry-dead-letter`, in the caller's transaction: dead-lettered deliveries go back to waiting, each
+ * with a new push row (push) or offered again (pull). One that is no longer dead is left alone.
+ */
+export async function retryDeadLettered(tx: Queryable, selection: DeadLetterSelection, max: number, at: Date, detail: Record<string, unknown>): Promise<Requeued[]> {
+  return requeueDeadLetters(tx, changeFor('dead', 'retry-dead-letter') as StateChange, selection, max, at, detail);
 }
 
 /** When a timer's outbox row is due; undefined when it is done or gone (a timer job that came early waits for it). */

@@ -4,19 +4,13 @@
  * dead-lettered, and the same content again when a sender resends a message that was already answered.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ReceiptKind } from '../domain/catalogue.js';
+import { oioxmlReceiptOf, type ReceiptKind } from '../domain/catalogue.js';
 import { copenhagenLocal } from '../domain/danish-time.js';
 import { buildReceipt } from '../codec/receipt-writer.js';
 import type { RefuseCode } from '../domain/message.js';
 import type { Queryable } from '../store/database.js';
 import { insertMessage, insertedOutbox } from '../store/message-store.js';
 import type { AfterCommit, GatewayContext } from './context.js';
-
-const RECEIPT_TYPES: Record<ReceiptKind, { code: 'XCTL01' | 'XCTL02' | 'XCTL03'; versionCode: string }> = {
-  'negative-vans': { code: 'XCTL01', versionCode: 'XC0130Q' },
-  negative: { code: 'XCTL02', versionCode: 'XC0230Q' },
-  positive: { code: 'XCTL03', versionCode: 'XC0330Q' },
-};
 
 export interface ReceiptToIssue {
   readonly kind: ReceiptKind;
@@ -40,9 +34,9 @@ export function gatewayIdentifier(prefix: string, now: Date): string {
 }
 
 /** Writes the receipt message and its delivery to the original sender; returns the receipt's message id. */
-export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipt: ToIssue): Promise<string> {
+export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipt: ReceiptToIssue): Promise<string> {
   const now = ctx.clock();
-  const type = RECEIPT_TYPES[receipt.kind];
+  const { type, variant } = oioxmlReceiptOf(receipt.kind);
   const envelopeId = gatewayIdentifier('G', now);
   const letterId = gatewayIdentifier('R', now);
   const built = buildReceipt({
@@ -83,7 +77,7 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
       origin: 'gateway',
       status: 'accepted',
       summary: {
-        generation: '2005/08/07',
+        generation: variant.generation,
         acknowledgementCode: 'minuspositivkvitt',
         sent: copenhagenLocal(now),
         letters: [
@@ -91,7 +85,7 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
             index: 0,
             letterId,
             type: type.code,
-            versionCode: type.versionCode,
+            versionCode: variant.versionCode,
             receiverEan: receipt.original.senderEan,
             copies: [],
             answers: { originalEnvelopeId: receipt.original.envelopeId, kind: receipt.kind },
@@ -100,7 +94,7 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
         warnings: [],
       },
     },
-    [{ letterIndex: 0, letterId, type: type.code, versionCode: type.versionCode, patientRef: null, duplicateOf: null }],
+    [{ letterIndex: 0, letterId, type: type.code, versionCode: variant.versionCode, patientRef: null, duplicateOf: null }],
     [{ id: deliveryId, letterIndexes: [0], receiverEan: receipt.original.senderEan, role: 'receiver', mode, patientRefs: [] }],
     now,
     [
@@ -113,5 +107,3 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
 
   return id;
 }
-
-type ToIssue = ReceiptToIssue;

@@ -3,7 +3,8 @@
  * or all matching a filter, at most a bounded number at a time) back in the queue; each retried
  * delivery gets a timeline event and an audit row naming the operator and the reason.
  */
-import { listDeadLetters, requeueDeadLetters, type DeadLetter, type DeadLetterFilter, type Requeued } from '../store/ops-queries.js';
+import { listDeadLetters, type DeadLetter, type DeadLetterFilter, type Requeued } from '../store/ops-queries.js';
+import { retryDeadLettered } from './delivery-lifecycle.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { UUID_KEY, decodeCursor, encodeCursor } from './keyset-cursor.js';
 import { recordAudit } from './ops-audit.js';
@@ -76,7 +77,7 @@ export async function retryDeadLetters(ctx: GatewayContext, operator: Operator, 
   if (filter) checkPeriod(filter.from, filter.to);
   return inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
-    const requeued = await requeueDeadLetters(tx, request.ids ? { ids: request.ids } : { filter: filter ?? {} }, max, now, { operator: operator.name, reason });
+    const requeued = await retryDeadLettered(tx, request.ids ? { ids: request.ids } : { filter: filter ?? {} }, max, now, { operator: operator.name, reason });
     for (const r of requeued) {
       await recordAudit(tx, operator, { action: 'dead-letter-retry', messageId: r.messageId, reason, details: { deliveryId: r.deliveryId, receiver: r.receiver } }, now);
       if (r.outboxId !== null) effects.outbox.push({ id: r.outboxId, kind: 'push', deliveryId: r.deliveryId, dueAt: now });

@@ -20,7 +20,7 @@ import { mapFhirAcknowledgement } from './map-fhir-acknowledgement.js';
 import type { GatewayExtension, Letter, ParsedMessage } from '../domain/message.js';
 import { checkNamespaces } from './namespace-check.js';
 import { SchemaRegistry } from './schema-validator.js';
-import { semanticChecks, type CheckedLetter } from './semantic-checks.js';
+import { semanticChecks } from './semantic-checks.js';
 import { DEFAULT_XML_LIMITS, META, parseXml, textOf, elementOf, type XmlDocument, type XmlElement, type XmlLimits } from './xml-tree.js';
 
 /** 10 MiB: far above the largest MedCom report (a few hundred KB), far below what hurts the gateway. */
@@ -105,7 +105,7 @@ export class MessageCodec {
     }
     if (hasErrors(schemaIssues)) return fail('schema', schemaIssues, warnings);
 
-    const semantic = semanticChecks(structure.letters as CheckedLetter[], document);
+    const semantic = semanticChecks(structure.letters, document);
     warnings.push(...semantic.filter((i) => i.severity === 'warning'));
     if (hasErrors(semantic)) return fail('semantic', semantic, warnings);
 

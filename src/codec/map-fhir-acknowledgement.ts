@@ -7,15 +7,13 @@
 import { messageType } from '../domain/catalogue.js';
 import { copenhagenLocal } from '../domain/danish-time.js';
 import type { Letter, ParsedMessage, Party } from '../domain/message.js';
-import { childrenOf, elementOf, isElement, type XmlElement, type XmlNode } from './xml-tree.js';
+import { attributeOf, childrenOf, elementOf, isElement, type XmlElement, type XmlNode } from './xml-tree.js';
 import { withoutUndefined } from './map-model.js';
 
 const GLN_SYSTEM = 'https://www.gs1.org/gln';
 
 function valueOf(element: XmlElement | undefined, name: string): string | undefined {
-  const child = elementOf(element, name);
-  const value = child?.['@value'];
-  return typeof value === 'string' ? value : undefined;
+  return attributeOf(elementOf(element, name), 'value');
 }
 
 function resources(bundle: XmlElement): { type: string; resource: XmlElement; fullUrl?: string }[] {

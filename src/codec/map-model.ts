@@ -18,7 +18,7 @@ import type {
   WarningCategory,
   AdmissionKind,
 } from '../domain/message.js';
-import { childrenOf, elementOf, isElement, textOf, type XmlElement, type XmlNode } from './xml-tree.js';
+import { attributeOf, childrenOf, elementOf, isElement, textOf, type XmlElement, type XmlNode } from './xml-tree.js';
 
 /** All text inside a node, markup such as `<Break/>` dropped (for RefuseText and other free text). */
 export function plainText(node: XmlNode | undefined): string | undefined {
@@ -188,7 +188,7 @@ export function mapExtension(gateway: XmlElement | string): GatewayExtension {
     childYouthPsychiatry: flag('ChildYouthPsychiatry'),
     consent: childrenOf(gateway, 'Consent')
       .filter(isElement)
-      .map((node) => ({ receiverEan: String(node['@receiver'] ?? ''), given: node['#text'] === 'true' })),
+      .map((node) => ({ receiverEan: attributeOf(node, 'receiver') ?? '', given: node['#text'] === 'true' })),
   });
 }
 

@@ -10,9 +10,11 @@
  * xmlbuilder2 would otherwise do with characters XML does not allow.
  */
 import { create } from 'xmlbuilder2';
-import { MESSAGE_TYPES, variantsOfGeneration, type ReceiptKind } from '../domain/catalogue.js';
+import { isRealDay } from '../domain/calendar.js';
+import { oioxmlReceiptOf, type ReceiptKind } from '../domain/catalogue.js';
 import { NS_2005 } from '../domain/namespaces.js';
 import { REFUSE_CODES, type Envelope, type Letter, type LocalDateTime, type RefuseCode } from '../domain/message.js';
+import { hasNonXmlCharacter, replaceNonXmlCharacters } from './xml-characters.js';
 
 export interface Refusal {
   readonly code: RefuseCode;
@@ -117,10 +119,7 @@ interface ReceiptTypeInfo {
 
 /** Root element, VersionCode and StatisticalCode come from the catalogue, not from literals here. */
 function receiptTypeOf(kind: ReceiptKind): ReceiptTypeInfo {
-  // FCTL (the FHIR Acknowledgement) also has a receiptKind; only the OIOXML receipt letters qualify.
-  const type = MESSAGE_TYPES.find((t) => t.receiptKind === kind && t.letterShape === 'receipt');
-  const variant = type && variantsOfGeneration(type, '2005/08/07')[0];
-  if (!type || !variant) throw new Error(`receipt: unknown receipt kind "${String(kind)}"`);
+  const { type, variant } = oioxmlReceiptOf(kind);
   return { rootElement: type.rootElement, versionCode: variant.versionCode, statisticalCode: type.statisticalCode };
 }
 
@@ -201,27 +200,12 @@ function checkRefuseCode(field: string, code: string): void {
 /** Envelope/Sent: a real calendar date (xs:date) and hh:mm, optionally with seconds we then drop. */
 function checkSent(sent: LocalDateTime): void {
   const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(sent.date);
-  const valid = date !== null && isCalendarDate(Number(date[1]), Number(date[2]), Number(date[3]));
+  const valid = date !== null && isRealDay(Number(date[1]), Number(date[2]), Number(date[3]));
   if (!valid) throw new Error(`receipt: sent.date "${sent.date}" is not a calendar date YYYY-MM-DD`);
   if (!/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(sent.time)) {
     throw new Error(`receipt: sent.time "${sent.time}" is not a time hh:mm or hh:mm:ss`);
   }
 }
-
-function isCalendarDate(year: number, month: number, day: number): boolean {
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
-}
-
-/**
- * Characters XML 1.0 cannot carry at all (C0 controls other than tab, LF and CR; lone surrogates,
- * which the `u` flag matches only when unpaired; U+FFFE/U+FFFF). Quoted values also refuse CR:
- * a parser reads a literal CR as LF, so the value would come back changed.
- */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point of these patterns
-const NOT_QUOTABLE = /[\u0000-\u0008\u000B-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/u;
-// eslint-disable-next-line no-control-regex -- as above, but CR may stay in free text (it is a line break there)
-const NOT_XML_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/gu;
 
 /** A value the receipt must reproduce exactly: 1..max characters (XSD counts code points). */
 function checkQuotable(field: string, value: string, max: number): void {
@@ -230,7 +214,8 @@ function checkQuotable(field: string, value: string, max: number): void {
   if (length < 1 || length > max) {
     throw new Error(`receipt: ${field} "${value}" has ${length} characters; MedCom allows 1 to ${max}`);
   }
-  if (NOT_QUOTABLE.test(value)) {
+  // A quoted value also refuses CR: a parser reads a literal CR as LF, so the value would come back changed.
+  if (hasNonXmlCharacter(value) || value.includes('\r')) {
     throw new Error(`receipt: ${field} ${JSON.stringify(value)} contains a control character that XML cannot carry unchanged`);
   }
 }
@@ -243,7 +228,7 @@ function writeRefusal(parent: XmlElementBuilder, refusal: Refusal): void {
   parent.ele('RefuseCode').txt(refusal.code);
   if (refusal.text === undefined || refusal.text === '') return;
   const text = parent.ele('RefuseText');
-  const lines = refusal.text.replace(NOT_XML_TEXT, '\uFFFD').split(/\r\n|\r|\n/);
+  const lines = replaceNonXmlCharacters(refusal.text).split(/\r\n|\r|\n/);
   lines.forEach((line, index) => {
     if (index > 0) text.ele('Break');
     if (line !== '') text.txt(line);

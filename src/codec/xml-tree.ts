@@ -333,6 +333,12 @@ export function elementOf(element: XmlElement | undefined, name: string): XmlEle
   return typeof first === 'object' ? first : undefined;
 }
 
+/** The value of the attribute `name` (stored under `@name`), when the element has it. */
+export function attributeOf(element: XmlElement | undefined, name: string): string | undefined {
+  const value = element?.[`@${name}`];
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function isElement(node: XmlNode | undefined): node is XmlElement {
   return typeof node === 'object' && node !== null;
 }

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { envSchema } from 'env-schema';
-import { Type, type Static } from 'typebox';
+// TypeBox as Fastify's type provider re-exports it: one TypeBox for the whole project.
+import { Type, type Static } from '@fastify/type-provider-typebox';
 
 export interface Settings {
   readonly port: number;

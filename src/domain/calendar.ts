@@ -24,16 +24,18 @@ const TIME_PATTERN = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 // ---------------------------------------------------------------------------------------------
 // Dates as day numbers (days since 1970-01-01), the form the loops below count in.
 
+/** True when year, month (1–12) and day name a day that exists: 2024-02-29 does, 2025-02-29 does not. */
+export function isRealDay(year: number, month: number, day: number): boolean {
+  // Date.UTC silently rolls 31 February over into March (and years 0–99 into the 1900s); a date that moves is not real.
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
+}
+
 function toDayNumber(date: CalendarDate): number {
   const match = DATE_PATTERN.exec(date);
   if (match) {
     const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-    const ms = Date.UTC(year, month - 1, day);
-    const check = new Date(ms);
-    // Date.UTC silently rolls 31 February over into March; a calendar date that does so is invalid.
-    if (year >= MIN_YEAR && year <= MAX_YEAR && check.getUTCMonth() === month - 1 && check.getUTCDate() === day) {
-      return ms / DAY_MS;
-    }
+    if (year >= MIN_YEAR && year <= MAX_YEAR && isRealDay(year, month, day)) return Date.UTC(year, month - 1, day) / DAY_MS;
   }
   throw new RangeError(`not a calendar date YYYY-MM-DD in years ${MIN_YEAR}–${MAX_YEAR}: ${JSON.stringify(date)}`);
 }

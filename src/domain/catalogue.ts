@@ -401,7 +401,14 @@ export function isReceiptType(code: MessageTypeCode): boolean {
   return messageType(code).receiptKind !== null;
 }
 
-/** The types that arrive over the wire as OIOXML Emessages (everything but the FHIR Acknowledgement). */
-export function oioxmlMessageTypes(): MessageTypeDefinition[] {
-  return MESSAGE_TYPES.filter((type) => type.letterShape !== 'fhir');
+/**
+ * The OIOXML receipt letter the gateway writes for a receipt kind (XCTL01, XCTL02 or XCTL03 of the
+ * 2005 generation) and its variant. FCTL, the FHIR Acknowledgement, also has a receipt kind; the
+ * gateway reads it but never writes it.
+ */
+export function oioxmlReceiptOf(kind: ReceiptKind): { readonly type: MessageTypeDefinition; readonly variant: MessageVariant } {
+  const type = MESSAGE_TYPES.find((t) => t.receiptKind === kind && t.letterShape === 'receipt');
+  const variant = type && variantsOfGeneration(type, '2005/08/07')[0];
+  if (!type || !variant) throw new Error(`receipt: unknown receipt kind "${String(kind)}"`);
+  return { type, variant };
 }

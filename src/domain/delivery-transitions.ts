@@ -27,7 +27,9 @@ export type DeliveryTransition =
   /** The receipt watchdog offers or pushes the message again. */
   | 'reoffer'
   /** The watchdog's re-offers are used up without a receipt. */
-  | 'give-up';
+  | 'give-up'
+  /** Operations put a dead-lettered delivery back (a new push job, or offered again). */
+  | 'retry-dead-letter';
 
 export interface TransitionRule {
   readonly transition: DeliveryTransition;
@@ -60,6 +62,7 @@ export const DELIVERY_TRANSITIONS: readonly TransitionRule[] = [
   { transition: 'give-up', from: 'delivered', to: 'unacknowledged' },
   { transition: 'give-up', from: 'waiting', to: 'waiting' },
   { transition: 'give-up', from: 'leased', to: 'leased' },
+  { transition: 'retry-dead-letter', from: 'dead', to: 'waiting' },
 ];
 
 /** The state `transition` takes a delivery in state `from` to, or undefined when it may not happen. */

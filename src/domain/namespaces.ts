@@ -8,8 +8,6 @@ export const NS_2007 = 'http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2007/
 export const NS_2009 = 'http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2009/08/01/';
 /** The municipality family: `urn:oio:medcom:municipality:1.0.x`; elements of one message mix minor versions. */
 export const NS_MUNICIPALITY_PREFIX = 'urn:oio:medcom:municipality:1.0.';
-export const NS_MUNICIPALITY_1_0_0 = 'urn:oio:medcom:municipality:1.0.0';
-export const NS_MUNICIPALITY_1_0_2 = 'urn:oio:medcom:municipality:1.0.2';
 export const NS_MUNICIPALITY_1_0_3 = 'urn:oio:medcom:municipality:1.0.3';
 export const NS_MUNICIPALITY_1_0_4 = 'urn:oio:medcom:municipality:1.0.4';
 /** FHIR, for the MedCom Acknowledgement that replaces the XCTL receipts. */

@@ -43,8 +43,6 @@ export const PROBLEM_TYPES = {
   'service-unavailable': { status: 503, title: 'Service unavailable', description: 'A dependency (store, queue) is not available; retry after `Retry-After` seconds.' },
 } as const satisfies Record<string, { status: number; title: string; description: string }>;
 
-export type KnownProblemType = keyof typeof PROBLEM_TYPES;
-
 /** One reason in a problem's `errors`: an XML path (or JSON pointer for JSON input) and what is wrong. */
 export interface ProblemFieldError {
   readonly path: string;
@@ -137,10 +135,6 @@ export class ProblemError extends Error {
   toJSON(): ProblemDocument {
     return this.toDocument();
   }
-}
-
-export function isProblemError(error: unknown): error is ProblemError {
-  return error instanceof ProblemError;
 }
 
 /** A problem of any status and type. */

@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import type { DeliverySignals } from '../app/context.js';
 import type { Logger } from '../logging.js';
 import { eanOfInboxChannel, inboxChannel, inboxChannelPattern } from './queue-names.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../with-timeout.js';
 
 export type InboxWaitOutcome = 'notified' | 'timeout' | 'aborted';
 

@@ -10,7 +10,7 @@ import type { DeliverySignals } from '../app/context.js';
 import type { Logger } from '../logging.js';
 import type { OutboxEntry } from '../store/outbox.js';
 import type { PipelineQueues } from './queues.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../with-timeout.js';
 
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 2_000;
 

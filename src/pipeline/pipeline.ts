@@ -13,6 +13,7 @@
  */
 import type { DeliverySignals, GatewayContext } from '../app/context.js';
 import { createLogger } from '../logging.js';
+import { hideUrlCredentials } from '../url-credentials.js';
 import { InboxNotifier } from './inbox-notifier.js';
 import { OutboxDispatcher } from './outbox-dispatcher.js';
 import { OutboxReconciler } from './outbox-reconciler.js';
@@ -20,15 +21,13 @@ import type { PipelineDeps } from './pipeline-deps.js';
 import type { PipelineOptions } from './pipeline-options.js';
 import { PushWorker } from './push-worker.js';
 import { PipelineQueues } from './queues.js';
-import { RedisConnections, describeRedisUrl } from './redis-connections.js';
+import { RedisConnections } from './redis-connections.js';
 import type { RunningPipeline } from './running-pipeline.js';
 import { TimerWorker } from './timer-worker.js';
 
 export { checkRedis } from './redis-connections.js';
-export type { InboxWaitOutcome } from './inbox-notifier.js';
 export type { PipelineDeps } from './pipeline-deps.js';
 export type { PipelineOptions } from './pipeline-options.js';
-export type { ReconcileResult } from './reconcile-result.js';
 export type { RunningPipeline } from './running-pipeline.js';
 
 export async function startPipeline(deps: PipelineDeps, options: PipelineOptions): Promise<RunningPipeline> {
@@ -56,7 +55,7 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
     );
     reconciler.start();
   }
-  logger.info({ redis: describeRedisUrl(settings.redisUrl), prefix: settings.queuePrefix, workers: options.workers }, 'pipeline started');
+  logger.info({ redis: hideUrlCredentials(settings.redisUrl), prefix: settings.queuePrefix, workers: options.workers }, 'pipeline started');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

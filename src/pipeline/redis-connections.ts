@@ -8,21 +8,12 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logging.js';
-import { withTimeout } from './with-timeout.js';
+import { hideUrlCredentials } from '../url-credentials.js';
+import { withTimeout } from '../with-timeout.js';
 
 export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber';
 
 const BLOCKING_ROLES: ReadonlySet<ConnectionRole> = new Set(['push-worker', 'timer-worker', 'subscriber']);
-
-/** Redis URLs may carry a password: logs only ever see host, port and database. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return '(unparsable Redis URL)';
-  }
-}
 
 /** Ends a connection: QUIT when it is up (so pending replies arrive), otherwise a plain disconnect. */
 export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
@@ -31,16 +22,10 @@ export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void>
     redis.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      redis.quit().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
+    // A QUIT that fails or hangs ends in a plain disconnect all the same.
+    await withTimeout(redis.quit(), timeoutMs, 'QUIT').catch(() => undefined);
   } finally {
-    clearTimeout(timer);
     if ((redis.status as string) !== 'end') redis.disconnect();
   }
 }
@@ -65,12 +50,12 @@ export class RedisConnections {
     redis.on('error', (error: Error) => {
       if (down) return;
       down = true;
-      this.logger.warn({ redis: describeRedisUrl(this.url), role, err: error }, 'Redis connection failed; reconnecting');
+      this.logger.warn({ redis: hideUrlCredentials(this.url), role, err: error }, 'Redis connection failed; reconnecting');
     });
     redis.on('ready', () => {
       if (!down) return;
       down = false;
-      this.logger.info({ redis: describeRedisUrl(this.url), role }, 'Redis connection is back');
+      this.logger.info({ redis: hideUrlCredentials(this.url), role }, 'Redis connection is back');
     });
     this.open.add(redis);
     return redis;
@@ -109,7 +94,7 @@ export async function checkRedis(url: string, timeoutMs = 2_000): Promise<{ late
     );
     return { latencyMs: Math.round((performance.now() - started) * 10) / 10 };
   } catch (error) {
-    throw new Error(`Redis at ${describeRedisUrl(url)} does not answer: ${(error as Error).message}`);
+    throw new Error(`Redis at ${hideUrlCredentials(url)} does not answer: ${(error as Error).message}`);
   } finally {
     redis.disconnect();
   }

@@ -6,31 +6,21 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
 import { openDatabase, type Database } from '../store/database.js';
+import { hideUrlCredentials } from '../url-credentials.js';
 
 export interface DependencyStatus {
   ok: boolean;
   detail?: string;
 }
 
-/** Credentials never reach a log line or a readiness answer. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
-
 export function postgresHint(settings: Settings): string {
   return settings.databaseUrl
-    ? `PostgreSQL at ${redactUrl(settings.databaseUrl)} is not reachable: start it (e.g. pg_ctlcluster <version> main start) or fix DATABASE_URL`
+    ? `PostgreSQL at ${hideUrlCredentials(settings.databaseUrl)} is not reachable: start it (e.g. pg_ctlcluster <version> main start) or fix DATABASE_URL`
     : `the embedded store in ${settings.dataDir} cannot be opened: check that the folder is writable and no other gateway process uses it (MEDCOM_DATA_DIR)`;
 }
 
 export function redisHint(settings: Settings): string {
-  return `Redis at ${redactUrl(settings.redisUrl)} is not reachable: start it (e.g. redis-server --daemonize yes) or fix REDIS_URL`;
+  return `Redis at ${hideUrlCredentials(settings.redisUrl)} is not reachable: start it (e.g. redis-server --daemonize yes) or fix REDIS_URL`;
 }
 
 /** Calls `attempt` until it succeeds or `stopped()` says to give up; backoff 0.5 s doubling to 30 s. */

@@ -5,7 +5,7 @@
  * so a burst of probes costs the dependencies one query per period. While stopping: not ready.
  */
 import type { DependencyHealth, HealthCheck } from '../http/app.js';
-import { withTimeout } from '../pipeline/with-timeout.js';
+import { withTimeout } from '../with-timeout.js';
 import type { DependencyStatus } from './dependencies.js';
 
 export interface LiveProbes {
@@ -76,7 +76,7 @@ export class Readiness implements HealthCheck {
         return { ok: false, detail: hint };
       }
     };
-    const [store, redis] = await Promise.all([ask(probes.store, this.options.hints.store, 'the store check'), ask(probes.redis, this.options.hints.redis, 'PING')]);
+    const [store, redis] = await Promise.all([ask(() => probes.store(), this.options.hints.store, 'the store check'), ask(() => probes.redis(), this.options.hints.redis, 'PING')]);
     return { store, redis };
   }
 }

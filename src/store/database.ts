@@ -22,17 +22,10 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-export class StoreUnavailableError extends Error {
-  constructor(override readonly cause: unknown) {
-    super(`the message store is unavailable: ${(cause as Error)?.message ?? String(cause)}`);
-  }
-}
-
 /** Connection-level failures (as opposed to SQL errors our code made): the caller should answer 503. */
 export function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
   return (
-    error instanceof StoreUnavailableError ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'].includes(code) ||
     /Connection terminated|connection timeout|Client has encountered a connection error/i.test((error as Error)?.message ?? '')
   );

@@ -1,6 +1,9 @@
 /**
  * State changes of deliveries: leasing a pull inbox, fetching, pushes, receipts and the receipt
- * watchdog. Every change takes the time from the caller (an injected clock), never from the database.
+ * watchdog — one function, and one statement, per transition of the table in
+ * domain/delivery-transitions.ts, called by the delivery lifecycle (app/delivery-lifecycle.ts) with the
+ * states the table allows. Every change takes the time from the caller (an injected clock), never from
+ * the database.
  */
 import type { Queryable } from './database.js';
 import {

@@ -5,6 +5,7 @@
  */
 import type { Queryable } from './database.js';
 import { instantKeySql } from './audit-store.js';
+import type { StateChange } from './delivery-store.js';
 import type { DeliveryState, MessageSummary } from './records.js';
 import { sqlParameters } from './sql-parameters.js';
 
@@ -341,6 +342,7 @@ export interface Requeued {
  */
 export async function requeueDeadLetters(
   tx: Queryable,
+  change: StateChange,
   selection: DeadLetterSelection,
   max: number,
   at: Date,
@@ -353,8 +355,8 @@ export async function requeueDeadLetters(
        SELECT d.id FROM deliveries d WHERE ${where.join(' AND ')}
        ORDER BY d.updated_at, d.id LIMIT ${param(max)} FOR UPDATE),
      upd AS (
-       UPDATE deliveries SET state = 'waiting', lease_until = NULL, updated_at = ${param(at)}
-       FROM picked WHERE deliveries.id = picked.id AND deliveries.state = 'dead'
+       UPDATE deliveries SET state = ${param(change.to)}, lease_until = NULL, updated_at = ${param(at)}
+       FROM picked WHERE deliveries.id = picked.id AND deliveries.state = ${param(change.from)}
        RETURNING deliveries.id, deliveries.message_id, deliveries.receiver_ean, deliveries.mode, deliveries.seq),
      ev AS (
        INSERT INTO events (message_id, delivery_id, kind, at, detail)

@@ -58,11 +58,3 @@ export async function getOutbox(db: Queryable, id: number): Promise<(OutboxEntry
 export async function completeOutbox(tx: Queryable, id: number, now: Date): Promise<void> {
   await tx.query('UPDATE outbox SET done_at = $2 WHERE id = $1 AND done_at IS NULL', [id, now]);
 }
-
-export async function insertOutbox(tx: Queryable, kind: OutboxKind, deliveryId: string, dueAt: Date, at: Date): Promise<number> {
-  const { rows } = await tx.query<{ id: number }>(
-    'INSERT INTO outbox (kind, delivery_id, due_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id',
-    [kind, deliveryId, dueAt, at],
-  );
-  return Number(rows[0]?.id);
-}

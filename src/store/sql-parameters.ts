@@ -1,5 +1,5 @@
 /** Numbered parameters for a statement built from optional filters: `param(value)` returns its `$n`. */
-export function sqlParameters(): { readonly params: unknown[]; param(value: unknown): string } {
+export function sqlParameters(): { readonly params: unknown[]; readonly param: (value: unknown) => string } {
   const params: unknown[] = [];
   return {
     params,

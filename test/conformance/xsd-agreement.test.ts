@@ -443,7 +443,8 @@ interface JsonSchema {
   readonly required?: readonly string[];
   readonly items?: JsonSchema;
   readonly enum?: readonly unknown[];
-  readonly const?: unknown;
+  // The gateway's schemas only pin scalars (codes, "true").
+  readonly const?: string | number | boolean | null;
   readonly maxLength?: number;
   readonly allOf?: readonly JsonSchema[];
   readonly anyOf?: readonly JsonSchema[];

@@ -70,7 +70,7 @@ beforeAll(async () => {
   for (const m of messages) {
     const response = await gw.post(m.sender, m.body);
     expect(response.statusCode, `${m.name}: ${response.body}`).toBe(202);
-    m.id = (response.json() as { id: string }).id;
+    m.id = response.json<{ id: string }>().id;
   }
   // Every endpoint leases its inbox: what it gets is exactly what was addressed to it.
   for (const ean of ENDPOINTS) {
@@ -142,7 +142,7 @@ describe('those who may, can', () => {
         expect((await gw.get(receiver, `/api/v1/inbox/${item.id}`)).rawPayload.equals(m.body)).toBe(true);
         const answered = await gw.answer(receiver, item.id, { status: 'positive' });
         expect(answered.statusCode).toBe(200);
-        const receiptId = (answered.json() as { receiptMessageId: string }).receiptMessageId;
+        const receiptId = answered.json<{ receiptMessageId: string }>().receiptMessageId;
         for (const who of ENDPOINTS) {
           expect((await gw.get(who, `/api/v1/messages/${receiptId}`)).statusCode, `${who} reads the receipt ${receiver} → ${m.sender}`).toBe(
             who === receiver || who === m.sender ? 200 : 404,
@@ -213,7 +213,7 @@ describe('keys', () => {
         method,
         url: url(),
         headers: { ...(header ? { authorization: header } : {}), ...(type ? { 'content-type': type } : {}) },
-        ...(method === 'POST' ? { payload: type === 'application/json' ? '{"status":"positive"}' : (messages[2]?.body as Buffer) } : {}),
+        ...(method === 'POST' ? { payload: type === 'application/json' ? '{"status":"positive"}' : messages[2]?.body } : {}),
       });
       expect(response.statusCode).toBe(401);
       expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);

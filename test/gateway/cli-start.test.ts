@@ -17,7 +17,7 @@ import { TEST_DATABASE_URL } from '../support/store.js';
 
 const BIN = fromPackageRoot('bin', 'medcom-gateway.js');
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });

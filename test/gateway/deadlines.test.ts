@@ -91,7 +91,7 @@ interface Accepted {
 async function accept(gw: TestGateway, sender: string, body: Buffer): Promise<Accepted> {
   const response = await gw.post(sender, body);
   expect(response.statusCode, response.body).toBe(202);
-  return response.json() as Accepted;
+  return response.json<Accepted>();
 }
 
 function one(deadlines: readonly DeadlineSummary[], ruleId: string, effect: 'started' | 'fulfilled' = 'started'): DeadlineSummary {
@@ -103,7 +103,7 @@ function one(deadlines: readonly DeadlineSummary[], ruleId: string, effect: 'sta
 async function deadlineJson(gw: TestGateway, who: string, id: string): Promise<Record<string, unknown>> {
   const response = await gw.get(who, `/api/v1/deadlines/${id}`);
   expect(response.statusCode, response.body).toBe(200);
-  return response.json() as Record<string, unknown>;
+  return response.json<Record<string, unknown>>();
 }
 
 async function count(gw: TestGateway, table: string): Promise<number> {
@@ -329,17 +329,17 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
     it('filters by state, rule, endpoint and patient (a CPR, never echoed), a page at a time', async () => {
       const late = await ops(gw, '/api/v1/ops/deadlines?state=late&rule=D2,D10');
       expect(late.statusCode, late.body).toBe(200);
-      const items = (late.json() as { items: { ruleId: string; state: string }[] }).items;
+      const items = late.json<{ items: { ruleId: string; state: string }[] }>().items;
       expect(items.length).toBeGreaterThanOrEqual(3);
       expect(items.every((i) => i.state === 'late' && ['D2', 'D10'].includes(i.ruleId))).toBe(true);
 
-      const byPatient = (await ops(gw, `/api/v1/ops/deadlines?patient=${PATIENT_B.slice(0, 6)}-${PATIENT_B.slice(6)}`)).json() as { items: { ruleId: string }[] };
+      const byPatient = (await ops(gw, `/api/v1/ops/deadlines?patient=${PATIENT_B.slice(0, 6)}-${PATIENT_B.slice(6)}`)).json<{ items: { ruleId: string }[] }>();
       expect(byPatient.items.map((i) => i.ruleId).sort()).toEqual(['D10', 'D10', 'D17', 'D7', 'D7']);
       expect(JSON.stringify(byPatient)).not.toContain(PATIENT_B);
 
-      const first = (await ops(gw, `/api/v1/ops/deadlines?endpoint=${MUNICIPALITY_2}&limit=2`)).json() as { items: { id: string }[]; nextCursor?: string };
+      const first = (await ops(gw, `/api/v1/ops/deadlines?endpoint=${MUNICIPALITY_2}&limit=2`)).json<{ items: { id: string }[]; nextCursor?: string }>();
       expect(first.items).toHaveLength(2);
-      const second = (await ops(gw, `/api/v1/ops/deadlines?endpoint=${MUNICIPALITY_2}&limit=2&cursor=${first.nextCursor ?? ''}`)).json() as { items: { id: string }[] };
+      const second = (await ops(gw, `/api/v1/ops/deadlines?endpoint=${MUNICIPALITY_2}&limit=2&cursor=${first.nextCursor ?? ''}`)).json<{ items: { id: string }[] }>();
       expect(second.items.some((i) => first.items.some((f) => f.id === i.id))).toBe(false);
     });
 
@@ -359,7 +359,7 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
       setClock(gw, '2026-07-01T00:00:00.000Z');
       const json = await ops(gw, '/api/v1/ops/deadlines/report?from=2026-03-01T00:00:00Z&to=2026-07-01T00:00:00Z');
       expect(json.statusCode, json.body).toBe(200);
-      const report = json.json() as { period: unknown; lines: Record<string, unknown>[] };
+      const report = json.json<{ period: unknown; lines: Record<string, unknown>[] }>();
       expect(report.period).toEqual({ from: '2026-03-01T00:00:00.000Z', to: '2026-07-01T00:00:00.000Z' });
       expect(report.lines.find((l) => l.obligedEan === HOSPITAL_2 && l.ruleId === 'D2')).toMatchObject({
         total: 2,
@@ -409,7 +409,7 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
         stored: false,
         letters: [{ type: 'XDIS19', deadlines: [{ ruleId: 'D3', state: 'on-time', dueAt: '2026-03-13T22:59:59.999Z' }] }],
       });
-      const late = (await evaluate('?at=2026-03-16T08:00:00Z', body())).json() as { letters: { deadlines: { state: string; lateBy: unknown }[] }[] };
+      const late = (await evaluate('?at=2026-03-16T08:00:00Z', body())).json<{ letters: { deadlines: { state: string; lateBy: unknown }[] }[] }>();
       expect(late.letters[0]?.deadlines[0]).toMatchObject({ state: 'late', lateBy: { weekdays: 1, hours: 58 } });
       expect(await Promise.all(['messages', 'deadlines', 'deliveries', 'outbox'].map((t) => count(gw, t)))).toEqual(before);
     });

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeFor } from '../../src/app/delivery-lifecycle.js';
+import { changeFor, retryDeadLettered } from '../../src/app/delivery-lifecycle.js';
 import { DELIVERY_STATES, nextState, sourceStates, type DeliveryState, type DeliveryTransition } from '../../src/domain/delivery-transitions.js';
 import type { Database } from '../../src/store/database.js';
 import {
@@ -24,18 +24,18 @@ import {
 import { insertMessage } from '../../src/store/message-store.js';
 import { dropTestDatabase, openTestDatabase } from '../support/store.js';
 
-const TRANSITIONS: readonly DeliveryTransition[] = ['lease', 'fetch', 'push', 'push-fail', 'dead-letter', 'acknowledge', 'reject', 'reoffer', 'give-up'];
+const TRANSITIONS: readonly DeliveryTransition[] = ['lease', 'fetch', 'push', 'push-fail', 'dead-letter', 'acknowledge', 'reject', 'reoffer', 'give-up', 'retry-dead-letter'];
 
 /** Rows: from-state; columns: TRANSITIONS in order; '-' where the transition must be refused. */
 const EXPECTED: Record<DeliveryState, readonly (DeliveryState | '-')[]> = {
-  //               lease     fetch        push         push-fail  dead-letter ack             reject      reoffer    give-up
-  waiting: /*   */ ['leased', 'delivered', 'delivered', 'waiting', 'dead', /**/ 'acknowledged', 'rejected', 'waiting', 'waiting'],
-  leased: /*    */ ['leased', 'delivered', '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'leased'],
-  delivered: /* */ ['-', /**/ '-', /*   */ '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'unacknowledged'],
-  acknowledged: /**/ ['-', '-', '-', '-', '-', '-', '-', '-', '-'],
-  rejected: /*  */ ['-', '-', '-', '-', '-', '-', '-', '-', '-'],
-  unacknowledged: ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-'],
-  dead: /*      */ ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-'],
+  //               lease     fetch        push         push-fail  dead-letter ack             reject      reoffer    give-up           retry-dead-letter
+  waiting: /*   */ ['leased', 'delivered', 'delivered', 'waiting', 'dead', /**/ 'acknowledged', 'rejected', 'waiting', 'waiting', /*     */ '-'],
+  leased: /*    */ ['leased', 'delivered', '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'leased', /*      */ '-'],
+  delivered: /* */ ['-', /**/ '-', /*   */ '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'unacknowledged', '-'],
+  acknowledged: /**/ ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-'],
+  rejected: /*  */ ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-'],
+  unacknowledged: ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-', '-'],
+  dead: /*      */ ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-', 'waiting'],
 };
 
 const PAIRS = DELIVERY_STATES.flatMap((from) => TRANSITIONS.map((transition, column) => ({ from, transition, expected: EXPECTED[from][column] as DeliveryState | '-' })));
@@ -83,7 +83,7 @@ describe('each transition on the store honours the table', () => {
         ackRequested: true,
         origin: 'endpoint',
         status: 'accepted',
-        summary: { generation: '2005/08/07', acknowledgementCode: 'pluspositivkvitt', sent: { date: '2026-11-23', time: '10:00' } as never, letters: [], warnings: [] },
+        summary: { generation: '2005/08/07', acknowledgementCode: 'pluspositivkvitt', sent: { date: '2026-11-23', time: '10:00' }, letters: [], warnings: [] },
       },
       [],
       [{ id, letterIndexes: [0], receiverEan, role: 'receiver', mode: 'pull', patientRefs: [] }],
@@ -107,6 +107,9 @@ describe('each transition on the store honours the table', () => {
       }
       case 'push':
         return (await recordPushed(db, delivery.id, sourceStates('push'), later, later, { httpStatus: 200, outboxId })).delivered;
+      case 'retry-dead-letter':
+        // Operations pick by id; what is not dead is skipped by the statement itself.
+        return (await db.transaction((tx) => retryDeadLettered(tx, { ids: [delivery.id] }, 10, later, {}))).length > 0;
     }
     // The others change only what the table allows: without a change the lifecycle does not call the store.
     if (!change) return false;

@@ -27,7 +27,7 @@ interface InboxItem {
 async function inbox(ean: string, query = ''): Promise<InboxItem[]> {
   const response = await gw.get(ean, `/api/v1/inbox${query}`);
   expect(response.statusCode).toBe(200);
-  return (response.json() as { items: InboxItem[] }).items;
+  return response.json<{ items: InboxItem[] }>().items;
 }
 
 /** Fetches what a test leased, so later messages for the same patient are not held back behind it. */
@@ -40,7 +40,7 @@ describe('hospital → municipality → receipt back', () => {
     const body = variant('XDIS20_windows-1252.xml', { envelope: 'FLOW1ENV', letter: 'FLOW1LET', ack: 'pluspositivkvitt' });
     const accepted = await gw.post(HOSPITAL_2, body, 'application/xml; charset=windows-1252');
     expect(accepted.statusCode).toBe(202);
-    const acceptance = accepted.json() as { id: string; envelopeId: string; status: string; letters: { letterId: string; type: string; receiver: string }[] };
+    const acceptance = accepted.json<{ id: string; envelopeId: string; status: string; letters: { letterId: string; type: string; receiver: string }[] }>();
     expect(acceptance).toMatchObject({ envelopeId: 'FLOW1ENV', status: 'accepted', letters: [{ letterId: 'FLOW1LET', type: 'XDIS20', receiver: MUNICIPALITY_2 }] });
 
     const [item] = await inbox(MUNICIPALITY_2);
@@ -62,7 +62,7 @@ describe('hospital → municipality → receipt back', () => {
     expect(xml).toContain('<OriginalEnvelopeIdentifier>FLOW1ENV</OriginalEnvelopeIdentifier>');
     expect(xml).toContain('<OriginalLetterIdentifier>FLOW1LET</OriginalLetterIdentifier>');
 
-    const view = (await gw.get(HOSPITAL_2, `/api/v1/messages/${acceptance.id}`)).json() as { deliveries: { state: string; receipt: { kind: string } }[]; timeline: { kind: string }[] };
+    const view = (await gw.get(HOSPITAL_2, `/api/v1/messages/${acceptance.id}`)).json<{ deliveries: { state: string; receipt: { kind: string } }[]; timeline: { kind: string }[] }>();
     expect(view.deliveries).toMatchObject([{ state: 'acknowledged', receipt: { kind: 'positive' } }]);
     expect(view.timeline.map((e) => e.kind)).toEqual(['accepted', 'leased', 'fetched', 'receipt-sent', 'receipted']);
   });
@@ -84,7 +84,7 @@ describe('hospital → municipality → receipt back', () => {
 describe('duplicates, per MedCom', () => {
   it('answers the exact same message again with 200, duplicate and the first id, delivering nothing new', async () => {
     const body = variant('XDIS20_admission_acute.xml', { envelope: 'DUP1ENV', letter: 'DUP1LET' });
-    const first = (await gw.post(HOSPITAL, body)).json() as { id: string };
+    const first = (await gw.post(HOSPITAL, body)).json<{ id: string }>();
     const again = await gw.post(HOSPITAL, body);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ id: first.id, duplicate: true });
@@ -101,7 +101,7 @@ describe('duplicates, per MedCom', () => {
   });
 
   it('does not offer a resend (same letter, new envelope) again, and repeats the receipt the receiver gave', async () => {
-    const original = (await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'DUP3ENV', letter: 'DUP3LET' }))).json() as { id: string };
+    const original = (await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'DUP3ENV', letter: 'DUP3LET' }))).json<{ id: string }>();
     const [item] = await inbox(MUNICIPALITY);
     await gw.answer(MUNICIPALITY, item?.id as string, { status: 'positive' });
     await inbox(HOSPITAL); // the first XCTL03
@@ -111,7 +111,7 @@ describe('duplicates, per MedCom', () => {
     expect(await inbox(MUNICIPALITY)).toEqual([]);
     const repeated = await inbox(HOSPITAL);
     expect(repeated.map((r) => r.letters[0]?.type)).toEqual(['XCTL03']);
-    const view = (await gw.get(HOSPITAL, `/api/v1/messages/${original.id}`)).json() as { timeline: { kind: string }[] };
+    const view = (await gw.get(HOSPITAL, `/api/v1/messages/${original.id}`)).json<{ timeline: { kind: string }[] }>();
     expect(view.timeline.map((e) => e.kind)).toContain('duplicate');
   });
 });
@@ -152,7 +152,7 @@ describe('refusals leave no trace', () => {
     const response = await gw.post(HOSPITAL, Buffer.from(body, 'latin1'));
     expect(response.statusCode).toBe(status);
     expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect((response.json() as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
+    expect(response.json<{ errors: unknown[] }>().errors.length).toBeGreaterThan(0);
     expect(await inbox(MUNICIPALITY)).toEqual([]);
   });
 

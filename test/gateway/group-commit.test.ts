@@ -34,7 +34,7 @@ describe('accepting a burst of messages', () => {
     expect(statuses.slice(0, 41).filter((s) => s === 202)).toHaveLength(40);
     expect(statuses.slice(0, 41).filter((s) => s === 200)).toHaveLength(1);
     expect(statuses[41]).toBe(409);
-    const ids = new Set(responses.slice(0, 41).map((r) => (r.json() as { id: string }).id));
+    const ids = new Set(responses.slice(0, 41).map((r) => r.json<{ id: string }>().id));
     expect(ids.size).toBe(40);
     const { rows } = await gw.db.query<{ n: number }>("SELECT count(*)::int AS n FROM messages WHERE envelope_id LIKE 'BURST%'");
     expect(rows[0]?.n).toBe(40);

@@ -46,7 +46,7 @@ function message(name: string, cpr?: string): Buffer {
 async function post(sender: string, body: Buffer): Promise<string> {
   const response = await gw.post(sender, body);
   expect(response.statusCode, response.body).toBe(202);
-  return (response.json() as { id: string }).id;
+  return response.json<{ id: string }>().id;
 }
 
 const messageIds = (items: readonly InboxItemJson[]): string[] => items.map((i) => i.messageId);

@@ -115,7 +115,7 @@ async function roundTrip(flow: Flow): Promise<string> {
 
   const posted = await gw.post(sender, flow.body, contentType);
   expect(posted.statusCode, posted.body).toBe(202);
-  const acceptance = posted.json() as { id: string; envelopeId: string; status: string; letters: { letterId: string; type: string; receiver: string; copies: string[] }[] };
+  const acceptance = posted.json<{ id: string; envelopeId: string; status: string; letters: { letterId: string; type: string; receiver: string; copies: string[] }[] }>();
   expect(acceptance).toMatchObject({ envelopeId, status: 'accepted' });
   expect(acceptance.letters).toEqual(
     letters.map((l, i) => ({ letterId: l.identifier, type: flow.types[i], receiver: flow.receiver.ean, copies })),
@@ -301,7 +301,7 @@ describe('copies to the GP', () => {
       const body = renumber(name, ids());
       const response = await demo.post(senderEanOf(body), body);
       expect(response.statusCode).toBe(202);
-      const accepted = response.json() as { id: string; warnings: { path: string; message: string }[]; letters: { copies: string[] }[] };
+      const accepted = response.json<{ id: string; warnings: { path: string; message: string }[]; letters: { copies: string[] }[] }>();
       expect(accepted.warnings).toContainEqual(expect.objectContaining({ path: expect.stringMatching(/\/CCReceiver$/), message: expect.stringMatching(/no copy was delivered/) }));
       expect(accepted.letters[0]?.copies).toEqual([]);
       expect(await leaseInbox(demo, GP)).toEqual([]);

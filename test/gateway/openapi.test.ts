@@ -18,7 +18,7 @@ let paths: Record<string, Record<string, Operation>>;
 
 beforeAll(async () => {
   gw = await startTestGateway({ workers: false });
-  paths = ((await gw.request({ method: 'GET', url: '/docs/json' })).json() as { paths: typeof paths }).paths;
+  paths = (await gw.request({ method: 'GET', url: '/docs/json' })).json<{ paths: typeof paths }>().paths;
 });
 
 afterAll(async () => {
@@ -78,16 +78,16 @@ describe('response schemas', () => {
   it('drop nothing the use cases answer', async () => {
     const posted = await gw.post(HOSPITAL, variant('XDIS20_admission_acute.xml', { envelope: 'OPENAPI1', letter: 'OPENAPI1L' }));
     expect(posted.statusCode).toBe(202);
-    const id = (posted.json() as { id: string }).id;
+    const id = posted.json<{ id: string }>().id;
     const ctx = gw.gateway.context();
 
-    const viaHttp = (await gw.get(MUNICIPALITY, `/api/v1/messages/${id}`)).json() as { deadlines: { id: string }[] };
+    const viaHttp = (await gw.get(MUNICIPALITY, `/api/v1/messages/${id}`)).json<{ deadlines: { id: string }[] }>();
     const direct = JSON.parse(JSON.stringify(await viewMessage(ctx, { kind: 'endpoint', ean: MUNICIPALITY }, id))) as unknown;
     expect(viaHttp).toEqual(direct);
 
     expect(viaHttp.deadlines.length).toBeGreaterThan(0);
     for (const deadline of viaHttp.deadlines) {
-      const one = (await gw.get(MUNICIPALITY, `/api/v1/deadlines/${deadline.id}`)).json() as unknown;
+      const one = (await gw.get(MUNICIPALITY, `/api/v1/deadlines/${deadline.id}`)).json<unknown>();
       expect(one).toEqual(JSON.parse(JSON.stringify(await viewDeadline(ctx, { kind: 'endpoint', ean: MUNICIPALITY }, deadline.id))));
     }
   });

@@ -72,7 +72,7 @@ function receiptFor(
 async function sendAndLease(sender: string, receiver: string, body: Buffer, fetch = true): Promise<{ messageId: string; item: InboxItemJson }> {
   const posted = await gw.post(sender, body);
   expect(posted.statusCode, posted.body).toBe(202);
-  const messageId = (posted.json() as { id: string }).id;
+  const messageId = posted.json<{ id: string }>().id;
   const items = await leaseInbox(gw, receiver, '?limit=100');
   const item = items.find((i) => i.messageId === messageId);
   expect(item).toBeDefined();
@@ -99,7 +99,7 @@ describe('a receipt posted as an ordinary message (POST /api/v1/messages)', () =
     const receipt = receiptFor(original, 'positive', MUNICIPALITY, 'RCP1ACK');
     const posted = await gw.post(MUNICIPALITY, receipt);
     expect(posted.statusCode, posted.body).toBe(202);
-    const acceptance = posted.json() as { id: string; letters: unknown[] };
+    const acceptance = posted.json<{ id: string; letters: unknown[] }>();
     expect(acceptance.letters).toEqual([{ letterId: 'RCP1ACK', type: 'XCTL03', receiver: HOSPITAL, copies: [] }]);
 
     const view = await viewMessage(gw, HOSPITAL, messageId);
@@ -116,7 +116,7 @@ describe('a receipt posted as an ordinary message (POST /api/v1/messages)', () =
     const original = renumber('XDIS17_discharge_home.xml', { envelope: 'RCP2ENV', letter: 'RCP2LET' });
     const { messageId } = await sendAndLease(HOSPITAL, MUNICIPALITY, original);
     const receipt = receiptFor(original, 'positive', MUNICIPALITY, 'RCP2ACK');
-    const first = (await gw.post(MUNICIPALITY, receipt)).json() as { id: string };
+    const first = (await gw.post(MUNICIPALITY, receipt)).json<{ id: string }>();
     const again = await gw.post(MUNICIPALITY, receipt);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ id: first.id, duplicate: true });
@@ -178,7 +178,7 @@ describe('a receipt posted as an ordinary message (POST /api/v1/messages)', () =
     );
     const posted = await gw.post(MUNICIPALITY, receipt);
     expect(posted.statusCode, posted.body).toBe(202);
-    const receiptId = (posted.json() as { id: string }).id;
+    const receiptId = posted.json<{ id: string }>().id;
     const inbox = await drain(HOSPITAL);
     expect(inbox.map(({ item }) => item.messageId)).toEqual([receiptId]);
     const view = await viewMessage(gw, HOSPITAL, receiptId);
@@ -274,7 +274,7 @@ describe('the JSON answer is validated', () => {
     const response = await gw.answer(MUNICIPALITY, item.id, answer);
     expect(response.statusCode, response.body).toBe(status);
     expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
-    const problem = response.json() as { type: string; title: string; status: number; detail: string; errors?: { path: string; message: string }[] };
+    const problem = response.json<{ type: string; title: string; status: number; detail: string; errors?: { path: string; message: string }[] }>();
     expect(problem).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
     expect(problem.errors?.map((e) => e.path) ?? []).toContain(path);
   });
@@ -336,7 +336,7 @@ describe('a disabled receiver: the message is accepted and the sender gets an XC
     const body = renumber('XDIS20_admission_acute.xml', { envelope: 'DISENV1', letter: 'DISLET1' });
     const posted = await disabledGw.post(HOSPITAL, body);
     expect(posted.statusCode, posted.body).toBe(202);
-    const id = (posted.json() as { id: string }).id;
+    const id = posted.json<{ id: string }>().id;
 
     expect(await leaseInbox(disabledGw, MUNICIPALITY)).toEqual([]);
     const view = await viewMessage(disabledGw, HOSPITAL, id);
@@ -366,7 +366,7 @@ describe('a disabled receiver: the message is accepted and the sender gets an XC
     const body = renumber('GGOP_rehabilitation_plan.xml', { envelope: 'DISENV2', letter: 'DISLET2' });
     const posted = await disabledGw.post(HOSPITAL_2, body);
     expect(posted.statusCode, posted.body).toBe(202);
-    const id = (posted.json() as { id: string }).id;
+    const id = posted.json<{ id: string }>().id;
     const items = await leaseInbox(disabledGw, MUNICIPALITY_2);
     expect(items.map((i) => i.messageId)).toEqual([id]);
     await fetchItems(disabledGw, MUNICIPALITY_2, items);

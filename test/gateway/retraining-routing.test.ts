@@ -45,13 +45,13 @@ interface Problem {
 
 function accepted(response: LightMyRequestResponse): Accepted {
   expect(response.statusCode, response.body).toBe(202);
-  return response.json() as Accepted;
+  return response.json<Accepted>();
 }
 
 function refused(response: LightMyRequestResponse): Problem {
   expect(response.statusCode, response.body).toBe(422);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  return response.json() as Problem;
+  return response.json<Problem>();
 }
 
 /** Row counts of every table of the test's schema. */

@@ -14,12 +14,12 @@ import { readSettings, type Settings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/logging.js';
 import { fromPackageRoot } from '../../src/package-root.js';
 import { createGateway, type RunningGateway } from '../../src/runtime/gateway.js';
-import type { Database, Queryable } from '../../src/store/database.js';
-import { startPrivateRedis, TEST_REDIS_URL, testQueuePrefix, type PrivateRedis } from '../support/redis.js';
+import type { Database } from '../../src/store/database.js';
+import { startPrivateRedis, TEST_REDIS_URL, testQueuePrefix } from '../support/redis.js';
 import { dropTestDatabase, openTestDatabase } from '../support/store.js';
 import { HOSPITAL } from '../support/gateway.js';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -66,7 +66,7 @@ function leveredDatabase(db: Database): { db: Database; hold(): void; release():
       return db.transaction(work);
     },
     close: () => db.close(),
-  } as Database & Queryable;
+  };
   return {
     db: wrapped,
     hold() {
@@ -116,13 +116,13 @@ describe('/readyz', () => {
 
     // Both dependencies answer, the gateway itself is still building its context.
     const waiting = await pollReadyz(gateway, (r) => {
-      const checks = (r.json() as Checks).checks ?? {};
+      const checks = r.json<Checks>().checks ?? {};
       return checks.store?.ok === true && checks.redis?.ok === true;
     });
-    expect((waiting.json() as Checks).checks?.store?.ok).toBe(true);
-    expect((waiting.json() as Checks).checks?.redis?.ok).toBe(true);
+    expect(waiting.json<Checks>().checks?.store?.ok).toBe(true);
+    expect(waiting.json<Checks>().checks?.redis?.ok).toBe(true);
     expect(waiting.statusCode).toBe(503);
-    expect((waiting.json() as Checks).detail).toMatch(/starting/);
+    expect(waiting.json<Checks>().detail).toMatch(/starting/);
     const early = await gateway.app?.inject({ method: 'GET', url: `/api/v1/messages/${randomUUID()}`, headers: { authorization: `Bearer demo-${HOSPITAL}` } });
     expect(early?.statusCode).toBe(503);
 
@@ -136,8 +136,8 @@ describe('/readyz', () => {
   });
 
   it('says so within the cache time when Redis dies after start, and again when it is back', async () => {
-    let redis: PrivateRedis | undefined = await startPrivateRedis();
-    cleanups.push(() => redis?.stop());
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
     const store = await openTestDatabase('postgres');
     cleanups.push(() => dropTestDatabase(store));
     const ticks = new Ticks();
@@ -157,8 +157,8 @@ describe('/readyz', () => {
     ticks.value += 5_000;
     const down = await pollReadyz(gateway, (r) => r.statusCode === 503, 100);
     expect(down.statusCode).toBe(503);
-    expect((down.json() as Checks).checks?.redis?.ok).toBe(false);
-    expect((down.json() as Checks).detail).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+ is not reachable/);
+    expect(down.json<Checks>().checks?.redis?.ok).toBe(false);
+    expect(down.json<Checks>().detail).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+ is not reachable/);
 
     await redis.restart();
     const back = await pollReadyz(gateway, (r) => {
@@ -166,7 +166,6 @@ describe('/readyz', () => {
       return r.statusCode === 200;
     });
     expect(back.statusCode).toBe(200);
-    redis = redis as PrivateRedis;
   });
 
   it('says so when the store is lost after start', async () => {
@@ -194,7 +193,7 @@ describe('/readyz', () => {
     ticks.value += 5_000;
     const down = await readyz(gateway);
     expect(down.statusCode).toBe(503);
-    expect((down.json() as Checks).checks?.store?.ok).toBe(false);
+    expect(down.json<Checks>().checks?.store?.ok).toBe(false);
 
     levers.fail(false);
     ticks.value += 5_000;

@@ -52,7 +52,7 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('the core flow on 
   it('accepts (202), leases once, fetches the exact bytes', async () => {
     const accepted = await gw.post(HOSPITAL_2, original, contentType);
     expect(accepted.statusCode).toBe(202);
-    const body = accepted.json() as { id: string; envelopeId: string; status: string; duplicate: boolean; letters: unknown[]; warnings: unknown[] };
+    const body = accepted.json<{ id: string; envelopeId: string; status: string; duplicate: boolean; letters: unknown[]; warnings: unknown[] }>();
     messageId = body.id;
     note('accept', { status: accepted.statusCode, envelopeId: body.envelopeId, state: body.status, duplicate: body.duplicate, letters: body.letters, warnings: body.warnings });
 
@@ -79,7 +79,7 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('the core flow on 
     expect(repeated.json()).toMatchObject({ repeated: true });
     const conflicting = await gw.answer(MUNICIPALITY_2, item.id, { status: 'negative', refuseCode: 'syntaksfejl' });
     expect(conflicting.statusCode).toBe(409);
-    note('answers', [answered.statusCode, (answered.json() as { repeated: boolean }).repeated, repeated.statusCode, (repeated.json() as { repeated: boolean }).repeated, conflicting.statusCode]);
+    note('answers', [answered.statusCode, answered.json<{ repeated: boolean }>().repeated, repeated.statusCode, repeated.json<{ repeated: boolean }>().repeated, conflicting.statusCode]);
 
     const receipts = await leaseInbox(gw, HOSPITAL_2);
     expect(receipts.map((r) => [r.sender, r.letters[0]?.type])).toEqual([[MUNICIPALITY_2, 'XCTL03']]);
@@ -100,14 +100,14 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('the core flow on 
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ id: messageId, duplicate: true });
     expect(await leaseInbox(gw, MUNICIPALITY_2)).toEqual([]);
-    note('duplicate', [again.statusCode, (again.json() as { duplicate: boolean }).duplicate]);
+    note('duplicate', [again.statusCode, again.json<{ duplicate: boolean }>().duplicate]);
   });
 
   it('the envelope identifier with other content: 409', async () => {
     const reused = await gw.post(HOSPITAL_2, renumber('XDIS20_windows-1252.xml', { envelope: 'PARITY1', letter: 'PARITY1X' }), contentType);
     expect(reused.statusCode).toBe(409);
     expect(reused.headers['content-type']).toMatch(/application\/problem\+json/);
-    note('envelope reused', [reused.statusCode, (reused.json() as { title: string }).title]);
+    note('envelope reused', [reused.statusCode, reused.json<{ title: string }>().title]);
   });
 
   it('a resend (the letter in a new envelope): not offered again, the sender gets the same answer again', async () => {
@@ -124,8 +124,8 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('the core flow on 
   });
 
   it('lease expiry and order per patient', async () => {
-    const first = (await gw.post(HOSPITAL, renumber('XDIS20_admission_acute.xml', { envelope: 'PARITY2', letter: 'PARITY2L' }))).json() as { id: string };
-    const second = (await gw.post(HOSPITAL, renumber('XDIS17_discharge_home.xml', { envelope: 'PARITY3', letter: 'PARITY3L' }))).json() as { id: string };
+    const first = (await gw.post(HOSPITAL, renumber('XDIS20_admission_acute.xml', { envelope: 'PARITY2', letter: 'PARITY2L' }))).json<{ id: string }>();
+    const second = (await gw.post(HOSPITAL, renumber('XDIS17_discharge_home.xml', { envelope: 'PARITY3', letter: 'PARITY3L' }))).json<{ id: string }>();
     const leased = await leaseInbox(gw, MUNICIPALITY, '?limit=1');
     expect(leased.map((i) => i.messageId)).toEqual([first.id]);
     const heldBack = await leaseInbox(gw, MUNICIPALITY);
@@ -147,7 +147,7 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('the core flow on 
     const malformed = await gw.post(HOSPITAL, '<Emessage><Envelope></Emessage>');
     expect([invalid.statusCode, malformed.statusCode]).toEqual([422, 400]);
     expect(await leaseInbox(gw, MUNICIPALITY)).toEqual([]);
-    note('refusals', [invalid.statusCode, (invalid.json() as { errors: { path: string }[] }).errors.map((e) => e.path), malformed.statusCode]);
+    note('refusals', [invalid.statusCode, invalid.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), malformed.statusCode]);
   });
 });
 

@@ -36,7 +36,7 @@ function body(name: string, ack?: 'pluspositivkvitt' | 'minuspositivkvitt'): Buf
 async function post(gw: TestGateway, sender: string, message: Buffer): Promise<string> {
   const response = await gw.post(sender, message);
   expect(response.statusCode, response.body).toBe(202);
-  return (response.json() as { id: string }).id;
+  return response.json<{ id: string }>().id;
 }
 
 /** Leases `ean`'s inbox, expects exactly the message `messageId` among what is offered, fetches everything. */

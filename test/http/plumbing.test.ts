@@ -164,7 +164,7 @@ describe('request bodies', () => {
       payload: bytes,
     });
     expect(response.statusCode).toBe(200);
-    const body = response.json() as { isBuffer: boolean; base64: string; charset: string; sender: string };
+    const body = response.json<{ isBuffer: boolean; base64: string; charset: string; sender: string }>();
     expect(body.isBuffer).toBe(true);
     expect(Buffer.from(body.base64, 'base64').equals(bytes)).toBe(true);
     expect(body.charset).toBe('windows-1252');
@@ -176,12 +176,12 @@ describe('request bodies', () => {
     for (const contentType of ['text/xml', 'application/vnd.medcom+xml', 'Application/XML; Charset=ISO-8859-1']) {
       const response = await app.inject({ method: 'POST', url: '/test/xml', headers: { ...bearer(HOSPITAL_KEY), 'content-type': contentType }, payload: xml('æøå') });
       expect(response.statusCode, contentType).toBe(200);
-      expect(Buffer.from((response.json() as { base64: string }).base64, 'base64').equals(xml('æøå'))).toBe(true);
+      expect(Buffer.from(response.json<{ base64: string }>().base64, 'base64').equals(xml('æøå'))).toBe(true);
     }
     const latin = await app.inject({ method: 'POST', url: '/test/xml', headers: { ...bearer(HOSPITAL_KEY), 'content-type': 'Application/XML; Charset=ISO-8859-1' }, payload: xml('x') });
-    expect((latin.json() as { charset: string }).charset).toBe('ISO-8859-1');
+    expect(latin.json<{ charset: string }>().charset).toBe('ISO-8859-1');
     const plain = await app.inject({ method: 'POST', url: '/test/xml', headers: { ...bearer(HOSPITAL_KEY), 'content-type': 'text/xml' }, payload: xml('x') });
-    expect((plain.json() as { charset: string | null }).charset).toBeNull();
+    expect(plain.json<{ charset: string | null }>().charset).toBeNull();
   });
 
   it('answers 415 problem for text/plain, for JSON on an XML route and for a body without Content-Type', async () => {
@@ -375,12 +375,14 @@ describe('OpenAPI', () => {
     const { app } = await build();
     const response = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(response.statusCode).toBe(200);
-    const document = response.json() as Json & {
-      openapi: string;
-      info: { title: string; version: string };
-      paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
-      components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties: Record<string, unknown> }> };
-    };
+    const document = response.json<
+      Json & {
+        openapi: string;
+        info: { title: string; version: string };
+        paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
+        components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties: Record<string, unknown> }> };
+      }
+    >();
     expect(document.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(document.info).toMatchObject({ title: 'medcom-gateway', version: expect.any(String) as unknown });
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });

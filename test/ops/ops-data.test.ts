@@ -71,7 +71,7 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('operations data o
   async function post(ean: string, fixture: string, envelope: string, letter: string): Promise<string> {
     const response = await gw.post(ean, renumber(fixture, { envelope, letter }));
     expect([200, 202]).toContain(response.statusCode);
-    return (response.json() as { id: string; resendId?: string }).resendId ?? (response.json() as { id: string }).id;
+    return response.json<{ id: string; resendId?: string }>().resendId ?? response.json<{ id: string }>().id;
   }
 
   it('lists every endpoint of the register, all quiet, before anything happens', async () => {
@@ -304,7 +304,7 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('operations data o
 
   it('keeps the audit log: every action with who, why and the patient reference; filtered, paged and as CSV', async () => {
     const at = gw.clock.now();
-    await recordAudit(ctx.db, { name: 'Demo operator' }, { action: 'body-read', messageId: ids.email as string, patientRef: ctx.patientRef(CPR), reason: 'checking the "reply", again' }, at);
+    await recordAudit(ctx.db, { name: 'Demo operator' }, { action: 'body-read', messageId: ids.email, patientRef: ctx.patientRef(CPR), reason: 'checking the "reply", again' }, at);
     const page = await listAuditLog(ctx, {});
     expect(page.items[0]).toMatchObject({ operator: 'Demo operator', keyId: null, action: 'body-read', messageId: ids.email, patientRef: ctx.patientRef(CPR), at: at.toISOString() });
     expect(page.items.map((i) => i.action)).toEqual(expect.arrayContaining(['endpoint-pause', 'endpoint-resume', 'dead-letter-retry']));

@@ -212,7 +212,7 @@ export interface MessageViewJson {
 
 async function json<T>(response: LightMyRequestResponse, what: string): Promise<T> {
   if (response.statusCode !== 200) throw new Error(`${what}: HTTP ${response.statusCode} ${response.body}`);
-  return response.json() as T;
+  return response.json<T>();
 }
 
 /** Leases `ean`'s inbox (`query` e.g. `?limit=5&wait=1`); throws unless 200. */

@@ -44,27 +44,8 @@ export async function deleteKeysWithPrefix(prefix: string, url = TEST_REDIS_URL)
   }
 }
 
-/** Keys under `prefix:` right now (to check a cleanup, or that nothing is left behind). */
-export async function keysWithPrefix(prefix: string, url = TEST_REDIS_URL): Promise<string[]> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', patternOf(prefix), 'COUNT', 1000);
-      cursor = next;
-      found.push(...keys);
-    } while (cursor !== '0');
-    return found;
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** A prefix for one test file and its cleanup, for `afterAll`. */
-export function testQueuePrefix(label?: string): { readonly prefix: string; cleanup(): Promise<number> } {
+export function testQueuePrefix(label?: string): { readonly prefix: string; cleanup: () => Promise<number> } {
   const prefix = uniqueQueuePrefix(label);
   return { prefix, cleanup: () => deleteKeysWithPrefix(prefix) };
 }

@@ -73,11 +73,6 @@ export async function openTestDatabase(kind: TestDatabaseKind = 'postgres'): Pro
   return db;
 }
 
-/** The PostgreSQL schema a test database lives in (undefined for PGlite). */
-export function testSchemaOf(db: Database): string | undefined {
-  return schemas.get(db);
-}
-
 /** Closes the store and, on PostgreSQL, drops its schema with everything in it. */
 export async function dropTestDatabase(db: Database): Promise<void> {
   await db.close().catch(() => undefined);

@@ -99,7 +99,7 @@ function plan(spec: PlanSpec): ParsedMessage {
     namespace: 'urn:oio:medcom:municipality:1.0.4',
     envelope: { sent: { date: '2026-03-20', time: '10:38' }, identifier: 'ENV1', acknowledgementCode: 'pluspositivkvitt' },
     letters: [letter],
-  } as ParsedMessage;
+  };
 }
 
 function route(spec: PlanSpec, routing: RetrainingRouting = DEFAULT_RETRAINING_ROUTING): RoutingDecision {

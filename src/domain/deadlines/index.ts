@@ -2,7 +2,7 @@
 export * from './types.js';
 export { DEADLINE_RULES_SCHEMA } from './rule-schema.js';
 export { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from './parse.js';
-export { applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
+export { agreementPartiesOf, applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 export {
   calendarFor,
   evaluateAtAcceptance,

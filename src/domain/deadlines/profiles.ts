@@ -5,6 +5,7 @@
  * region (1) < cluster (2) < one EAN (3) < a hospital–municipality pair (4); equal ones in file order.
  */
 import type { CalendarOptions } from '../calendar.js';
+import type { EndpointRegister } from '../endpoint.js';
 import type { WarningCategory } from '../message.js';
 import type { AgreementProfile, DeadlineRuleSet, OffsetPatch, ProfileScope, Rule, RuleOffset, RuleOverride } from './types.js';
 
@@ -14,6 +15,12 @@ export interface AgreementParties {
   readonly receiverEan: string;
   readonly region?: string;
   readonly clusters?: readonly string[];
+}
+
+/** The parties of a letter as the register knows them: the region is the sender's, else the receiver's. */
+export function agreementPartiesOf(register: Pick<EndpointRegister, 'find'> | undefined, senderEan: string, receiverEan: string): AgreementParties {
+  const region = register?.find(senderEan)?.region ?? register?.find(receiverEan)?.region;
+  return { senderEan, receiverEan, ...(region !== undefined ? { region } : {}) };
 }
 
 export interface EffectiveRules {

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { Type } from 'typebox';
+import { Type } from '@fastify/type-provider-typebox';
 import { problems } from '../schemas/common.js';
 
 export interface GatewayMetrics {

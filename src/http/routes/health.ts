@@ -8,6 +8,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { serviceUnavailable } from '../problem.js';
 import { Open, problems } from '../schemas/common.js';
+import { hideUrlCredentials } from '../../url-credentials.js';
+import { TimeoutError, withTimeout } from '../../with-timeout.js';
 
 export interface DependencyHealth {
   readonly ok: boolean;
@@ -28,23 +30,12 @@ export interface HealthRoutesOptions {
   readonly retryAfterSeconds?: number;
 }
 
-/** Passwords in URLs (redis://:secret@host) never reach a response. */
-export function hideUrlCredentials(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
-}
-
 async function runChecks(health: HealthCheck, timeoutMs: number): Promise<Record<string, DependencyHealth>> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Record<string, DependencyHealth>>((resolve) => {
-    timer = setTimeout(() => resolve({ checks: { ok: false, detail: `the dependency checks did not finish within ${timeoutMs} ms` } }), timeoutMs);
-    timer.unref();
-  });
   try {
-    return await Promise.race([health.check(), timeout]);
+    return await withTimeout(health.check(), timeoutMs, 'the dependency checks');
   } catch (error) {
+    if (error instanceof TimeoutError) return { checks: { ok: false, detail: `the dependency checks did not finish within ${timeoutMs} ms` } };
     return { checks: { ok: false, detail: `the dependency checks failed: ${error instanceof Error ? error.message : String(error)}` } };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -5,15 +5,12 @@
 import type {} from '@fastify/swagger'; // the OpenAPI fields (summary, tags) on route schemas
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { answerWithJson, answerWithXml, fetchItem, leaseItems, type InboxItem } from '../../app/inbox.js';
+import { hasNonXmlCharacter } from '../../codec/xml-characters.js';
 import { requireEndpoint } from '../plugins/authentication.js';
 import { bodyKindOf, xmlBodyOf } from '../plugins/content-types.js';
 import { badRequest, unsupportedMediaType } from '../problem.js';
 import { IdParams, problems, UNAVAILABLE } from '../schemas/common.js';
 import { Answered, Lease, leaseQuery, type JsonAnswer } from '../schemas/inbox.js';
-
-/** Characters XML (and PostgreSQL's jsonb) cannot carry: C0 controls but tab/newline/return, U+FFFE/F, lone surrogates. */
-// eslint-disable-next-line no-control-regex
-const UNWRITABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const inbox: FastifyPluginAsyncTypebox = async (app) => {
   const { settings } = app;
@@ -126,7 +123,7 @@ function validateJsonAnswer(body: unknown): Static<typeof JsonAnswer> {
   if (value.status !== 'positive' && value.status !== 'negative') errors.push({ path: '/status', message: 'must be "positive" or "negative"' });
   if (value.refuseCode !== undefined && typeof value.refuseCode !== 'string') errors.push({ path: '/refuseCode', message: 'must be a string' });
   if (value.text !== undefined && (typeof value.text !== 'string' || value.text.length > 350)) errors.push({ path: '/text', message: 'must be text of at most 350 characters' });
-  else if (typeof value.text === 'string' && UNWRITABLE.test(value.text)) errors.push({ path: '/text', message: 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry' });
+  else if (typeof value.text === 'string' && hasNonXmlCharacter(value.text)) errors.push({ path: '/text', message: 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry' });
   for (const key of Object.keys(value)) if (!['status', 'refuseCode', 'text'].includes(key)) errors.push({ path: `/${key}`, message: 'is not a field of a receipt' });
   if (errors.length > 0) throw badRequest(`the receipt is not valid: ${errors[0]?.path} ${errors[0]?.message}`, { type: 'invalid-request', errors });
   return value as Static<typeof JsonAnswer>;

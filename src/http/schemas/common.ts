@@ -9,7 +9,7 @@
  * - Every answer is declared, errors included: `...problems({ 404: '…' })` documents each 4xx/5xx as
  *   `application/problem+json` with its status, so /docs lists every answer a client can get.
  */
-import { Type, type Static, type TProperties, type TSchema, type TUnsafe } from 'typebox';
+import { Type, type Static, type TProperties, type TSchema, type TUnsafe } from '@fastify/type-provider-typebox';
 import { problemResponse } from '../plugins/openapi.js';
 
 /** An object in a response: listed properties documented and typed, others still written. */
@@ -43,7 +43,7 @@ export const DateTime = Type.String({ format: 'date-time', description: 'RFC 333
  */
 export function problems<S extends number>(answers: Record<S, string>): Record<S, TUnsafe<never>> {
   const out = {} as Record<S, TUnsafe<never>>;
-  for (const [status, description] of Object.entries(answers) as [string, string][]) out[Number(status) as S] = Type.Unsafe<never>(problemResponse(description));
+  for (const [status, description] of Object.entries<string>(answers)) out[Number(status) as S] = Type.Unsafe<never>(problemResponse(description));
   return out;
 }
 

@@ -1,5 +1,5 @@
 /** Deadlines as the API answers them (see src/app/deadline-view.ts and src/domain/deadlines). */
-import { Type } from 'typebox';
+import { Type } from '@fastify/type-provider-typebox';
 import { EVALUATION_STATES, type EvaluationState } from '../../domain/deadlines/types.js';
 import { DateTime, Ean, List, Nullable, Open, Uuid } from './common.js';
 

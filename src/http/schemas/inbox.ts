@@ -1,5 +1,5 @@
 /** The receiver's inbox as the API answers it (see src/app/inbox.ts). */
-import { Type } from 'typebox';
+import { Type } from '@fastify/type-provider-typebox';
 import { DeadlineSummary } from './deadlines.js';
 import { DateTime, Ean, List, Nullable, Open, Uuid } from './common.js';
 

@@ -1,5 +1,5 @@
 /** Messages as the API answers them (see src/app/accept-message.ts and src/app/message-view.ts). */
-import { Type } from 'typebox';
+import { Type } from '@fastify/type-provider-typebox';
 import { DeadlineSummary, DeadlineView } from './deadlines.js';
 import { DateTime, Ean, List, Nullable, Open, Uuid } from './common.js';
 
