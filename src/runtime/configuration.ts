@@ -11,7 +11,6 @@ import type { EndpointRegister } from '../domain/endpoint.js';
 import { KeyRing, loadStoredKeys } from '../config/keys.js';
 import { loadRetrainingRouting } from '../config/retraining-routing.js';
 import type { Settings } from '../config/settings.js';
-import type { Logger } from '../logging.js';
 
 export interface GatewayConfiguration {
   readonly register: EndpointRegister;
@@ -24,14 +23,13 @@ export interface GatewayConfiguration {
   readonly storedKeyCount: number;
 }
 
-export function loadConfiguration(settings: Settings, logger: Logger): GatewayConfiguration {
+export function loadConfiguration(settings: Settings): GatewayConfiguration {
   const register = loadEndpointRegister(settings.configDir);
   const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
   const { deadlineRules, deadlineCorrelation } = loadDeadlineConfig(settings.configDir);
   const alerts = loadAlertConfig(settings.configDir);
   const storedKeys = loadStoredKeys(settings.configDir);
   const keyRing = new KeyRing(storedKeys, register, settings.production);
-  if (settings.production && register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
   return { register, retrainingRouting, deadlineRules, deadlineCorrelation, alerts, keyRing, storedKeyCount: storedKeys.length };
 }
 

@@ -58,8 +58,9 @@ export { listenHost, refuseUnsafeStart };
 
 export async function createGateway(settings: Settings, options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(settings);
-  const configuration = loadConfiguration(settings, logger);
+  const configuration = loadConfiguration(settings);
   if (options.api) refuseUnsafeStart(settings, configuration.storedKeyCount);
+  if (settings.production && configuration.register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
   const host = listenHost(settings, configuration.register.demoKeys);
   const codec = new OffThreadCodec(new MessageCodec(), { inlineBelowBytes: settings.codecInlineBelowBytes, threads: settings.codecThreads });
   // The embedded store is one process's; with an injected or PostgreSQL store there is nothing to lock.
