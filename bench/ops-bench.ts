@@ -3,6 +3,9 @@
  * filled by `npm run seed:ops`, through the same use cases the ops API calls. Each kind of question is
  * asked `runs` times with varying parameters (after 3 unmeasured warm-up calls) and its p50/p95/max
  * reported in milliseconds. Reads only; the database is left as it was.
+ *
+ * `--explain` instead runs each kind once and prints EXPLAIN (ANALYZE, BUFFERS) of every statement it
+ * sends, to check that each query takes the index it was written for.
  */
 import { performance } from 'node:perf_hooks';
 import { patientRefFunction, type GatewayContext } from '../src/app/context.js';
@@ -42,10 +45,25 @@ function seededRegister(): EndpointRegister {
   return { endpoints, gatewayEan: '5790000000005', demoKeys: false, find: (ean) => byEan.get(ean) };
 }
 
+const explaining = { on: false };
+
+/** Prints the plan of each read before running it, while `explaining.on`. */
+function explainingDatabase(db: PostgresDatabase): PostgresDatabase {
+  const query = db.query.bind(db);
+  db.query = (async (sql: string, params: readonly unknown[] = [], name?: string) => {
+    if (explaining.on && /^\s*(SELECT|WITH)/i.test(sql)) {
+      const plan = await query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+    return query(sql, params, name);
+  });
+  return db;
+}
+
 async function main(): Promise<void> {
   const url = option('database-url', process.env.MEDCOM_OPS_DATABASE_URL ?? DEFAULT_OPS_DATABASE_URL);
   const runs = Number(option('runs', '40'));
-  const db = new PostgresDatabase(url, { max: 4 });
+  const db = explainingDatabase(new PostgresDatabase(url, { max: 4 }));
   try {
     const { rows: counts } = await db.query<{ messages: number; deliveries: number; events: number; deadlines: number }>(
       `SELECT (SELECT count(*) FROM messages)::int AS messages, (SELECT count(*) FROM deliveries)::int AS deliveries,
@@ -70,6 +88,7 @@ async function main(): Promise<void> {
     const municipalities = municipalityEans();
     const day = 86_400_000;
 
+    if (process.argv.includes('--explain')) explaining.on = true;
     const kinds: [string, () => Promise<unknown>][] = [
       ['overview', () => opsOverview(ctx)],
       ['search: by CPR', () => searchMessagesView(ctx, { cpr: seedCpr(Math.floor(Math.random() * patients)) })],
@@ -97,6 +116,13 @@ async function main(): Promise<void> {
       ['dead letters', () => listDeadLettersView(ctx, { receiver: pick(municipalities.slice(0, PUSH_MUNICIPALITIES)) })],
     ];
 
+    if (explaining.on) {
+      for (const [name, run] of kinds) {
+        console.log(`\n### ${name}`);
+        await run();
+      }
+      return;
+    }
     console.log(`${url.replace(/\/\/[^@]*@/, '//')}: ${size.messages} messages, ${size.deliveries} deliveries, ${size.events} events, ${size.deadlines} deadlines; ${runs} runs each`);
     const results: Record<string, LatencySummary> = {};
     for (const [name, run] of kinds) {

@@ -41,7 +41,9 @@ const CHUNK = 20_000;
 const SEED_CHUNK = `
 WITH base AS MATERIALIZED (
   SELECT g, gen_random_uuid() AS id, gen_random_uuid() AS delivery_id, gen_random_uuid() AS receipt_id, gen_random_uuid() AS receipt_delivery_id,
-    $3::timestamptz - ($4 * 86400 * random()) * interval '1 second' AS at,
+    -- In arrival order, as a live store is written: message g arrives in the g-th slot of the period
+    -- (at a random moment within it), so a day's messages lie together on disk as they would.
+    $3::timestamptz - ($4 * 86400 * (1 - (g - random()) / $10::float8)) * interval '1 second' AS at,
     random() AS r_type, random() AS r_state, random() AS r_misc,
     (floor(random() * cardinality($7::text[])) + 1)::int AS p,
     (floor(random() * cardinality($5::text[])) + 1)::int AS h,
@@ -79,14 +81,17 @@ stated AS MATERIALIZED (
     r.at + (600 + r_misc * 5400) * interval '1 second' AS answered_at
   FROM routed r),
 m AS (
-  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
+  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
   SELECT id, sender, 'E' || g, md5(g::text) || md5(id::text), 'application/xml; charset=utf-8',
-    convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>E' || g || '</Identifier></Envelope><!-- ' || type || ' -->' || repeat('Borgeren udskrives til eget hjem. ', 6) || '</Emessage>', 'UTF8'),
     'utf-8', 'XD2034L', true, 'endpoint', 'accepted',
     jsonb_build_object('generation', '2007', 'acknowledgementCode', 'pluspositivkvitt', 'sent', jsonb_build_object('date', to_char(at, 'YYYY-MM-DD'), 'time', to_char(at, 'HH24:MI')),
       'letters', jsonb_build_array(jsonb_build_object('index', 0, 'letterId', 'L' || g, 'type', type, 'versionCode', 'XD2034L', 'receiverEan', receiver, 'copies', '[]'::jsonb)),
       'warnings', '[]'::jsonb),
     at
+  FROM stated),
+mb AS (
+  INSERT INTO message_bodies (message_id, body)
+  SELECT id, convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>E' || g || '</Identifier></Envelope><!-- ' || type || ' -->' || repeat('Borgeren udskrives til eget hjem. ', 6) || '</Emessage>', 'UTF8')
   FROM stated),
 l AS (
   INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref)
@@ -108,15 +113,18 @@ d AS (
   FROM stated ORDER BY at),
 -- The receipts answering the acknowledged and rejected deliveries, each in the original sender's inbox.
 rm AS (
-  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
+  INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
   SELECT receipt_id, receiver, 'R' || g, md5('r' || g) || md5(receipt_id::text), 'application/xml; charset=utf-8',
-    convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>R' || g || '</Identifier></Envelope></Emessage>', 'UTF8'),
     'utf-8', 'XCTL03', false, CASE WHEN r_misc < 0.5 THEN 'gateway' ELSE 'endpoint' END, 'accepted',
     jsonb_build_object('generation', '2007', 'acknowledgementCode', 'minuspositivkvitt', 'sent', jsonb_build_object('date', to_char(answered_at, 'YYYY-MM-DD'), 'time', to_char(answered_at, 'HH24:MI')),
       'letters', jsonb_build_array(jsonb_build_object('index', 0, 'letterId', 'RL' || g, 'type', CASE WHEN state = 'acknowledged' THEN 'XCTL03' ELSE 'XCTL02' END,
         'versionCode', 'XCTL03', 'receiverEan', sender, 'copies', '[]'::jsonb, 'answers', jsonb_build_object('originalEnvelopeId', 'E' || g, 'kind', CASE WHEN state = 'acknowledged' THEN 'positive' ELSE 'negative' END))),
       'warnings', '[]'::jsonb),
     answered_at
+  FROM stated WHERE state IN ('acknowledged', 'rejected')),
+rmb AS (
+  INSERT INTO message_bodies (message_id, body)
+  SELECT receipt_id, convert_to('<?xml version="1.0" encoding="UTF-8"?><Emessage><Envelope><Identifier>R' || g || '</Identifier></Envelope></Emessage>', 'UTF8')
   FROM stated WHERE state IN ('acknowledged', 'rejected')),
 rl AS (
   INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref)
@@ -193,7 +201,7 @@ async function main(): Promise<void> {
     for (let lo = 1; lo <= originals; lo += CHUNK) {
       const hi = Math.min(originals, lo + CHUNK - 1);
       const result = await db.query<{ originals: number; receipts: number }>(SEED_CHUNK, [
-        lo, hi, now, days, hospitals, municipalities, refs, PUSH_MUNICIPALITIES, STUCK_MUNICIPALITY,
+        lo, hi, now, days, hospitals, municipalities, refs, PUSH_MUNICIPALITIES, STUCK_MUNICIPALITY, originals,
       ]);
       inserted += (result.rows[0]?.originals ?? 0) + (result.rows[0]?.receipts ?? 0);
       process.stdout.write(`\r${inserted} messages (${Math.round((Date.now() - started) / 1000)} s)`);

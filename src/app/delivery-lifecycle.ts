@@ -76,7 +76,9 @@ export async function loadPush(ctx: GatewayContext, deliveryId: string): Promise
   const endpoint = ctx.register.find(delivery.receiverEan);
   if (!endpoint || endpoint.delivery.mode !== 'push') return undefined;
   const message = (await getMessage(ctx.db, delivery.messageId)) as MessageRecord;
-  const body = (await getMessageBody(ctx.db, delivery.messageId)) as Buffer;
+  // Retention never prunes a body with a push still pending; should it be gone all the same, there is nothing to send.
+  const body = await getMessageBody(ctx.db, delivery.messageId);
+  if (!body) return undefined;
   return {
     deliveryId,
     url: endpoint.delivery.url,

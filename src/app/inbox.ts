@@ -12,7 +12,7 @@ import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.
 import { inTransaction, type GatewayContext } from './context.js';
 import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
-import { Refusal } from './refusal.js';
+import { bodyPruned, Refusal } from './refusal.js';
 
 export interface InboxItem {
   readonly id: string;
@@ -85,7 +85,8 @@ export interface FetchedMessage {
 export async function fetchItem(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedMessage> {
   const fetched = /^[0-9a-f-]{36}$/i.test(deliveryId) ? await fetchForReceiver(ctx, receiverEan, deliveryId) : undefined;
   if (!fetched) throw notInInbox(deliveryId);
-  return fetched;
+  if (!fetched.body) throw bodyPruned(deliveryId, fetched.bodyPrunedAt);
+  return { body: fetched.body, contentType: fetched.contentType, sha256: fetched.sha256 };
 }
 
 export interface JsonAnswer {

@@ -19,6 +19,8 @@ export interface MessageView {
   readonly contentType: string;
   readonly encoding: string;
   readonly receivedAt: string;
+  /** When the retention policy removed the body (null: it is kept and can be fetched). */
+  readonly bodyPrunedAt: string | null;
   readonly ackRequested: boolean;
   readonly letters: MessageSummary['letters'];
   readonly warnings: MessageSummary['warnings'];
@@ -61,6 +63,7 @@ export async function viewMessage(ctx: GatewayContext, principal: Principal, id:
     contentType: message.contentType,
     encoding: message.encoding,
     receivedAt: message.receivedAt.toISOString(),
+    bodyPrunedAt: message.bodyPrunedAt?.toISOString() ?? null,
     ackRequested: message.ackRequested,
     letters: message.summary.letters,
     warnings: message.summary.warnings,

@@ -22,3 +22,14 @@ export class Refusal extends Error {
     super(detail);
   }
 }
+
+/** 410: the retention policy removed the bytes; what the gateway knows about the message is still there. */
+export function bodyPruned(id: string, prunedAt: Date | null): Refusal {
+  const when = prunedAt ? ` on ${prunedAt.toISOString()}` : '';
+  return new Refusal(
+    410,
+    'body-pruned',
+    'The message body was pruned',
+    `the body of ${id} was removed${when} by the retention policy; its status, receipts, deadlines and timeline are kept (GET /api/v1/messages/{id})`,
+  );
+}

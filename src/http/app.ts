@@ -64,6 +64,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: options.logger,
     bodyLimit: settings.maxBodyBytes,
+    // Behind a load balancer the client is in X-Forwarded-For; believed only from the proxies named
+    // in MEDCOM_TRUST_PROXY, so nobody else can pick the address that logs and rate limits see.
+    trustProxy: typeof settings.trustProxy === 'boolean' ? settings.trustProxy : [...settings.trustProxy],
     genReqId,
     requestIdHeader: false,
     // request-context logs one line per request itself (without bodies or headers).

@@ -23,6 +23,11 @@ export const PROBLEM_TYPES = {
   'not-found': { status: 404, title: 'Not found', description: 'No such resource (or not one the key may see).' },
   'method-not-allowed': { status: 405, title: 'Method not allowed', description: 'The resource does not support this method.' },
   conflict: { status: 409, title: 'Conflict', description: 'The request conflicts with what is stored, e.g. an envelope identifier reused with other content.' },
+  'body-pruned': {
+    status: 410,
+    title: 'The message body was pruned',
+    description: 'The retention policy removed the message\'s bytes after the configured number of days; its status, receipts, deadlines and timeline are kept and GET /api/v1/messages/{id} says when (`bodyPrunedAt`).',
+  },
   'payload-too-large': { status: 413, title: 'Payload too large', description: 'The body is larger than the gateway accepts.' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'The body\'s Content-Type is not one the operation accepts.' },
   unprocessable: { status: 422, title: 'Unprocessable message', description: 'Well-formed, but invalid against the schema or the gateway\'s rules; see `errors`.' },

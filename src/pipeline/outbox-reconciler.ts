@@ -7,16 +7,14 @@
 import type { Logger } from '../logging.js';
 import type { Queryable } from '../store/database.js';
 import { pendingOutbox } from '../store/outbox.js';
+import { PeriodicTask } from './periodic-task.js';
 import type { PipelineQueues } from './queues.js';
 import type { ReconcileResult } from './reconcile-result.js';
 
 export const RECONCILE_PAGE_SIZE = 500;
 
 export class OutboxReconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  /** Passes are run one after the other, never two at once in one process. */
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly task: PeriodicTask<ReconcileResult>;
 
   constructor(
     private readonly db: Queryable,
@@ -24,13 +22,17 @@ export class OutboxReconciler {
     private readonly clock: () => Date,
     private readonly logger: Logger,
     private readonly options: { readonly intervalMs: number; readonly pageSize?: number },
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      () => this.pass(),
+      options.intervalMs,
+      (error) => this.logger.warn({ err: error }, 'outbox reconciliation failed; trying again at the next interval'),
+    );
+  }
 
-  /** One pass over every pending outbox row, by id, a page at a time. */
+  /** One pass over every pending outbox row, by id, a page at a time (passes in one process never overlap). */
   reconcileOnce(): Promise<ReconcileResult> {
-    const pass = this.chain.then(() => this.pass());
-    this.chain = pass.catch(() => undefined);
-    return pass;
+    return this.task.runOnce();
   }
 
   private async pass(): Promise<ReconcileResult> {
@@ -55,27 +57,11 @@ export class OutboxReconciler {
 
   /** Reconciles now and then every interval until `stop()`. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    void this.tick();
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.reconcileOnce();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'outbox reconciliation failed; trying again at the next interval');
-    }
-    if (!this.running) return;
-    this.timer = setTimeout(() => void this.tick(), this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   /** Stops the schedule and waits for a pass in progress. */
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.chain;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -12,8 +12,8 @@
  * rejects with a password-free reason when it does not.
  */
 import type { DeliverySignals, GatewayContext } from '../app/context.js';
+import { retentionIsOn } from '../domain/retention.js';
 import { createLogger } from '../logging.js';
-import { hideUrlCredentials } from '../url-credentials.js';
 import { InboxNotifier } from './inbox-notifier.js';
 import { OutboxDispatcher } from './outbox-dispatcher.js';
 import { OutboxReconciler } from './outbox-reconciler.js';
@@ -21,7 +21,8 @@ import type { PipelineDeps } from './pipeline-deps.js';
 import type { PipelineOptions } from './pipeline-options.js';
 import { PushWorker } from './push-worker.js';
 import { PipelineQueues } from './queues.js';
-import { RedisConnections } from './redis-connections.js';
+import { RedisConnections, describeRedisTarget } from './redis-connections.js';
+import { RetentionScheduler } from './retention-scheduler.js';
 import type { RunningPipeline } from './running-pipeline.js';
 import { TimerWorker } from './timer-worker.js';
 
@@ -33,7 +34,7 @@ export type { RunningPipeline } from './running-pipeline.js';
 export async function startPipeline(deps: PipelineDeps, options: PipelineOptions): Promise<RunningPipeline> {
   const { settings } = deps;
   const logger = (deps.logger ?? createLogger(settings)).child({ component: 'pipeline' });
-  const connections = new RedisConnections(settings.redisUrl, settings.queuePrefix, logger);
+  const connections = new RedisConnections(settings, settings.queuePrefix, logger);
 
   const queues = new PipelineQueues(connections.create('queues'), settings, logger);
   const dispatcher = new OutboxDispatcher(queues, deps.clock, logger, options.dispatchTimeoutMs);
@@ -47,6 +48,10 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
   const ctx: GatewayContext = { ...shared, signals };
   const reconciler = new OutboxReconciler(deps.db, queues, deps.clock, logger, { intervalMs: settings.reconcileIntervalMs });
 
+  const retention = options.workers && retentionIsOn(settings.retention)
+    ? new RetentionScheduler(deps.db, settings.retention, deps.clock, logger, settings.retentionIntervalMs)
+    : undefined;
+
   const workers: (PushWorker | TimerWorker)[] = [];
   if (options.workers) {
     workers.push(
@@ -54,13 +59,15 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
       new TimerWorker(ctx, connections.create('timer-worker'), logger, { ...(options.timerConcurrency ? { concurrency: options.timerConcurrency } : {}) }),
     );
     reconciler.start();
+    retention?.start();
   }
-  logger.info({ redis: hideUrlCredentials(settings.redisUrl), prefix: settings.queuePrefix, workers: options.workers }, 'pipeline started');
+  logger.info({ redis: describeRedisTarget(settings), prefix: settings.queuePrefix, workers: options.workers }, 'pipeline started');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await reconciler.stop();
+      await retention?.stop();
       // Workers first: a job in flight may still add jobs (a push arms its watchdog) and publish.
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await notifier.close();

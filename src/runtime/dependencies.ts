@@ -20,6 +20,10 @@ export function postgresHint(settings: Settings): string {
 }
 
 export function redisHint(settings: Settings): string {
+  if (settings.redisSentinels.length > 0) {
+    const sentinels = settings.redisSentinels.map((s) => `${s.host}:${s.port}`).join(',');
+    return `Redis primary "${settings.redisSentinelName ?? ''}" is not reachable through the Sentinels at ${sentinels}: check that they run and monitor that name, or fix MEDCOM_REDIS_SENTINELS / MEDCOM_REDIS_SENTINEL_NAME`;
+  }
   return `Redis at ${hideUrlCredentials(settings.redisUrl)} is not reachable: start it (e.g. redis-server --daemonize yes) or fix REDIS_URL`;
 }
 

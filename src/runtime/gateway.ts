@@ -4,11 +4,12 @@
  * PostgreSQL and one Redis. Dependencies that are down at start are retried with backoff while the API
  * answers /healthz and says in /readyz what is missing.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MessageCodec } from '../codec/decode-message.js';
 import { patientRefFunction, type GatewayContext } from '../app/context.js';
 import { loadDeadlineConfig } from '../config/deadline-config.js';
-import { loadEndpointRegister } from '../config/endpoints.js';
+import { ConfigError, loadEndpointRegister } from '../config/endpoints.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
 import { KeyRing, loadStoredKeys } from '../config/keys.js';
 import { loadRetrainingRouting } from '../config/retraining-routing.js';
@@ -20,6 +21,7 @@ import { registerInboxRoutes } from '../http/routes/inbox.js';
 import { registerMessageRoutes } from '../http/routes/messages.js';
 import { createLogger, type Logger } from '../logging.js';
 import { checkRedis, startPipeline, type RunningPipeline } from '../pipeline/pipeline.js';
+import { RedisConnections } from '../pipeline/redis-connections.js';
 import type { Database } from '../store/database.js';
 import { InsertBatcher } from '../store/insert-batcher.js';
 import { migrate } from '../store/migrate.js';
@@ -47,13 +49,35 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/**
+ * A production API nobody can call is a mistake, not a state to run in: with NODE_ENV=production the
+ * demo keys are refused, so without a key in keys.json the gateway refuses to start.
+ */
+export function refuseUnsafeStart(settings: Settings, storedKeyCount: number): void {
+  if (settings.production && storedKeyCount === 0) {
+    throw new ConfigError(
+      `NODE_ENV=production and ${join(settings.configDir, 'keys.json')} holds no API key (demo keys are refused in production): make one with "medcom-gateway keys create --endpoint EAN" or "--ops"`,
+    );
+  }
+}
+
+/** Where the API listens: HOST when set; otherwise loopback only while the (public) demo keys work. */
+export function listenHost(settings: Settings, demoKeys: boolean): { address: string; chosenForDemo: boolean } {
+  if (settings.host) return { address: settings.host, chosenForDemo: false };
+  const demoOn = demoKeys && !settings.production;
+  return { address: demoOn ? '127.0.0.1' : '0.0.0.0', chosenForDemo: demoOn };
+}
+
 export async function createGateway(settings: Settings, options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(settings);
   const register: EndpointRegister = loadEndpointRegister(settings.configDir);
   const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
   const { deadlineRules, deadlineCorrelation } = loadDeadlineConfig(settings.configDir);
-  const keyRing = new KeyRing(loadStoredKeys(settings.configDir), register, settings.production);
+  const storedKeys = loadStoredKeys(settings.configDir);
+  const keyRing = new KeyRing(storedKeys, register, settings.production);
+  if (options.api) refuseUnsafeStart(settings, storedKeys.length);
   if (settings.production && register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
+  const host = listenHost(settings, register.demoKeys);
   const clock = options.clock ?? (() => new Date());
   const status: Record<'store' | 'redis', DependencyStatus> = {
     store: { ok: false, detail: 'connecting' },
@@ -69,7 +93,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     // Both at once, so /readyz tells about each of them from the start.
     const [store, redisOk] = await Promise.all([
       db ?? withRetry('store', () => connectDatabase(settings), postgresHint(settings), logger, status.store, () => closing),
-      withRetry('redis', () => checkRedis(settings.redisUrl), redisHint(settings), logger, status.redis, () => closing),
+      withRetry('redis', () => checkRedis(settings), redisHint(settings), logger, status.redis, () => closing),
     ]);
     db = store;
     if (!db || redisOk === undefined || closing) return;
@@ -105,11 +129,15 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     throw serviceUnavailable(`the gateway is not ready: ${missing || 'starting'}`, 5);
   };
 
+  // Several API processes behind one address share their rate-limit counters in Redis (through the
+  // Sentinels when configured); while Redis is away the limits are skipped, never the requests.
+  const rateLimitConnections = options.api ? new RedisConnections(settings, settings.queuePrefix, logger.child({ component: 'rate-limit' })) : undefined;
   const app = options.api
     ? await buildApp({
         settings,
         logger,
         keyRing,
+        ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit') } : {}),
         health: {
           async check() {
             return { store: { ...status.store }, redis: { ...status.redis } };
@@ -144,13 +172,20 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     },
     async listen() {
       if (!app) throw new Error('this process runs no API');
-      return app.listen({ port: settings.port, host: settings.host });
+      if (host.chosenForDemo) {
+        logger.warn(
+          { host: host.address },
+          'the demo keys are on, so the API listens on 127.0.0.1 only: set HOST=0.0.0.0 to reach the demo from other machines (everyone knows the demo keys)',
+        );
+      }
+      return app.listen({ port: settings.port, host: host.address });
     },
     async close() {
       closing = true;
       // End open long-polls at once, stop taking requests (in-flight ones finish), drain the workers, close the store.
       await pipeline?.notifier.close();
       await app?.close();
+      await rateLimitConnections?.closeAll();
       await ready.catch(() => undefined);
       await pipeline?.close();
       if (!options.database) await db?.close();

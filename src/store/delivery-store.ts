@@ -119,7 +119,9 @@ function watchdogOf(deliveryId: string, row: { outbox_id: number | null; outbox_
 }
 
 export interface FetchedDelivery {
-  readonly body: Buffer;
+  /** Undefined when the retention policy pruned it (then `bodyPrunedAt` says when). */
+  readonly body: Buffer | undefined;
+  readonly bodyPrunedAt: Date | null;
   readonly contentType: string;
   readonly sha256: string;
   /** The receipt watchdog armed by this (first) fetch, if the sender asked for a positive receipt. */
@@ -140,21 +142,27 @@ export async function fetchDelivery(
   now: Date,
   receiptDueAt: Date,
 ): Promise<FetchedDelivery | undefined> {
-  const { rows } = await db.query<{ body: Uint8Array; content_type: string; sha256: string; outbox_id: number | null; outbox_due: Date | null }>(
+  const { rows } = await db.query<{ body: Uint8Array | null; body_pruned_at: Date | null; content_type: string; sha256: string; outbox_id: number | null; outbox_due: Date | null }>(
     `WITH target AS (SELECT id, message_id FROM deliveries WHERE id = $1 AND receiver_ean = $2),
-     m AS (SELECT id, body, content_type, sha256, ack_requested FROM messages WHERE id = (SELECT message_id FROM target)),
+     m AS (
+       SELECT m.id, b.body, m.body_pruned_at, m.content_type, m.sha256, m.ack_requested
+       FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+       WHERE m.id = (SELECT message_id FROM target)),
      ${deliverAndArm({ now: '$3', due: '$4', from: '$5' })},
      ev AS (
        INSERT INTO events (message_id, delivery_id, kind, at, detail)
-       SELECT target.message_id, target.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM target)
-     SELECT m.body, m.content_type, m.sha256, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
+       SELECT target.message_id, target.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM target
+       -- a body the retention policy pruned is not fetched (410): nothing to record
+       WHERE (SELECT body IS NOT NULL FROM m))
+     SELECT m.body, m.body_pruned_at, m.content_type, m.sha256, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
     [deliveryId, receiverEan, now, receiptDueAt, from],
     'medcom-fetch-delivery',
   );
   const row = rows[0];
   if (!row) return undefined;
   return {
-    body: Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength),
+    body: row.body ? Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength) : undefined,
+    bodyPrunedAt: row.body_pruned_at ? new Date(row.body_pruned_at) : null,
     contentType: row.content_type,
     sha256: row.sha256,
     watchdog: watchdogOf(deliveryId, row),

@@ -89,8 +89,8 @@ const INSERT_MESSAGES = `WITH input AS (
            fulfil_refs text[], fulfil_types text[])
          JOIN unnest($2::bytea[]) WITH ORDINALITY AS b(body, n) ON b.n = x.n),
      m AS (
-       INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, body, encoding, generation, ack_requested, origin, status, summary, received_at)
-       SELECT i.id, i.sender_ean, i.envelope_id, i.sha256, i.content_type, i.body, i.encoding, i.generation, i.ack_requested, i.origin, i.status, i.summary, $3
+       INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
+       SELECT i.id, i.sender_ean, i.envelope_id, i.sha256, i.content_type, i.encoding, i.generation, i.ack_requested, i.origin, i.status, i.summary, $3
        FROM input i
        WHERE NOT (i.only_new AND EXISTS (
          SELECT 1 FROM letters l WHERE l.sender_ean = i.sender_ean AND l.duplicate_of IS NULL
@@ -102,6 +102,10 @@ const INSERT_MESSAGES = `WITH input AS (
          WHERE dl.patient_ref = ANY(i.fulfil_refs) AND dl.obliged_ean = i.sender_ean AND dl.fulfilled_at IS NULL
            AND dl.fulfil_kind = 'correlated-message' AND dl.fulfil_types && i.fulfil_types))
        RETURNING id),
+     -- the bytes in their own narrow table (retention deletes from it), still in this one statement
+     b AS (
+       INSERT INTO message_bodies (message_id, body)
+       SELECT i.id, i.body FROM input i JOIN m ON m.id = i.id),
      l AS (
        INSERT INTO letters (message_id, letter_index, letter_id, type, version_code, sender_ean, patient_ref, duplicate_of, episode_id)
        SELECT i.id, y.letter_index, y.letter_id, y.type, y.version_code, i.sender_ean, y.patient_ref, y.duplicate_of, y.episode_id
@@ -273,8 +277,9 @@ export async function getMessage(db: Queryable, id: string): Promise<MessageReco
   return rows[0] ? messageFromRow(rows[0]) : undefined;
 }
 
+/** The original bytes; undefined when there is no such message or the retention policy pruned its body. */
 export async function getMessageBody(db: Queryable, id: string): Promise<Buffer | undefined> {
-  const { rows } = await db.query<{ body: Uint8Array }>('SELECT body FROM messages WHERE id = $1', [id]);
+  const { rows } = await db.query<{ body: Uint8Array }>('SELECT body FROM message_bodies WHERE message_id = $1', [id]);
   const body = rows[0]?.body;
   return body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined;
 }

@@ -73,18 +73,19 @@ export interface TypeTotals {
 
 /**
  * Letters accepted from endpoints per type over the last hour and day (a resend counted as duplicate):
- * a range of messages_by_time, then each message's letters by primary key.
+ * a range of messages_by_time, the types read from each message's own summary (the rows of one day
+ * lie together), never a join to letters, which the planner may turn into a scan of the whole table.
  */
 export async function acceptedPerType(db: Queryable, now: Date): Promise<TypeTotals[]> {
   const { rows } = await db.query<{ type: string; ah: number; ad: number; dh: number; dd: number }>(
-    `SELECT l.type,
-       count(*) FILTER (WHERE l.duplicate_of IS NULL AND m.received_at > $2)::int AS ah,
-       count(*) FILTER (WHERE l.duplicate_of IS NULL)::int AS ad,
-       count(*) FILTER (WHERE l.duplicate_of IS NOT NULL AND m.received_at > $2)::int AS dh,
-       count(*) FILTER (WHERE l.duplicate_of IS NOT NULL)::int AS dd
-     FROM messages m JOIN letters l ON l.message_id = m.id
+    `SELECT x.letter->>'type' AS type,
+       count(*) FILTER (WHERE x.letter->>'duplicateOf' IS NULL AND m.received_at > $2)::int AS ah,
+       count(*) FILTER (WHERE x.letter->>'duplicateOf' IS NULL)::int AS ad,
+       count(*) FILTER (WHERE x.letter->>'duplicateOf' IS NOT NULL AND m.received_at > $2)::int AS dh,
+       count(*) FILTER (WHERE x.letter->>'duplicateOf' IS NOT NULL)::int AS dd
+     FROM messages m CROSS JOIN LATERAL jsonb_array_elements(m.summary->'letters') AS x(letter)
      WHERE m.received_at > $1 AND m.received_at <= $3 AND m.origin = 'endpoint'
-     GROUP BY l.type ORDER BY l.type`,
+     GROUP BY 1 ORDER BY 1`,
     [new Date(now.getTime() - 24 * 3_600_000), new Date(now.getTime() - 3_600_000), now],
   );
   return rows.map((r) => ({ type: r.type, acceptedLastHour: r.ah, acceptedLastDay: r.ad, duplicatesLastHour: r.dh, duplicatesLastDay: r.dd }));
@@ -136,9 +137,9 @@ export interface MessageHit {
 /**
  * Newest first, keyset-paginated on (received_at, id). Each filter is a condition the planner can
  * start from: the id (primary key), the envelope (messages_by_envelope), the patient
- * (letters_by_patient), the letter (letters_by_letter_id), the sender (messages_by_sender_time), an
- * unsettled status (deliveries_unsettled); the rest narrow a newest-first walk of messages_by_time,
- * which stops after one page.
+ * (letters_by_patient), the letter (letters_by_letter_id), the sender (messages_by_sender_time), a
+ * rare status (deliveries_unsettled); the rest narrow a newest-first walk of messages_by_time, which
+ * stops after one page. `receiver` is a receiver or copy receiver the message was addressed to.
  */
 export async function searchMessages(
   db: Queryable,
@@ -154,8 +155,16 @@ export async function searchMessages(
   if (search.to) where.push(`m.received_at < ${param(search.to)}`);
   if (search.patientRef) where.push(`m.id IN (SELECT l.message_id FROM letters l WHERE l.patient_ref = ${param(search.patientRef)})`);
   if (search.letterId) where.push(`m.id IN (SELECT l.message_id FROM letters l WHERE l.letter_id = ${param(search.letterId)})`);
-  if (search.type) where.push(`EXISTS (SELECT 1 FROM letters l WHERE l.message_id = m.id AND l.type = ${param(search.type)})`);
-  if (search.receiver) where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.receiver_ean = ${param(search.receiver)})`);
+  // Type and receiver are read from the message's own summary (its letters, their receivers and copy
+  // receivers): a check on the row the newest-first walk fetches anyway, not an index probe per row.
+  if (search.type) where.push(`m.summary->'letters' @> jsonb_build_array(jsonb_build_object('type', ${param(search.type)}::text))`);
+  if (search.receiver) {
+    const receiver = param(search.receiver);
+    where.push(
+      `(m.summary->'letters' @> jsonb_build_array(jsonb_build_object('receiverEan', ${receiver}::text))
+        OR m.summary->'letters' @> jsonb_build_array(jsonb_build_object('copies', jsonb_build_array(${receiver}::text))))`,
+    );
+  }
   if (search.status === 'duplicate') where.push(`m.status = 'duplicate'`);
   else if (search.status && INDEXED_STATES.includes(search.status)) {
     // A rare state: start from the partial index. The literal (not a parameter) lets the planner see

@@ -76,6 +76,8 @@ export interface MessageRecord {
   readonly status: MessageStatus;
   readonly summary: MessageSummary;
   readonly receivedAt: Date;
+  /** When the retention policy removed the body (metadata, receipts and deadlines stay); null while kept. */
+  readonly bodyPrunedAt: Date | null;
 }
 
 export interface DeliveryRecord {
@@ -169,6 +171,7 @@ export interface MessageRow {
   status: MessageStatus;
   summary: MessageSummary;
   received_at: Date;
+  body_pruned_at: Date | null;
 }
 
 export function messageFromRow(row: MessageRow): MessageRecord {
@@ -185,10 +188,11 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     status: row.status,
     summary: row.summary,
     receivedAt: new Date(row.received_at),
+    bodyPrunedAt: row.body_pruned_at ? new Date(row.body_pruned_at) : null,
   };
 }
 
 export const MESSAGE_COLUMNS =
-  'id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at';
+  'id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at, body_pruned_at';
 export const DELIVERY_COLUMNS =
   'id, seq, message_id, letter_indexes, receiver_ean, role, mode, state, lease_until, offers, reoffers, push_attempts, delivered_at, receipt_due_at, receipt_kind, receipt_message_id, receipt_content';

@@ -50,7 +50,8 @@ export function testQueuePrefix(label?: string): { readonly prefix: string; clea
   return { prefix, cleanup: () => deleteKeysWithPrefix(prefix) };
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port of 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

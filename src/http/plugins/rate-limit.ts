@@ -39,7 +39,9 @@ async function rateLimiting(app: FastifyInstance, options: RateLimitOptions): Pr
     timeWindow: options.timeWindowMs ?? 60_000,
     keyGenerator: rateLimitKey,
     errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl / 1000, { extra: { limit: context.max } }),
-    ...(options.redis ? { redis: options.redis, nameSpace: options.nameSpace ?? 'medcom-gateway-rate-limit-' } : {}),
+    // Shared counters (several API processes); when Redis cannot answer, the request is let through
+    // rather than failed: a limit is protection, refusing messages because Redis is away is not.
+    ...(options.redis ? { redis: options.redis, nameSpace: options.nameSpace ?? 'medcom-gateway-rate-limit-', skipOnError: true } : {}),
   });
   const limit = app.rateLimit();
   app.addHook('onRequest', async function (request, reply) {
