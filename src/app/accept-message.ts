@@ -13,7 +13,7 @@ import type { OutboxEntry } from '../store/outbox.js';
 import { deliveriesOfMessage, findByEnvelope, findFirstLetters, insertEvents, insertMessages, insertedOutbox, lettersOfDelivery, type MessageInsert } from '../store/message-store.js';
 import type { DeadlineSummary, MessageRecord } from '../store/records.js';
 import { FIRST_SIGHT, planAccept, withDeadlineEffects, type AcceptHistory, type AcceptPlan, type AcceptRequest, type DecodedMessage } from './accept-plan.js';
-import { findAnsweredMessage } from './apply-receipt.js';
+import { originalAnsweredBy } from './apply-receipt.js';
 import { answerDeliveries } from './delivery-lifecycle.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
 import { applyCorrelation, correlate, fulfilledSummaries, type Correlation } from './deadline-tracking.js';
@@ -60,7 +60,9 @@ export function refusalForDecode(result: Extract<DecodeResult, { ok: false }>): 
         ? new Refusal(415, 'unsupported-charset', 'Unsupported character encoding', first, errors)
         : new Refusal(400, 'bad-encoding', 'Bytes do not match the declared encoding', first, errors);
     case 'xml':
-      return new Refusal(400, 'not-well-formed', 'Not well-formed XML', first, errors);
+      return result.errors[0]?.code === 'limit-exceeded'
+        ? new Refusal(400, 'limit-exceeded', 'The message exceeds a limit of the gateway', first, errors)
+        : new Refusal(400, 'not-well-formed', 'Not well-formed XML', first, errors);
     default:
       return new Refusal(422, 'invalid-message', 'The message is not valid', `${result.errors.length} problem(s); the first: ${first}`, errors);
   }
@@ -115,8 +117,8 @@ function planOrRefuse(ctx: GatewayContext, request: AcceptRequest, history: Acce
 }
 
 /** Decodes a posted message once for the whole request; a message that cannot be read is refused. */
-export function decodeForAccept(ctx: GatewayContext, input: AcceptInput): DecodedMessage {
-  const decoded = ctx.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), maxBytes: ctx.settings.maxBodyBytes });
+export async function decodeForAccept(ctx: GatewayContext, input: AcceptInput): Promise<DecodedMessage> {
+  const decoded = await ctx.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), maxBytes: ctx.settings.maxBodyBytes });
   if (!decoded.ok) throw refusalForDecode(decoded);
   return decoded;
 }
@@ -128,7 +130,7 @@ export interface AlreadyKnown {
 }
 
 export async function acceptMessage(ctx: GatewayContext, senderEan: string, input: AcceptInput, known: AlreadyKnown = {}): Promise<AcceptResult> {
-  const decoded = known.decoded ?? decodeForAccept(ctx, input);
+  const decoded = known.decoded ?? (await decodeForAccept(ctx, input));
   const request: AcceptRequest = { senderEan, decoded, body: input.body, contentType: input.contentType, sha256: createHash('sha256').update(input.body).digest('hex') };
   const now = ctx.clock();
   const plan = planOrRefuse(ctx, request, FIRST_SIGHT, now);
@@ -163,19 +165,11 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
 
 /**
  * The messages the receipt letters answer, by letter index; a receipt for a message the gateway has
- * not carried is refused.
+ * not carried to its sender, or addressed to anyone but the original sender, is refused.
  */
-async function findOriginals(db: Queryable, letters: readonly Letter[]): Promise<Map<number, MessageRecord>> {
+async function findOriginals(db: Queryable, letters: readonly Letter[], answererEan: string): Promise<Map<number, MessageRecord>> {
   const originals = new Map<number, MessageRecord>();
-  for (const letter of letters.filter((l) => l.body.receipt)) {
-    const original = await findAnsweredMessage(db, letter);
-    if (!original) {
-      throw new Refusal(422, 'unknown-original', 'Receipt for an unknown message', `${letter.type} answers envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? letter.body.receipt?.originalLetters[0]?.letterIdentifier ?? '?'} from ${letter.receiver.ean}, which the gateway has not carried`, [
-        { path: `${letter.path}/OriginalEmessage/OriginalEnvelopeIdentifier`, message: 'no message with this envelope identifier was sent to you by the receipt receiver' },
-      ]);
-    }
-    originals.set(letter.index, original);
-  }
+  for (const letter of letters.filter((l) => l.body.receipt)) originals.set(letter.index, await originalAnsweredBy(db, letter, answererEan));
   return originals;
 }
 
@@ -185,7 +179,7 @@ async function acceptCarefully(ctx: GatewayContext, request: AcceptRequest, know
   const message = request.decoded.message;
   const previous = await findByEnvelope(ctx.db, senderEan, message.envelope.identifier);
   if (previous) return repeatedEnvelope(previous, request.sha256);
-  const originals = knownOriginals ?? (await findOriginals(ctx.db, message.letters));
+  const originals = knownOriginals ?? (await findOriginals(ctx.db, message.letters, senderEan));
   const firstLetters = await findFirstLetters(ctx.db, senderEan, message.letters.map((l) => l.identifier));
   const history: AcceptHistory = { duplicates: new Map([...firstLetters.entries()].map(([letterId, first]) => [letterId, first.messageId])) };
   const plan = await inTransaction(ctx, async (tx, effects) => {

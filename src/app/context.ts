@@ -4,7 +4,7 @@
  * that wake queues and long-polls once a transaction has committed.
  */
 import { createHmac } from 'node:crypto';
-import type { MessageCodec } from '../codec/decode-message.js';
+import type { MessageDecoder } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
 import type { Settings } from '../config/settings.js';
 import type { RetrainingRouting } from '../domain/retraining-profile.js';
@@ -23,7 +23,8 @@ export interface DeliverySignals {
 
 export interface GatewayContext {
   readonly db: Database;
-  readonly codec: MessageCodec;
+  /** Large bodies are decoded off the event loop (OffThreadCodec): always await it. */
+  readonly codec: MessageDecoder;
   readonly register: EndpointRegister;
   /** Retraining-plan routing rules' actions and consent defaults (config/retraining-routing.json); built-in defaults when absent. */
   readonly retrainingRouting?: RetrainingRouting;

@@ -4,7 +4,7 @@
  * Deadlines that wait for another message or an explicit fulfilment show as pending with their due
  * time; whether an earlier message already fulfilled one is not looked up.
  */
-import type { MessageCodec } from '../codec/decode-message.js';
+import type { MessageDecoder } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
 import { agreementPartiesOf, evaluateAtAcceptance, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
 import { refusalForDecode } from './accept-message.js';
@@ -32,7 +32,7 @@ export interface Explanation {
 }
 
 export interface ExplainDeps {
-  readonly codec: MessageCodec;
+  readonly codec: MessageDecoder;
   readonly deadlineRules: DeadlineRuleSet;
   /** For the parties' region (agreement profiles by region); optional for the CLI. */
   readonly register?: EndpointRegister;
@@ -40,8 +40,8 @@ export interface ExplainDeps {
 }
 
 /** Decodes and evaluates; an invalid message is refused exactly as `POST /api/v1/messages` would refuse it. */
-export function explainDeadlines(deps: ExplainDeps, input: ExplainInput): Explanation {
-  const decoded = deps.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) });
+export async function explainDeadlines(deps: ExplainDeps, input: ExplainInput): Promise<Explanation> {
+  const decoded = await deps.codec.decode(input.body, { ...(input.charset ? { charset: input.charset } : {}), ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) });
   if (!decoded.ok) throw refusalForDecode(decoded);
   const letters = decoded.message.letters
     .filter((letter) => !letter.body.receipt)

@@ -131,6 +131,18 @@ function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilmen
   return { state: judged.state as 'on-time' | 'late', lateBy: judged.lateBy ?? null };
 }
 
+/**
+ * An explicit fulfilment is the obliged party's word on when it acted: once the gateway has marked the
+ * deadline breached (nothing was reported in time), reporting a time before the breach afterwards cannot
+ * make it on time; it is late, by as much as the breach showed at least.
+ */
+function judgeExplicit(ctx: GatewayContext, record: DeadlineRecord, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
+  const judged = judge(ctx, record, at);
+  if (record.state !== 'breached' || judged.state === 'late') return judged;
+  const atBreach = judge(ctx, record, record.breachedAt ?? at);
+  return { state: 'late', lateBy: atBreach.lateBy };
+}
+
 export interface Correlation {
   /** The started deadlines, some already fulfilled by an earlier message (D10's plan before the advice). */
   readonly started: NewDeadline[];
@@ -313,6 +325,11 @@ export async function fulfilExplicitly(ctx: GatewayContext, callerEan: string, i
       throw new Refusal(409, 'not-explicit', 'This deadline is fulfilled by a message', `${record.ruleId} is fulfilled by ${record.fulfilKind === 'correlated-message' ? `a ${record.fulfilTypes.join('/')} message` : 'the message that started it'}, not through this API`);
     }
     const at = input.at ?? now;
+    if (at.getTime() < record.startedAt.getTime()) {
+      throw new Refusal(422, 'fulfilment-before-start', 'The fulfilment time is before the deadline started', `"at" ${at.toISOString()} is before ${record.ruleId} started (${record.startedAt.toISOString()}); an action done before the message that asked for it does not fulfil it`, [
+        { path: '/at', message: `must not be before ${record.startedAt.toISOString()}` },
+      ]);
+    }
     if (at.getTime() > now.getTime()) {
       throw new Refusal(422, 'fulfilment-in-the-future', 'The fulfilment time is in the future', `"at" ${at.toISOString()} is after now (${now.toISOString()}); give the time the obliged action was done`, [
         { path: '/at', message: 'must not be in the future' },
@@ -322,7 +339,7 @@ export async function fulfilExplicitly(ctx: GatewayContext, callerEan: string, i
       if (record.fulfilledAt.getTime() === at.getTime() && (record.fulfilmentNote ?? undefined) === input.note) return record;
       throw new Refusal(409, 'already-fulfilled', 'The deadline is fulfilled already', `${record.ruleId} was fulfilled at ${record.fulfilledAt.toISOString()}; a fulfilment is recorded once`);
     }
-    const fulfilment: Fulfilment = { ...judge(ctx, record, at), fulfilledAt: at, byMessageId: null, note: input.note ?? null };
+    const fulfilment: Fulfilment = { ...judgeExplicit(ctx, record, at), fulfilledAt: at, byMessageId: null, note: input.note ?? null, recordedBy: callerEan };
     await recordFulfilment(tx, record.id, fulfilment, now);
     await insertEvents(tx, [fulfilledEvent(record, fulfilment)], now);
     return (await getDeadline(tx, id)) as DeadlineRecord;

@@ -33,6 +33,8 @@ export interface DeadlineView {
   readonly fulfilledAt: string | null;
   readonly fulfilledByMessageId: string | null;
   readonly fulfilmentNote: string | null;
+  /** Who recorded the fulfilment and when; `fulfilledAt` is the time it claims. */
+  readonly fulfilmentRecorded: { readonly at: string; readonly by: string | null } | null;
   readonly breachedAt: string | null;
   readonly lateBy: DeadlineRecord['lateBy'];
   readonly reason?: string;
@@ -66,6 +68,7 @@ export function deadlineView(record: DeadlineRecord): DeadlineView {
     fulfilledAt: iso(record.fulfilledAt),
     fulfilledByMessageId: record.fulfilledByMessageId,
     fulfilmentNote: record.fulfilmentNote,
+    fulfilmentRecorded: record.fulfilmentRecordedAt ? { at: record.fulfilmentRecordedAt.toISOString(), by: record.fulfilmentRecordedBy } : null,
     breachedAt: iso(record.breachedAt),
     lateBy: record.lateBy,
     ...(evaluation.reason !== undefined ? { reason: evaluation.reason } : {}),

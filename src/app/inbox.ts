@@ -8,7 +8,7 @@ import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/re
 import type { RefuseCode } from '../domain/message.js';
 import { REFUSE_CODES } from '../domain/message.js';
 import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-message.js';
-import { compareWithRecordedAnswer, findAnsweredMessage } from './apply-receipt.js';
+import { compareWithRecordedAnswer, originalAnsweredBy } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
@@ -145,14 +145,14 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
  */
 export async function answerWithXml(ctx: GatewayContext, receiverEan: string, deliveryId: string, input: AcceptInput): Promise<AnswerResult> {
   const delivery = await ownDelivery(ctx, receiverEan, deliveryId);
-  const decoded = decodeForAccept(ctx, input);
+  const decoded = await decodeForAccept(ctx, input);
   const receiptLetters = decoded.message.letters.filter((l) => l.body.receipt);
   if (receiptLetters.length !== decoded.message.letters.length || receiptLetters.length === 0) {
     throw new Refusal(422, 'invalid-receipt', 'Not a receipt', 'post an XCTL02 or XCTL03 (or JSON) to answer a message');
   }
   const originals = new Map<number, MessageRecord>();
   for (const letter of receiptLetters) {
-    const answered = await findAnsweredMessage(ctx.db, letter);
+    const answered = await originalAnsweredBy(ctx.db, letter, receiverEan);
     if (answered?.id !== delivery.messageId) {
       throw new Refusal(422, 'receipt-mismatch', 'The receipt answers another message', `the receipt quotes envelope ${letter.body.receipt?.originalEnvelopeIdentifier ?? '?'}, not the envelope of inbox item ${deliveryId}`);
     }

@@ -85,7 +85,7 @@ export async function runDeadlinesExplain(options: ExplainOptions, write: (text:
     register = undefined; // the register only adds the parties' region; explaining works without it
   }
   try {
-    const explanation = explainDeadlines(
+    const explanation = await explainDeadlines(
       { codec: new MessageCodec(), deadlineRules: config.deadlineRules, ...(register ? { register } : {}) },
       { body, at, ...(options.charset ? { charset: options.charset } : {}) },
     );

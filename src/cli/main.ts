@@ -73,6 +73,13 @@ function program(setCode: (code: number) => void): Command {
     .command('migrate')
     .description("bring the store's tables up to date")
     .action(async () => run((await import('./run-command.js')).runMigrate()));
+  root
+    .command('retention')
+    .description('prune the message bodies MEDCOM_RETENTION_DAYS lets go now')
+    .option('--dry-run', 'report per type what would go, change nothing', false)
+    .action(async (options: { dryRun: boolean }) =>
+      run((await import('./retention-command.js')).runRetentionCommand(readSettings(), { dryRun: options.dryRun }, out)),
+    );
 
   const keys = root.command('keys').description('API keys of the endpoints and of operations');
   keys

@@ -57,7 +57,12 @@ function fail(stage: DecodeStage, issues: ValidationIssue[], warnings: Validatio
   };
 }
 
-export class MessageCodec {
+/** Something that decodes messages, on this thread (MessageCodec) or off it (OffThreadCodec). */
+export interface MessageDecoder {
+  decode(bytes: Uint8Array, options?: DecodeOptions): DecodeResult | Promise<DecodeResult>;
+}
+
+export class MessageCodec implements MessageDecoder {
   constructor(private readonly schemas: SchemaRegistry = new SchemaRegistry()) {
     schemas.compileAll([
       'envelope.json#/$defs/Envelope',
@@ -179,6 +184,7 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
   if (typeof root['#text'] === 'string') {
     issues.push(issue('unexpected-element', '/Emessage/text()', '<Emessage> may not contain text directly, only elements', document.position(root[META].offset)));
   }
+  issues.push(...attributeIssues(document));
   for (const child of children) {
     const index = counters.get(child.name) ?? 0;
     counters.set(child.name, index + 1);
@@ -254,6 +260,32 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
     issues.push(issue('missing-element', '/Emessage', '<Emessage> holds no letter: at least one is required after <Envelope>', document.position(root[META].offset)));
   }
   return { envelope, letters, issues };
+}
+
+/**
+ * MedCom's OIOXML schemas declare no attribute on any element (namespace declarations and xsi:* are not
+ * content, and the tree leaves them out), while the JSON Schemas only see attributes where an element
+ * has structure: so every attribute outside Local_Elements (the sender's own, xs:anyType) is refused here.
+ */
+function attributeIssues(document: XmlDocument): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const visit = (element: XmlElement, path: string): void => {
+    for (const key of Object.keys(element)) {
+      if (key.startsWith('@')) {
+        issues.push(issue('unexpected-element', `${path}/${key}`, `<${element[META].name}> has no attribute "${key.slice(1)}" in MedCom's schema; remove it`, document.position(element[META].offset)));
+      }
+    }
+    const seen = new Map<string, number>();
+    for (const child of element[META].children) {
+      const index = seen.get(child.name) ?? 0;
+      seen.set(child.name, index + 1);
+      if (child.name === 'Local_Elements' && path === '/Emessage') continue;
+      const node = (element[child.name] as (XmlElement | string)[] | undefined)?.[index];
+      if (typeof node === 'object') visit(node, `${path}/${child.name}${index > 0 ? `[${index + 1}]` : ''}`);
+    }
+  };
+  visit(document.root, '/Emessage');
+  return issues;
 }
 
 /** The gateway's own element inside a Local_Elements block, if the sender included one. */

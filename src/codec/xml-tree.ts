@@ -12,10 +12,14 @@
  *
  * Safety: DOCTYPE and ENTITY declarations are refused before parsing (no XXE, no billion laughs),
  * entity processing in the parser is off (we decode the five predefined entities and character
- * references ourselves), and size, depth and element count are bounded.
+ * references ourselves), and every character XML forbids and every limit (xml-scan.ts) is checked in one
+ * linear pass before the parser runs.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { issue, type ValidationIssue } from './issues.js';
+import { DEFAULT_XML_LIMITS, isXmlChar, scanXml, type XmlLimits } from './xml-scan.js';
+
+export { DEFAULT_XML_LIMITS, type XmlLimits } from './xml-scan.js';
 
 export const META: unique symbol = Symbol('medcom-xml-meta');
 
@@ -49,15 +53,6 @@ export interface XmlDocument {
   /** Line and column (1-based) of a text offset. */
   position(offset: number): { line: number; column: number };
 }
-
-export interface XmlLimits {
-  /** Deepest element nesting accepted. MedCom messages are below 15; 64 leaves room and stops abuse. */
-  readonly maxDepth: number;
-  /** Most elements in one message. A 200 KB report has a few thousand. */
-  readonly maxElements: number;
-}
-
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxElements: 50_000 };
 
 export type XmlParseResult = { ok: true; document: XmlDocument } | { ok: false; issues: ValidationIssue[] };
 
@@ -115,7 +110,8 @@ class ParseFailure extends Error {
 }
 
 /** Parses `text` safely into the tree described above, or explains precisely why it cannot. */
-export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlParseResult {
+export function parseXml(text: string, limitsGiven: Partial<XmlLimits> = DEFAULT_XML_LIMITS): XmlParseResult {
+  const limits: XmlLimits = limitsGiven === DEFAULT_XML_LIMITS ? DEFAULT_XML_LIMITS : { ...DEFAULT_XML_LIMITS, ...limitsGiven };
   const lines = new LineIndex(text);
   const forbidden = /<!(DOCTYPE|ENTITY)/i.exec(text);
   if (forbidden) {
@@ -131,6 +127,8 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
       ],
     };
   }
+  const broken = scanXml(text, limits, (offset) => lines.position(offset));
+  if (broken) return { ok: false, issues: [broken] };
   const wellFormed = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (wellFormed !== true) {
     const { line, col, msg } = wellFormed.err;
@@ -148,10 +146,10 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
   const rootNode = ordered.find((node) => elementNameOf(node) !== undefined);
   if (!rootNode) return { ok: false, issues: [issue('not-well-formed', '/', 'the document has no root element')] };
   try {
-    const state = { count: 0, limits, lines };
+    const state = { count: 0, lines };
     const rootName = elementNameOf(rootNode) as string;
     const scope = new Map<string, string>([['xml', XML_NS]]);
-    const { element, ns, localName } = convertElement(rootNode, rootName, scope, '', 1, state);
+    const { element, ns, localName } = convertElement(rootNode, rootName, scope, '', state);
     const root = typeof element === 'string' ? emptyElement(localName, ns, offsetOf(rootNode), element) : element;
     return {
       ok: true,
@@ -185,7 +183,6 @@ function elementNameOf(node: OrderedNode): string | undefined {
 
 interface ConvertState {
   count: number;
-  readonly limits: XmlLimits;
   readonly lines: LineIndex;
 }
 
@@ -204,21 +201,10 @@ function convertElement(
   qualifiedName: string,
   parentScope: Map<string, string>,
   parentPath: string,
-  depth: number,
   state: ConvertState,
 ): { element: XmlElement | string; ns: string; localName: string } {
   const offset = offsetOf(node);
   state.count += 1;
-  if (state.count > state.limits.maxElements) {
-    throw new ParseFailure([
-      issue('limit-exceeded', parentPath || '/', `the message has more than ${state.limits.maxElements} elements`, state.lines.position(offset)),
-    ]);
-  }
-  if (depth > state.limits.maxDepth) {
-    throw new ParseFailure([
-      issue('limit-exceeded', parentPath || '/', `elements are nested deeper than ${state.limits.maxDepth} levels`, state.lines.position(offset)),
-    ]);
-  }
   const attributes = node[':@'] ?? {};
   let scope = parentScope;
   const plainAttributes: [string, string][] = [];
@@ -261,7 +247,7 @@ function convertElement(
     }
     const childName = elementNameOf(child);
     if (childName === undefined) continue;
-    const converted = convertElement(child, childName, scope, path, depth + 1, state);
+    const converted = convertElement(child, childName, scope, path, state);
     const existing = element[converted.localName];
     if (Array.isArray(existing)) existing.push(converted.element);
     else element[converted.localName] = [converted.element];
@@ -300,17 +286,6 @@ function decodeEntities(raw: string, path: string, offset: number, state: Conver
     }
     return predefined;
   });
-}
-
-function isXmlChar(code: number): boolean {
-  return (
-    code === 0x9 ||
-    code === 0xa ||
-    code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) ||
-    (code >= 0x10000 && code <= 0x10ffff)
-  );
 }
 
 /** The child elements of `element` named `name` (always an array; empty when absent). */

@@ -18,6 +18,11 @@ export const PROBLEM_TYPES = {
   'invalid-json': { status: 400, title: 'Malformed JSON', description: 'The JSON body could not be parsed.' },
   'invalid-request': { status: 400, title: 'Invalid request', description: 'Parameters, query or JSON body do not match the operation\'s schema; see `errors`.' },
   'not-well-formed': { status: 400, title: 'XML not well-formed', description: 'The XML message cannot be parsed; `errors` gives line and column.' },
+  'limit-exceeded': {
+    status: 400,
+    title: 'The message exceeds a limit of the gateway',
+    description: 'Well-formed or not, the XML breaks one of the limits that keep the gateway responsive: elements, nesting depth, attributes per element, namespace declarations or character references. `detail` names the limit; `errors` gives line and column.',
+  },
   unauthorized: { status: 401, title: 'Unauthorized', description: 'No API key, or one the gateway does not accept. Send `Authorization: Bearer <api key>`.' },
   forbidden: { status: 403, title: 'Forbidden', description: 'The API key is valid but may not do this.' },
   'not-found': { status: 404, title: 'Not found', description: 'No such resource (or not one the key may see).' },
@@ -31,6 +36,12 @@ export const PROBLEM_TYPES = {
   'payload-too-large': { status: 413, title: 'Payload too large', description: 'The body is larger than the gateway accepts.' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', description: 'The body\'s Content-Type is not one the operation accepts.' },
   unprocessable: { status: 422, title: 'Unprocessable message', description: 'Well-formed, but invalid against the schema or the gateway\'s rules; see `errors`.' },
+  'unknown-original': {
+    status: 422,
+    title: 'Receipt for an unknown message',
+    description: 'The receipt quotes a message the gateway has not carried to the one answering: unknown, or sent to someone else (the two are answered alike, so nobody learns which messages exist).',
+  },
+  'receipt-misaddressed': { status: 422, title: 'The receipt is not addressed to the original sender', description: 'A receipt goes back to the sender of the message it answers; `detail` names that endpoint.' },
   unroutable: { status: 422, title: 'A receiver cannot take this message', description: 'A Receiver is not an endpoint of this gateway, or does not accept the message type; `errors` names the path.' },
   misaddressed: {
     status: 422,
@@ -40,6 +51,7 @@ export const PROBLEM_TYPES = {
   'not-obliged': { status: 403, title: 'Only the obliged endpoint can fulfil this deadline', description: 'The deadline is yours to see (you sent or received its message) but another endpoint must act on it.' },
   'not-explicit': { status: 409, title: 'This deadline is fulfilled by a message', description: 'Only deadlines fulfilled explicitly (D7: first contact) take POST /api/v1/deadlines/{id}/fulfil; the others close when the correlated message arrives.' },
   'already-fulfilled': { status: 409, title: 'The deadline is fulfilled already', description: 'A fulfilment is recorded once; the same one again is answered 200.' },
+  'fulfilment-before-start': { status: 422, title: 'The fulfilment time is before the deadline started', description: '`at` may not precede the start of the deadline: an action done before the message that asked for it does not fulfil it.' },
   'fulfilment-in-the-future': { status: 422, title: 'The fulfilment time is in the future', description: '`at` must be the time the obliged action was done, not later than now.' },
   'bad-period': { status: 422, title: 'The period is empty', description: '`from` must be before `to`.' },
   'bad-cursor': { status: 400, title: 'Unknown cursor', description: 'The `cursor` is not one this API gave out as `nextCursor`.' },

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MessageCodec } from '../codec/decode-message.js';
+import { OffThreadCodec } from '../codec/off-thread-codec.js';
 import { patientRefFunction, type GatewayContext } from '../app/context.js';
 import { loadDeadlineConfig } from '../config/deadline-config.js';
 import { ConfigError, loadEndpointRegister } from '../config/endpoints.js';
@@ -87,7 +88,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   let db: Database | undefined = options.database;
   let context: GatewayContext | undefined;
   let pipeline: RunningPipeline | undefined;
-  const codec = new MessageCodec();
+  const codec = new OffThreadCodec(new MessageCodec(), { inlineBelowBytes: settings.codecInlineBelowBytes, threads: settings.codecThreads });
 
   const ready = (async () => {
     // Both at once, so /readyz tells about each of them from the start.
@@ -189,6 +190,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       await ready.catch(() => undefined);
       await pipeline?.close();
       if (!options.database) await db?.close();
+      await codec.close();
     },
   };
 }

@@ -49,6 +49,10 @@ export interface DeadlineRecord extends DeadlineFields {
   readonly messageId: string;
   readonly startedAt: Date;
   readonly fulfilmentNote: string | null;
+  /** When the fulfilment was recorded (not the time it claims: that is fulfilledAt). */
+  readonly fulfilmentRecordedAt: Date | null;
+  /** The endpoint that recorded it: the caller of an explicit fulfilment, else the fulfilling message's sender. */
+  readonly fulfilmentRecordedBy: string | null;
   readonly breachedAt: Date | null;
   readonly updatedAt: Date;
 }
@@ -79,6 +83,8 @@ interface DeadlineRow {
   fulfilled_at: Date | null;
   fulfilled_by_message_id: string | null;
   fulfilment_note: string | null;
+  fulfilment_recorded_at: Date | null;
+  fulfilment_recorded_by: string | null;
   breached_at: Date | null;
   late_by: DeadlineEvaluation['lateBy'] | null;
   evaluation: DeadlineEvaluation;
@@ -87,7 +93,7 @@ interface DeadlineRow {
 
 const COLUMNS = `id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean,
   obliged_ean, episode_id, fulfil_kind, fulfil_types, lookback_days, due_at, late_after, late_unit, late_day, breach_at, started_at, fulfilled_at,
-  fulfilled_by_message_id, fulfilment_note, breached_at, late_by, evaluation, updated_at`;
+  fulfilled_by_message_id, fulfilment_note, fulfilment_recorded_at, fulfilment_recorded_by, breached_at, late_by, evaluation, updated_at`;
 
 const date = (value: Date | null): Date | null => (value === null ? null : new Date(value));
 
@@ -118,6 +124,9 @@ function fromRow(row: DeadlineRow): DeadlineRecord {
     fulfilledAt: date(row.fulfilled_at),
     fulfilledByMessageId: row.fulfilled_by_message_id,
     fulfilmentNote: row.fulfilment_note,
+    // A deadline that started fulfilled (D10: the plan came first) was recorded with its message, by its sender.
+    fulfilmentRecordedAt: date(row.fulfilment_recorded_at) ?? (row.fulfilled_at ? new Date(row.started_at) : null),
+    fulfilmentRecordedBy: row.fulfilment_recorded_by ?? (row.fulfilled_at ? row.obliged_ean : null),
     breachedAt: date(row.breached_at),
     lateBy: row.late_by,
     evaluation: row.evaluation,
@@ -255,14 +264,17 @@ export interface Fulfilment {
   readonly fulfilledAt: Date;
   readonly byMessageId: string | null;
   readonly note: string | null;
+  /** Who records it; by default the obliged endpoint (whose message fulfils it). */
+  readonly recordedBy?: string;
 }
 
 /** Closes an open deadline and its breach timer. False when it was closed already. */
 export async function recordFulfilment(tx: Queryable, id: string, fulfilment: Fulfilment, now: Date): Promise<boolean> {
   const { rows } = await tx.query<{ id: string }>(
-    `UPDATE deadlines SET state = $2, late_by = $3, fulfilled_at = $4, fulfilled_by_message_id = $5, fulfilment_note = $6, updated_at = $7
+    `UPDATE deadlines SET state = $2, late_by = $3, fulfilled_at = $4, fulfilled_by_message_id = $5, fulfilment_note = $6, updated_at = $7,
+       fulfilment_recorded_at = $7, fulfilment_recorded_by = COALESCE($8, obliged_ean)
      WHERE id = $1 AND fulfilled_at IS NULL RETURNING id`,
-    [id, fulfilment.state, fulfilment.lateBy === null ? null : JSON.stringify(fulfilment.lateBy), fulfilment.fulfilledAt, fulfilment.byMessageId, fulfilment.note, now],
+    [id, fulfilment.state, fulfilment.lateBy === null ? null : JSON.stringify(fulfilment.lateBy), fulfilment.fulfilledAt, fulfilment.byMessageId, fulfilment.note, now, fulfilment.recordedBy ?? null],
   );
   if (rows.length === 0) return false;
   await tx.query('UPDATE outbox SET done_at = $2 WHERE deadline_id = $1 AND done_at IS NULL', [id, now]);

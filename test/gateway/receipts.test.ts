@@ -140,7 +140,7 @@ describe('a receipt posted as an ordinary message (POST /api/v1/messages)', () =
     expect(inbox[0]?.bytes.equals(fixture('XCTL03_positive_receipt.xml'))).toBe(true);
   });
 
-  it('a receipt from someone who was not the receiver → 403, and nothing is recorded or delivered', async () => {
+  it('a receipt from someone who was not the receiver → 422 unknown-original, as for a message never carried, and nothing is recorded or delivered', async () => {
     const original = renumber('XDIS20_admission_acute.xml', { envelope: 'RCP3ENV', letter: 'RCP3LET' });
     const { messageId } = await sendAndLease(HOSPITAL, MUNICIPALITY, original);
     for (const receipt of [
@@ -148,7 +148,8 @@ describe('a receipt posted as an ordinary message (POST /api/v1/messages)', () =
       receiptFor(original, 'negative', MUNICIPALITY_2, 'RCP3NAK', { receiverEan: MUNICIPALITY_2, refuse: { code: 'ikke_specificeret' } }), // claiming to be it
     ]) {
       const response = await gw.post(MUNICIPALITY_2, receipt);
-      expect(response.statusCode, response.body).toBe(403);
+      expect(response.statusCode, response.body).toBe(422);
+      expect(response.json()).toMatchObject({ type: expect.stringMatching(/unknown-original$/) });
       expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
     }
     expect(await drain(HOSPITAL)).toEqual([]);
