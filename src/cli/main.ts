@@ -1,6 +1,6 @@
 /**
- * The `medcom-gateway` command: serve, api, worker, migrate, keys, retention, validate, deadlines,
- * replay, inbox and config. Each command lives in its own module; this one only declares the commands and their
+ * The `medcom-gateway` command: serve, api, worker, migrate, keys, validate, deadlines, replay, inbox
+ * and config. Each command lives in its own module; this one only declares the commands and their
  * options (commander) and maps what they return to the process exit code.
  *
  * The gateway's own modules (Fastify, BullMQ, the store) load only for the commands that run it, so
@@ -94,14 +94,6 @@ function program(setCode: (code: number) => void): Command {
       }
       return run(runKeysCreate(readSettings().configDir, options.ops ? 'ops' : (options.endpoint as string), out));
     });
-
-  root
-    .command('retention')
-    .description('prune now the message bodies MEDCOM_RETENTION_DAYS lets go (what the workers do on their schedule)')
-    .option('--dry-run', 'report per message type what would go; change nothing')
-    .action(async (options: { dryRun?: boolean }) =>
-      run((await import('./retention-command.js')).runRetentionCommand(readSettings(), { dryRun: options.dryRun ?? false }, out)),
-    );
 
   root
     .command('validate')
