@@ -18,6 +18,7 @@ import { answerDeliveries } from './delivery-lifecycle.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
 import { applyCorrelation, correlate, fulfilledSummaries, type Correlation } from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
+import { typeLabel } from './meters.js';
 import { Refusal } from './refusal.js';
 
 export interface AcceptInput {
@@ -129,8 +130,21 @@ export interface AlreadyKnown {
   readonly originals?: ReadonlyMap<number, MessageRecord>;
 }
 
+/** Accepts or refuses a message, and counts which (ctx.meters) by message type and refusal reason. */
 export async function acceptMessage(ctx: GatewayContext, senderEan: string, input: AcceptInput, known: AlreadyKnown = {}): Promise<AcceptResult> {
-  const decoded = known.decoded ?? (await decodeForAccept(ctx, input));
+  let decoded = known.decoded;
+  try {
+    decoded ??= await decodeForAccept(ctx, input);
+    const result = await acceptDecoded(ctx, senderEan, input, decoded, known);
+    for (const letter of result.response.letters) ctx.meters?.accepted(typeLabel(letter.type), letter.duplicateOf !== undefined);
+    return result;
+  } catch (error) {
+    if (error instanceof Refusal) ctx.meters?.rejected(typeLabel(decoded?.message.letters[0]?.type), error.slug);
+    throw error;
+  }
+}
+
+async function acceptDecoded(ctx: GatewayContext, senderEan: string, input: AcceptInput, decoded: DecodedMessage, known: AlreadyKnown): Promise<AcceptResult> {
   const request: AcceptRequest = { senderEan, decoded, body: input.body, contentType: input.contentType, sha256: createHash('sha256').update(input.body).digest('hex') };
   const now = ctx.clock();
   const plan = planOrRefuse(ctx, request, FIRST_SIGHT, now);

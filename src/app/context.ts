@@ -13,6 +13,8 @@ import type { DeadlineRuleSet } from '../domain/deadlines/types.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/outbox.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
+import type { AlertConfig } from '../domain/alerts.js';
+import type { GatewayMeters } from './meters.js';
 
 export interface DeliverySignals {
   /** New or due queue work, written to the outbox by a committed transaction. */
@@ -35,6 +37,10 @@ export interface GatewayContext {
   readonly patientRef: (cpr: string) => string;
   /** Group commit for the accept path's one-statement inserts; without it each message commits alone. */
   readonly insertBatcher?: InsertBatcher;
+  /** Counters of what happens (Prometheus in the running gateway); none in tools and some tests. */
+  readonly meters?: GatewayMeters;
+  /** The alert rules (config/alerts.json); none when absent. */
+  readonly alerts?: AlertConfig;
   /** The health agreements' deadline rules (config/deadline-rules.json). */
   readonly deadlineRules: DeadlineRuleSet;
   /** How message types take part in deadline correlation (src/domain/deadlines/correlation.ts). */

@@ -38,6 +38,7 @@ import { insertEvents, type NewEvent } from '../store/message-store.js';
 import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
+import { isUuid } from '../domain/uuid.js';
 
 /** What evaluating deadlines needs of the gateway: the register (for regions), the rules and the patient key. */
 export type DeadlineSetting = Pick<GatewayContext, 'register' | 'deadlineRules' | 'patientRef'>;
@@ -296,6 +297,7 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
       [{ messageId: deadline.messageId, kind: 'deadline-breached', detail: { deadlineId: deadline.id, ruleId: deadline.ruleId, obligedEan: deadline.obligedEan, breachAt: entry.dueAt.toISOString() } }],
       now,
     );
+    ctx.meters?.deadlineBreached(deadline.ruleId);
     return { outcome: 'breached', deadline: { ...deadline, state: 'breached', breachedAt: now } };
   });
 }
@@ -313,7 +315,7 @@ export interface ExplicitFulfilment {
  */
 export async function fulfilExplicitly(ctx: GatewayContext, callerEan: string, id: string, input: ExplicitFulfilment): Promise<DeadlineRecord> {
   const notFound = new Refusal(404, 'not-found', 'Not found', `there is no deadline ${id} visible to you`);
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound;
+  if (!isUuid(id)) throw notFound;
   return inTransaction(ctx, async (tx) => {
     const now = ctx.clock();
     const record = await getDeadline(tx, id, true);

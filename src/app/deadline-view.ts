@@ -10,6 +10,7 @@ import { complianceRows, deadlinesOfMessage, getDeadline, listDeadlines, type De
 import type { GatewayContext } from './context.js';
 import { UUID_KEY, decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
 import { Refusal } from './refusal.js';
+import { isUuid } from '../domain/uuid.js';
 
 export interface DeadlineView {
   readonly id: string;
@@ -84,7 +85,7 @@ function visibleTo(principal: Principal, record: DeadlineRecord): boolean {
 
 /** One deadline, for its parties and operations staff; anyone else is told there is none. */
 export async function viewDeadline(ctx: GatewayContext, principal: Principal, id: string): Promise<DeadlineView> {
-  const record = /^[0-9a-f-]{36}$/i.test(id) ? await getDeadline(ctx.db, id) : undefined;
+  const record = isUuid(id) ? await getDeadline(ctx.db, id) : undefined;
   if (!record || !visibleTo(principal, record)) throw new Refusal(404, 'not-found', 'Not found', `there is no deadline ${id} visible to you`);
   return deadlineView(record);
 }

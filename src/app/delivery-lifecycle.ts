@@ -53,6 +53,7 @@ export async function leaseDeliveries(ctx: GatewayContext, receiverEan: string, 
 export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedDelivery | undefined> {
   const now = ctx.clock();
   const fetched = await fetchDelivery(ctx.db, deliveryId, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
+  if (fetched?.delivered) ctx.meters?.delivery('pull', 'delivered');
   if (fetched?.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
   return fetched;
 }
@@ -107,7 +108,8 @@ export async function settleUnpushable(ctx: GatewayContext, outboxId: number, de
 /** `push`: the receiver's endpoint took the message. */
 export async function recordPushSuccess(ctx: GatewayContext, outboxId: number, deliveryId: string, httpStatus: number): Promise<void> {
   const now = ctx.clock();
-  const { watchdog } = await recordPushed(ctx.db, deliveryId, sourceStates('push'), now, receiptDueFrom(ctx, now), { httpStatus, outboxId });
+  const { delivered, watchdog } = await recordPushed(ctx.db, deliveryId, sourceStates('push'), now, receiptDueFrom(ctx, now), { httpStatus, outboxId });
+  if (delivered) ctx.meters?.delivery('push', 'delivered');
   if (watchdog) await ctx.signals.outbox([watchdog]).catch(() => undefined);
 }
 
@@ -125,6 +127,7 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
       return;
     }
     const attempt = await storePushFailure(tx, deliveryId, change, now, { reason, final, outboxId });
+    if (attempt !== undefined) ctx.meters?.delivery('push', final ? 'dead-lettered' : 'push-failed');
     if (!final || attempt === undefined) return;
     const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
     if (message.origin === 'gateway') return; // never answer a receipt with a receipt
@@ -167,6 +170,8 @@ export async function recordAnswer(
   if (!change || !(await recordReceipt(tx, delivery.id, change, content, receiptMessageId, now))) {
     throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
   }
+  ctx.meters?.delivery(delivery.mode, content.kind === 'positive' ? 'acknowledged' : 'rejected');
+  if (delivery.deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - delivery.deliveredAt.getTime()) / 1000));
   if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
 }
 
@@ -231,6 +236,7 @@ export async function runReceiptWatchdog(ctx: GatewayContext, outboxId: number):
     if (!watched || stale) return 'answered';
     if (delivery.reoffers < ctx.settings.receiptMaxReoffers) {
       await reofferDelivery(tx, ctx, effects, delivery, now);
+      ctx.meters?.delivery(delivery.mode, 'reoffered');
       return 'reoffered';
     }
     // A message the receiver never fetched again stays in its inbox (nothing accepted is lost); the
@@ -238,6 +244,7 @@ export async function runReceiptWatchdog(ctx: GatewayContext, outboxId: number):
     const change = changeFor(delivery.state, 'give-up') as StateChange;
     const stillOffered = change.to !== 'unacknowledged';
     await markUnacknowledged(tx, delivery.id, change, now, { reoffers: delivery.reoffers, ...(stillOffered ? { stillOffered } : {}) });
+    ctx.meters?.delivery(delivery.mode, 'unacknowledged');
     return 'unacknowledged';
   });
 }

@@ -13,6 +13,7 @@ import { inTransaction, type GatewayContext } from './context.js';
 import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
+import { isUuid } from '../domain/uuid.js';
 
 export interface InboxItem {
   readonly id: string;
@@ -70,7 +71,7 @@ function notInInbox(deliveryId: string): Refusal {
 }
 
 async function ownDelivery(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<DeliveryRecord> {
-  const delivery = /^[0-9a-f-]{36}$/i.test(deliveryId) ? await getDelivery(ctx.db, deliveryId) : undefined;
+  const delivery = isUuid(deliveryId) ? await getDelivery(ctx.db, deliveryId) : undefined;
   if (!delivery || delivery.receiverEan !== receiverEan) throw notInInbox(deliveryId);
   return delivery;
 }
@@ -83,7 +84,7 @@ export interface FetchedMessage {
 
 /** The original bytes. The first fetch marks the delivery delivered and starts the receipt watchdog. */
 export async function fetchItem(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedMessage> {
-  const fetched = /^[0-9a-f-]{36}$/i.test(deliveryId) ? await fetchForReceiver(ctx, receiverEan, deliveryId) : undefined;
+  const fetched = isUuid(deliveryId) ? await fetchForReceiver(ctx, receiverEan, deliveryId) : undefined;
   if (!fetched) throw notInInbox(deliveryId);
   if (!fetched.body) throw bodyPruned(deliveryId, fetched.bodyPrunedAt);
   return { body: fetched.body, contentType: fetched.contentType, sha256: fetched.sha256 };
@@ -116,7 +117,7 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
   }
   const kind = answer.status;
   const refuseCode = (answer.refuseCode ?? (kind === 'negative' ? 'ikke_specificeret' : undefined)) as RefuseCode | undefined;
-  if (!/^[0-9a-f-]{36}$/i.test(deliveryId)) throw notInInbox(deliveryId);
+  if (!isUuid(deliveryId)) throw notInInbox(deliveryId);
   const content = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
   return inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();

@@ -3,6 +3,7 @@
  * A client can only hand back what it was given; anything else is a 400, never a query that fails.
  */
 import { Refusal } from './refusal.js';
+import { UUID_PATTERN } from '../domain/uuid.js';
 
 export interface KeysetPosition {
   /** ISO 8601 UTC instant, microseconds kept (PostgreSQL's precision), so no row is skipped or repeated. */
@@ -13,7 +14,7 @@ export interface KeysetPosition {
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
-export const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID_KEY = UUID_PATTERN;
 export const SERIAL_KEY = /^[1-9][0-9]{0,15}$/;
 
 export function encodeCursor(position: KeysetPosition): string {

@@ -8,6 +8,7 @@ import type { DeadlineSummary, DeliveryState, MessageSummary } from '../store/re
 import { deadlinesOfMessageView, type DeadlineView } from './deadline-view.js';
 import type { GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
+import { isUuid } from '../domain/uuid.js';
 
 export interface MessageView {
   readonly id: string;
@@ -45,7 +46,7 @@ export interface MessageView {
 
 export async function viewMessage(ctx: GatewayContext, principal: Principal, id: string): Promise<MessageView> {
   const notFound = new Refusal(404, 'not-found', 'Not found', `there is no message ${id} visible to you`);
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound;
+  if (!isUuid(id)) throw notFound;
   const message = await getMessage(ctx.db, id);
   if (!message) throw notFound;
   const deliveries = await deliveriesOfMessage(ctx.db, id);

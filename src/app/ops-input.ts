@@ -5,6 +5,7 @@
  */
 import type { RefusalDetail } from './refusal.js';
 import { Refusal } from './refusal.js';
+import { UUID_PATTERN } from '../domain/uuid.js';
 
 /** An operator as the audit names them: the name on their ops key and the key's id. */
 export interface Operator {
@@ -13,7 +14,7 @@ export interface Operator {
 }
 
 export const EAN = /^[0-9]{13}$/;
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = UUID_PATTERN;
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 200;

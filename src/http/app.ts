@@ -9,10 +9,13 @@
  * 6. OpenAPI — `/docs`, `/docs/json`;
  * 7. metrics — `/metrics` for operations keys;
  * 8. health — `/healthz`, `/readyz`;
- * 9. the gateway's own routes, given by the caller as `registerRoutes`, in their own encapsulated scope.
+ * 9. the gateway — `app.gateway` (the use cases' context) and `app.inboxWaiter`, then the routes of
+ *    `routes/` (see routes/index.ts), when a gateway is given;
+ * 10. `registerRoutes` of the caller (tests), in their own encapsulated scope.
  *
  * Like fastify/demo, each piece is a named plugin in `plugins/` (wrapped with fastify-plugin so its
- * decorators and hooks reach the routes) and routes are plugins in `routes/`.
+ * decorators and hooks reach the routes), routes are plugins in `routes/` and their TypeBox schemas
+ * live in `schemas/`. `Expect: 100-continue` with a body over the limit is answered 413 at once.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { KeyRing } from '../config/keys.js';
 import type { Settings } from '../config/settings.js';
+import { UUID_PATTERN } from '../domain/uuid.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import authentication from './plugins/authentication.js';
 import contentTypes from './plugins/content-types.js';
@@ -30,7 +34,18 @@ import metrics from './plugins/metrics.js';
 import openApi from './plugins/openapi.js';
 import rateLimiting from './plugins/rate-limit.js';
 import requestContext, { genReqId } from './plugins/request-context.js';
+import expectContinue from './plugins/expect-continue.js';
+import gateway, { type GatewayAccess } from './plugins/gateway.js';
 import healthRoutes, { type HealthCheck } from './routes/health.js';
+import gatewayRoutes from './routes/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The settings the gateway runs with. */
+    readonly settings: Settings;
+  }
+}
+
 
 export type { HealthCheck, DependencyHealth } from './routes/health.js';
 
@@ -40,7 +55,9 @@ export interface BuildAppOptions {
   readonly logger: FastifyBaseLogger;
   readonly keyRing: KeyRing;
   readonly health: HealthCheck;
-  /** Adds the gateway's routes; runs in its own encapsulated scope after all the plumbing. */
+  /** The gateway's use cases: with it, the gateway's routes are served. */
+  readonly gateway?: GatewayAccess;
+  /** Adds routes (tests); runs in its own encapsulated scope after all the plumbing. */
   readonly registerRoutes?: (app: FastifyInstance) => Promise<void> | void;
   /** Share rate-limit counters between gateway processes (default: in memory). */
   readonly rateLimitRedis?: Redis;
@@ -75,11 +92,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     frameworkErrors,
     // An unknown property is a mistake to report (400), not something to drop silently: with Fastify's
     // default a misspelt field ("when" for "at") would be ignored and the request half-done.
-    ajv: { customOptions: { removeAdditional: false } },
+    ajv: {
+      customOptions: { removeAdditional: false },
+      // The `uuid` format as the store takes it: ajv-formats also passes `urn:uuid:…`, which PostgreSQL
+      // refuses with an error (a 500) instead of the route's 400. (onCreate runs after ajv-formats.)
+      onCreate: (ajv) => {
+        ajv.addFormat('uuid', UUID_PATTERN);
+      },
+    },
   });
+  app.decorate('settings', settings);
 
   await app.register(requestContext);
   await app.register(errors, { bodyLimit: settings.maxBodyBytes });
+  await app.register(expectContinue, { bodyLimit: settings.maxBodyBytes });
   await app.register(contentTypes);
   await app.register(authentication, { keyRing: options.keyRing });
   await app.register(rateLimiting, {
@@ -93,6 +119,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...(options.defaultMetrics === undefined ? {} : { defaultMetrics: options.defaultMetrics }),
   });
   await app.register(healthRoutes, { health: options.health });
+  if (options.gateway) {
+    await app.register(gateway, options.gateway);
+    await app.register(gatewayRoutes);
+  }
 
   const registerRoutes = options.registerRoutes;
   if (registerRoutes) {

@@ -14,6 +14,8 @@
 import type { DeliverySignals, GatewayContext } from '../app/context.js';
 import { retentionIsOn } from '../domain/retention.js';
 import { createLogger } from '../logging.js';
+import { AlertScheduler } from './alert-scheduler.js';
+import { AlertWebhookQueue, AlertWebhookWorker } from './alert-webhook.js';
 import { InboxNotifier } from './inbox-notifier.js';
 import { OutboxDispatcher } from './outbox-dispatcher.js';
 import { OutboxReconciler } from './outbox-reconciler.js';
@@ -52,14 +54,21 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
     ? new RetentionScheduler(deps.db, settings.retention, deps.clock, logger, settings.retentionIntervalMs)
     : undefined;
 
-  const workers: (PushWorker | TimerWorker)[] = [];
+  // Alert rules are judged by the worker processes; their webhook calls are jobs any worker may run.
+  const alertConfig = deps.alerts;
+  const alertWebhook = options.workers && alertConfig?.webhook ? new AlertWebhookQueue(connections.create('alert-webhooks'), settings.queuePrefix, alertConfig.webhook) : undefined;
+  const alerts = options.workers && alertConfig && alertConfig.rules.length > 0 ? new AlertScheduler(deps, alertConfig, alertWebhook, logger) : undefined;
+
+  const workers: (PushWorker | TimerWorker | AlertWebhookWorker)[] = [];
   if (options.workers) {
     workers.push(
       new PushWorker(ctx, connections.create('push-worker'), logger, { ...(options.pushConcurrency ? { concurrency: options.pushConcurrency } : {}) }),
       new TimerWorker(ctx, connections.create('timer-worker'), logger, { ...(options.timerConcurrency ? { concurrency: options.timerConcurrency } : {}) }),
     );
+    if (alertConfig?.webhook) workers.push(new AlertWebhookWorker(connections.create('alert-webhook-worker'), settings.queuePrefix, alertConfig.webhook, logger));
     reconciler.start();
     retention?.start();
+    alerts?.start();
   }
   logger.info({ redis: describeRedisTarget(settings), prefix: settings.queuePrefix, workers: options.workers }, 'pipeline started');
 
@@ -68,9 +77,11 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
     closing ??= (async () => {
       await reconciler.stop();
       await retention?.stop();
+      await alerts?.stop();
       // Workers first: a job in flight may still add jobs (a push arms its watchdog) and publish.
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await notifier.close();
+      await alertWebhook?.close();
       await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the queues failed'));
       await connections.closeAll();
       logger.info('pipeline closed');
@@ -82,6 +93,7 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
     signals,
     notifier,
     queues,
+    alerts,
     reconcileOnce: () => reconciler.reconcileOnce(),
     waitForInbox: (ean, timeoutMs, abortSignal, sinceVersion) => notifier.waitForInbox(ean, timeoutMs, abortSignal, sinceVersion),
     ready: async () => {

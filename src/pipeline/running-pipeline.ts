@@ -3,6 +3,7 @@
  * notifier the long-poll route waits on, and a graceful shutdown.
  */
 import type { DeliverySignals } from '../app/context.js';
+import type { AlertScheduler } from './alert-scheduler.js';
 import type { InboxNotifier, InboxWaitOutcome } from './inbox-notifier.js';
 import type { PipelineQueues } from './queues.js';
 import type { ReconcileResult } from './reconcile-result.js';
@@ -15,6 +16,8 @@ export interface RunningPipeline {
   readonly queues: PipelineQueues;
   /** `notifier.waitForInbox`, for the long-poll route. */
   waitForInbox(ean: string, timeoutMs: number, abortSignal?: AbortSignal, sinceVersion?: number): Promise<InboxWaitOutcome>;
+  /** The alert rules' judge, in a worker process with rules configured (subscribe with `onChange`). */
+  readonly alerts: AlertScheduler | undefined;
   /** One reconciliation pass now: every pending outbox row gets its job back. */
   reconcileOnce(): Promise<ReconcileResult>;
   /** Resolves once Redis answers and the inbox subscription is active. */

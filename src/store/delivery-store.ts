@@ -126,6 +126,8 @@ export interface FetchedDelivery {
   readonly sha256: string;
   /** The receipt watchdog armed by this (first) fetch, if the sender asked for a positive receipt. */
   readonly watchdog: OutboxEntry | undefined;
+  /** This fetch delivered the message (the first, or the first after a re-offer). */
+  readonly delivered: boolean;
 }
 
 /**
@@ -142,7 +144,7 @@ export async function fetchDelivery(
   now: Date,
   receiptDueAt: Date,
 ): Promise<FetchedDelivery | undefined> {
-  const { rows } = await db.query<{ body: Uint8Array | null; body_pruned_at: Date | null; content_type: string; sha256: string; outbox_id: number | null; outbox_due: Date | null }>(
+  const { rows } = await db.query<{ body: Uint8Array | null; body_pruned_at: Date | null; content_type: string; sha256: string; delivered: boolean; outbox_id: number | null; outbox_due: Date | null }>(
     `WITH target AS (SELECT id, message_id FROM deliveries WHERE id = $1 AND receiver_ean = $2),
      m AS (
        SELECT m.id, b.body, m.body_pruned_at, m.content_type, m.sha256, m.ack_requested
@@ -154,7 +156,7 @@ export async function fetchDelivery(
        SELECT target.message_id, target.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM target
        -- a body the retention policy pruned is not fetched (410): nothing to record
        WHERE (SELECT body IS NOT NULL FROM m))
-     SELECT m.body, m.body_pruned_at, m.content_type, m.sha256, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
+     SELECT m.body, m.body_pruned_at, m.content_type, m.sha256, EXISTS (SELECT 1 FROM upd) AS delivered, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
     [deliveryId, receiverEan, now, receiptDueAt, from],
     'medcom-fetch-delivery',
   );
@@ -166,6 +168,7 @@ export async function fetchDelivery(
     contentType: row.content_type,
     sha256: row.sha256,
     watchdog: watchdogOf(deliveryId, row),
+    delivered: row.delivered,
   };
 }
 

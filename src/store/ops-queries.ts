@@ -386,3 +386,12 @@ export async function requeueDeadLetters(
     outboxId: r.outbox_id === null ? null : Number(r.outbox_id),
   }));
 }
+
+/** Deadlines breached since `since` per rule (deadlines_breached), for the metrics and the alert rules. */
+export async function breachesByRuleSince(db: Queryable, since: Date, now: Date): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ rule_id: string; n: number }>(
+    `SELECT rule_id, count(*)::int AS n FROM deadlines WHERE breached_at >= $1 AND breached_at <= $2 GROUP BY rule_id`,
+    [since, now],
+  );
+  return new Map(rows.map((r) => [r.rule_id, r.n]));
+}

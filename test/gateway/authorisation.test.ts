@@ -159,11 +159,16 @@ describe('those who may, can', () => {
     }
   });
 
-  it('ids that do not exist, or are not ids, are 404 like everyone else\'s', async () => {
-    for (const url of [`/api/v1/messages/${randomUUID()}`, '/api/v1/messages/not-an-id', `/api/v1/inbox/${randomUUID()}`, '/api/v1/inbox/0101501234']) {
+  it('ids that do not exist are 404 like everyone else\'s; what is not a UUID at all is a 400 before anything is looked up', async () => {
+    for (const url of [`/api/v1/messages/${randomUUID()}`, `/api/v1/inbox/${randomUUID()}`]) {
       const response = await gw.get(HOSPITAL, url);
       expect(response.statusCode, url).toBe(404);
       expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    for (const url of ['/api/v1/messages/not-an-id', '/api/v1/inbox/0101501234']) {
+      const response = await gw.get(HOSPITAL, url);
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json()).toMatchObject({ type: 'https://medcom-gateway.local/problems/invalid-request', errors: [{ path: '/params/id' }] });
     }
     expect((await gw.answer(HOSPITAL, randomUUID(), { status: 'positive' })).statusCode).toBe(404);
   });

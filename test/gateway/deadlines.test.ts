@@ -298,7 +298,7 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
       expect(notObliged.json()).toMatchObject({ type: expect.stringMatching(/not-obliged$/), detail: expect.stringContaining(MUNICIPALITY_2) });
       expect((await fulfil(gw, MUNICIPALITY, d7.id, {})).statusCode).toBe(404);
       expect((await gw.get(MUNICIPALITY, `/api/v1/deadlines/${d7.id}`)).statusCode).toBe(404);
-      expect((await fulfil(gw, MUNICIPALITY_2, 'not-a-uuid', {})).statusCode).toBe(404);
+      expect((await fulfil(gw, MUNICIPALITY_2, 'not-a-uuid', {})).statusCode).toBe(400);
       const future = await fulfil(gw, MUNICIPALITY_2, d7.id, { at: '2026-06-03T11:00:00Z' });
       expect(future.statusCode, future.body).toBe(422);
       expect(future.headers['content-type']).toMatch(/application\/problem\+json/);

@@ -76,6 +76,8 @@ export interface TestGatewayOptions {
   sharedWith?: TestGateway;
   /** The gateway's logger (default: silent). */
   logger?: Logger;
+  /** How long /metrics reuses the store's figures (default 0: every scrape reads them). */
+  metricsCacheMs?: number;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -97,6 +99,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     clock: clock.now,
     database: db,
     logger: options.logger ?? createLogger({ level: 'silent' }),
+    metricsCacheMs: options.metricsCacheMs ?? 0,
   });
   await gateway.ready;
   await gateway.app?.ready();

@@ -59,6 +59,22 @@ export function bodyKindOf(contentType: string | undefined): BodyKind | undefine
   return undefined;
 }
 
+export interface XmlBody {
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly charset?: string;
+}
+
+/** The raw XML body exactly as sent, with its Content-Type and charset; anything else is a 415. */
+export function xmlBodyOf(request: FastifyRequest): XmlBody {
+  const contentType = request.headers['content-type'] ?? '';
+  if (bodyKindOf(contentType) !== 'xml' || !Buffer.isBuffer(request.body)) {
+    throw unsupportedMediaType(`send the MedCom message as application/xml or text/xml, not ${mediaTypeOf(contentType) ?? 'no Content-Type'}`);
+  }
+  const charset = request.xmlCharset;
+  return { body: request.body, contentType, ...(charset ? { charset } : {}) };
+}
+
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');

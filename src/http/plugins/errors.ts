@@ -1,12 +1,16 @@
 /**
  * Everything that goes wrong becomes `application/problem+json` (RFC 9457): a thrown `ProblemError`
- * as it is; Fastify's own errors (validation, body too large, media type, malformed JSON, bad URL)
+ * as it is; a use case's `Refusal` with its status, slug and words; a store that cannot be reached a
+ * 503 with Retry-After (nothing was stored: the sender sends again); Fastify's own errors (validation, body too large, media type, malformed JSON, bad URL)
  * mapped to their 4xx problem; unknown routes a 404 problem; anything unexpected a 500 problem with a
  * generic detail naming the request id, while the error itself goes to the (CPR-scrubbed) log.
  * Nothing a client sends can make the gateway answer 500 or stop the process.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { Refusal } from '../../app/refusal.js';
+import { isUnavailable } from '../../store/database.js';
+import { CodecBusy } from '../../codec/off-thread-codec.js';
 import {
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPES,
@@ -16,9 +20,11 @@ import {
   notFound,
   payloadTooLarge,
   problem,
+  serviceUnavailable,
   unsupportedMediaType,
   type ProblemFieldError,
 } from '../problem.js';
+import { mediaTypeOf } from './content-types.js';
 import { REQUEST_ID_HEADER } from './request-context.js';
 
 interface AjvLikeError {
@@ -65,6 +71,16 @@ interface ErrorLike {
  */
 export function toProblem(error: unknown, request: FastifyRequest, bodyLimit: number): { problem: ProblemError; unexpected: boolean } {
   if (error instanceof ProblemError) return { problem: error, unexpected: false };
+  if (error instanceof Refusal) {
+    const errors = error.errors.length > 0 ? { errors: error.errors } : {};
+    return { problem: problem(error.status, error.slug, error.detail, { title: error.title, ...errors }), unexpected: false };
+  }
+  if (isUnavailable(error)) {
+    return { problem: serviceUnavailable('the message store is not reachable; nothing was stored, send the message again', 5, { cause: error }), unexpected: false };
+  }
+  if (error instanceof CodecBusy) {
+    return { problem: serviceUnavailable('the gateway is busy decoding other large messages; nothing was stored, send the message again', 1), unexpected: false };
+  }
   const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const status = typeof e.statusCode === 'number' && Number.isInteger(e.statusCode) ? e.statusCode : 500;
@@ -80,11 +96,8 @@ export function toProblem(error: unknown, request: FastifyRequest, bodyLimit: nu
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { problem: payloadTooLarge(request.routeOptions.bodyLimit ?? bodyLimit), unexpected: false };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
-      const sent = request.headers['content-type'];
-      return {
-        problem: unsupportedMediaType(sent ? `Content-Type ${sent.split(';')[0]?.trim()} is not accepted here` : 'the request has a body but no Content-Type'),
-        unexpected: false,
-      };
+      const sent = mediaTypeOf(request.headers['content-type']);
+      return { problem: unsupportedMediaType(sent ? `Content-Type ${sent} is not accepted here` : 'the request has a body but no Content-Type'), unexpected: false };
     }
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { problem: badRequest('the body is not valid JSON', { type: 'invalid-json' }), unexpected: false };

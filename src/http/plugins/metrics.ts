@@ -7,6 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Type } from '@fastify/type-provider-typebox';
+import { problems } from '../schemas/common.js';
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -56,7 +58,10 @@ async function metrics(app: FastifyInstance, options: MetricsOptions): Promise<v
         summary: 'Prometheus metrics',
         description: 'Prometheus text exposition format. Needs an operations key.',
         produces: ['text/plain'],
-        response: { 200: { description: 'Prometheus text exposition format', type: 'string' } },
+        response: {
+          200: Type.String({ description: 'Prometheus text exposition format' }),
+          ...problems({ 500: 'The metrics could not be collected' }),
+        },
       },
     },
     async (_request, reply) => {

@@ -1,43 +1,44 @@
 /**
- * Deadlines (issue 4): one deadline, its explicit fulfilment by the obliged endpoint, the operations
- * list and compliance report, and "would this message be on time?" without storing anything.
+ * Deadlines: one deadline, its explicit fulfilment by the obliged endpoint, the operations list and
+ * compliance report, and "would this message be on time?" without storing anything.
  */
 import type {} from '@fastify/swagger'; // the OpenAPI fields (summary, tags) on route schemas
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayContext } from '../../app/context.js';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { explainDeadlines } from '../../app/deadline-evaluate.js';
 import { fulfilExplicitly } from '../../app/deadline-tracking.js';
 import { complianceReport, deadlineView, listDeadlinesView, viewDeadline, type DeadlineQuery } from '../../app/deadline-view.js';
 import { complianceCsv } from '../../domain/deadlines/compliance.js';
 import { EVALUATION_STATES } from '../../domain/deadlines/types.js';
 import { requireEndpoint, requirePrincipal } from '../plugins/authentication.js';
+import { xmlBodyOf } from '../plugins/content-types.js';
 import { problem } from '../problem.js';
-import { guarded } from './gateway-errors.js';
-import { xmlBodyOf } from './messages.js';
+import { DateTime, IdParams, problems, UNAVAILABLE } from '../schemas/common.js';
+import { ComplianceReport, DeadlinePage, DeadlineView, Explanation } from '../schemas/deadlines.js';
 
-const DATE_TIME = { type: 'string', format: 'date-time', description: 'RFC 3339 date-time with an offset, e.g. 2026-11-23T09:00:00+01:00' } as const;
 const MAX_PAGE = 500;
 
-interface ListQuery {
-  state?: string;
-  rule?: string;
-  endpoint?: string;
-  patient?: string;
-  from?: string;
-  to?: string;
-  limit?: number;
-  cursor?: string;
-  format?: 'json' | 'csv';
-}
+const FILTERS = {
+  state: Type.Optional(Type.String({ description: `Comma-separated states: ${EVALUATION_STATES.join(', ')}` })),
+  rule: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*$', description: 'Comma-separated rule ids, e.g. D2,D10' })),
+  endpoint: Type.Optional(Type.String({ pattern: '^[0-9]{13}$', description: 'An EAN: deadlines where it is the obliged party, the sender or the receiver' })),
+  patient: Type.Optional(Type.String({ pattern: '^[0-9]{6}-?[0-9]{4}$', description: 'A CPR number; matched through the keyed patient reference, never stored or logged' })),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Deadlines started at or after this instant' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Deadlines started before this instant' })),
+};
 
-const FILTER_PROPERTIES = {
-  state: { type: 'string', description: `Comma-separated states: ${EVALUATION_STATES.join(', ')}` },
-  rule: { type: 'string', pattern: '^[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*$', description: 'Comma-separated rule ids, e.g. D2,D10' },
-  endpoint: { type: 'string', pattern: '^[0-9]{13}$', description: 'An EAN: deadlines where it is the obliged party, the sender or the receiver' },
-  patient: { type: 'string', pattern: '^[0-9]{6}-?[0-9]{4}$', description: 'A CPR number; matched through the keyed patient reference, never stored or logged' },
-  from: { ...DATE_TIME, description: 'Deadlines started at or after this instant' },
-  to: { ...DATE_TIME, description: 'Deadlines started before this instant' },
-} as const;
+const ListQuery = Type.Object(
+  {
+    ...FILTERS,
+    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 100 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'The `nextCursor` of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+const ReportQuery = Type.Object({ ...FILTERS, format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])) }, { additionalProperties: false });
+
+type Filters = Static<typeof ReportQuery>;
 
 function listOf(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
@@ -47,7 +48,7 @@ function listOf(value: string | undefined): string[] | undefined {
     .filter((part) => part.length > 0);
 }
 
-function queryOf(query: ListQuery): DeadlineQuery {
+function queryOf(query: Filters): DeadlineQuery {
   const states = listOf(query.state);
   const unknown = states?.filter((state) => !(EVALUATION_STATES as readonly string[]).includes(state)) ?? [];
   if (unknown.length > 0) {
@@ -66,8 +67,8 @@ function queryOf(query: ListQuery): DeadlineQuery {
   };
 }
 
-function wantsCsv(request: FastifyRequest<{ Querystring: ListQuery }>): boolean {
-  if (request.query.format) return request.query.format === 'csv';
+function wantsCsv(request: FastifyRequest, format: Filters['format']): boolean {
+  if (format) return format === 'csv';
   const accept = request.headers.accept ?? '';
   return /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept);
 }
@@ -77,8 +78,8 @@ function sendCsv(reply: FastifyReply, csv: string, filename: string): string {
   return csv;
 }
 
-export function registerDeadlineRoutes(app: FastifyInstance, context: () => GatewayContext): void {
-  app.post<{ Querystring: { at?: string } }>(
+const deadlines: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
     '/api/v1/deadlines/evaluate',
     {
       config: { auth: 'any', contentTypes: ['xml'] },
@@ -87,23 +88,31 @@ export function registerDeadlineRoutes(app: FastifyInstance, context: () => Gate
         description:
           'Evaluates the MedCom message in the body against the deadline rules as if it arrived at `at` (default: now) and answers the deadlines each letter would start, with due times and states. Nothing is stored or delivered. An invalid message gets the same problem as POST /api/v1/messages.',
         tags: ['deadlines'],
-        querystring: { type: 'object', additionalProperties: false, properties: { at: DATE_TIME } },
+        querystring: Type.Object({ at: Type.Optional(DateTime) }, { additionalProperties: false }),
+        response: {
+          200: Explanation,
+          ...problems({
+            400: 'Not well-formed XML, or `at` is not a date-time',
+            413: 'The body is larger than the gateway accepts',
+            415: 'Not XML, or an encoding the gateway does not read',
+            422: 'Invalid against the MedCom schema or the gateway\'s rules',
+            ...UNAVAILABLE,
+          }),
+        },
       },
     },
     async (request) => {
       const input = xmlBodyOf(request);
-      const ctx = context();
+      const ctx = app.gateway;
       const at = request.query.at ? new Date(request.query.at) : ctx.clock();
-      return guarded(async () =>
-        explainDeadlines(
-          { codec: ctx.codec, deadlineRules: ctx.deadlineRules, register: ctx.register, maxBytes: ctx.settings.maxBodyBytes },
-          { body: input.body, at, ...(input.charset ? { charset: input.charset } : {}) },
-        ),
+      return explainDeadlines(
+        { codec: ctx.codec, deadlineRules: ctx.deadlineRules, register: ctx.register, maxBytes: ctx.settings.maxBodyBytes },
+        { body: input.body, at, ...(input.charset ? { charset: input.charset } : {}) },
       );
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/deadlines/:id',
     {
       config: { auth: 'any' },
@@ -111,13 +120,14 @@ export function registerDeadlineRoutes(app: FastifyInstance, context: () => Gate
         summary: 'One deadline',
         description: 'Visible to its sender, receiver and obliged endpoint, and to operations.',
         tags: ['deadlines'],
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        params: IdParams,
+        response: { 200: DeadlineView, ...problems({ 400: 'The id is not a UUID', 404: 'No such deadline visible to you', ...UNAVAILABLE }) },
       },
     },
-    async (request) => guarded(() => viewDeadline(context(), requirePrincipal(request), request.params.id)),
+    async (request) => viewDeadline(app.gateway, requirePrincipal(request), request.params.id),
   );
 
-  app.post<{ Params: { id: string }; Body: { at?: string; note?: string } }>(
+  app.post(
     '/api/v1/deadlines/:id/fulfil',
     {
       config: { auth: 'endpoint', contentTypes: ['json'] },
@@ -126,25 +136,35 @@ export function registerDeadlineRoutes(app: FastifyInstance, context: () => Gate
         description:
           'For deadlines fulfilled explicitly (D7: the first contact with the citizen). Only the obliged endpoint may call it; `at` (default now, never in the future) is judged against the deadline. Repeating the same fulfilment is harmless; another one is a 409.',
         tags: ['deadlines'],
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { at: DATE_TIME, note: { type: 'string', minLength: 1, maxLength: 2000 } },
+        params: IdParams,
+        body: Type.Object({ at: Type.Optional(DateTime), note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })) }, { additionalProperties: false }),
+        response: {
+          200: DeadlineView,
+          ...problems({
+            400: 'The id is not a UUID, or the body does not match; `errors` names the field',
+            403: 'Another endpoint is obliged (`not-obliged`), or not an endpoint key',
+            404: 'No such deadline visible to you',
+            409: 'Fulfilled by a message, not explicitly (`not-explicit`), or fulfilled differently before (`already-fulfilled`)',
+            415: 'Not application/json',
+            422: '`at` lies in the future',
+            ...UNAVAILABLE,
+          }),
         },
       },
     },
     async (request) => {
       const caller = requireEndpoint(request).ean;
-      const body = request.body ?? {};
-      const record = await guarded(() =>
-        fulfilExplicitly(context(), caller, request.params.id, { ...(body.at ? { at: new Date(body.at) } : {}), ...(body.note ? { note: body.note } : {}) }),
-      );
+      // No body at all means "now, without a note".
+      const body: Partial<typeof request.body> = request.body ?? {};
+      const record = await fulfilExplicitly(app.gateway, caller, request.params.id, {
+        ...(body.at ? { at: new Date(body.at) } : {}),
+        ...(body.note ? { note: body.note } : {}),
+      });
       return deadlineView(record);
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/api/v1/ops/deadlines',
     {
       config: { auth: 'ops' },
@@ -152,24 +172,20 @@ export function registerDeadlineRoutes(app: FastifyInstance, context: () => Gate
         summary: 'Deadlines, filtered',
         description: 'Newest first, `limit` at a time; pass `nextCursor` back as `cursor` for the next page.',
         tags: ['operations'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            ...FILTER_PROPERTIES,
-            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 100 },
-            cursor: { type: 'string', maxLength: 200 },
-          },
+        querystring: ListQuery,
+        response: {
+          200: DeadlinePage,
+          ...problems({ 400: 'A filter is malformed, or the cursor is not one this API gave out', 422: 'An empty period (`from` not before `to`)', ...UNAVAILABLE }),
         },
       },
     },
-    async (request) =>
-      guarded(() =>
-        listDeadlinesView(context(), queryOf(request.query), { limit: request.query.limit ?? 100, ...(request.query.cursor ? { cursor: request.query.cursor } : {}) }),
-      ),
+    async (request) => {
+      const { limit, cursor } = request.query;
+      return listDeadlinesView(app.gateway, queryOf(request.query), { limit, ...(cursor ? { cursor } : {}) });
+    },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/api/v1/ops/deadlines/report',
     {
       config: { auth: 'ops' },
@@ -178,18 +194,24 @@ export function registerDeadlineRoutes(app: FastifyInstance, context: () => Gate
         description:
           'Over the deadlines started in [from, to): counts by state, the share on time (of those judged: on time, late, breached), and the median and worst lateness in hours. JSON, or CSV with `format=csv` or `Accept: text/csv`.',
         tags: ['operations'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { ...FILTER_PROPERTIES, format: { enum: ['json', 'csv'] } },
+        querystring: ReportQuery,
+        produces: ['application/json', 'text/csv'],
+        response: {
+          200: {
+            description: 'The report as JSON, or as CSV (one line per obliged endpoint and rule)',
+            content: { 'application/json': { schema: ComplianceReport }, 'text/csv': { schema: { type: 'string' } } },
+          },
+          ...problems({ 400: 'A filter is malformed', 422: 'An empty period (`from` not before `to`)', ...UNAVAILABLE }),
         },
       },
     },
     async (request, reply) => {
-      const report = await guarded(() => complianceReport(context(), queryOf(request.query)));
-      if (!wantsCsv(request)) return report;
+      const report = await complianceReport(app.gateway, queryOf(request.query));
+      if (!wantsCsv(request, request.query.format)) return report;
       const period = `${report.period.from?.slice(0, 10) ?? 'start'}_${report.period.to?.slice(0, 10) ?? 'now'}`;
       return sendCsv(reply, complianceCsv(report), `deadline-compliance_${period}.csv`);
     },
   );
-}
+};
+
+export default deadlines;

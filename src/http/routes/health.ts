@@ -5,9 +5,9 @@
  *   `{ status: 'ready', checks }` when all are fine, else a 503 problem whose detail names what is
  *   missing ("Redis at redis://127.0.0.1:6379 is not reachable") and which carries `checks`.
  */
-import type { FastifyInstance } from 'fastify';
-import { problemResponse } from '../plugins/openapi.js';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { serviceUnavailable } from '../problem.js';
+import { Open, problems } from '../schemas/common.js';
 import { hideUrlCredentials } from '../../url-credentials.js';
 import { TimeoutError, withTimeout } from '../../with-timeout.js';
 
@@ -39,16 +39,11 @@ async function runChecks(health: HealthCheck, timeoutMs: number): Promise<Record
   }
 }
 
-const checksSchema = {
-  type: 'object',
-  additionalProperties: {
-    type: 'object',
-    required: ['ok'],
-    properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
-  },
-} as const;
+const Checks = Type.Record(Type.String(), Open({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }), {
+  description: 'One entry per dependency (store, redis) and, while starting or stopping, the gateway itself',
+});
 
-export default async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
+const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, options) => {
   const timeoutMs = options.timeoutMs ?? 5000;
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
 
@@ -60,7 +55,7 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
       schema: {
         tags: ['operations'],
         summary: 'Liveness',
-        response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } },
+        response: { 200: Open({ status: Type.Literal('ok') }, { description: 'The process answers' }) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -73,10 +68,10 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
       config: { rateLimit: false },
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: PostgreSQL and Redis reachable',
+        summary: 'Readiness: the gateway serves, PostgreSQL and Redis answer',
         response: {
-          200: { type: 'object', required: ['status', 'checks'], properties: { status: { type: 'string', enum: ['ready'] }, checks: checksSchema } },
-          503: problemResponse('A dependency is missing (with Retry-After)'),
+          200: Open({ status: Type.Literal('ready'), checks: Checks }, { description: 'The gateway serves; PostgreSQL and Redis answer' }),
+          ...problems({ 503: 'Starting, stopping, or a dependency is missing (with Retry-After); `checks` says which' }),
         },
       },
     },
@@ -93,4 +88,6 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
       throw serviceUnavailable(detail, retryAfterSeconds, { extra: { checks } });
     },
   );
-}
+};
+
+export default healthRoutes;

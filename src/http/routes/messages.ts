@@ -3,69 +3,15 @@
  * status, receipts and timeline).
  */
 import type {} from '@fastify/swagger'; // the OpenAPI fields (summary, tags) on route schemas
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { acceptMessage } from '../../app/accept-message.js';
-import type { GatewayContext } from '../../app/context.js';
 import { viewMessage } from '../../app/message-view.js';
 import { requireEndpoint, requirePrincipal } from '../plugins/authentication.js';
-import { unsupportedMediaType } from '../problem.js';
-import { deadlineSummarySchema } from './deadline-schemas.js';
-import { guarded } from './gateway-errors.js';
+import { xmlBodyOf } from '../plugins/content-types.js';
+import { IdParams, problems, UNAVAILABLE } from '../schemas/common.js';
+import { Accepted, MessageView } from '../schemas/messages.js';
 
-const XML_TYPES = /^(application|text)\/([a-z0-9.+-]+\+)?xml$/i;
-
-export interface XmlBody {
-  readonly body: Buffer;
-  readonly contentType: string;
-  readonly charset?: string;
-}
-
-/** The raw XML body exactly as sent, with its Content-Type and charset; anything else is a 415. */
-export function xmlBodyOf(request: FastifyRequest): XmlBody {
-  const contentType = request.headers['content-type'] ?? '';
-  const mediaType = contentType.split(';')[0]?.trim() ?? '';
-  if (!XML_TYPES.test(mediaType) || !Buffer.isBuffer(request.body)) {
-    throw unsupportedMediaType(`send the MedCom message as application/xml or text/xml, not ${mediaType || 'no Content-Type'}`);
-  }
-  const charset = request.xmlCharset;
-  return { body: request.body, contentType, ...(charset ? { charset } : {}) };
-}
-
-export function endpointEanOf(request: FastifyRequest): string {
-  return requireEndpoint(request).ean;
-}
-
-const acceptedSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    envelopeId: { type: 'string' },
-    status: { enum: ['accepted', 'duplicate'] },
-    duplicate: { type: 'boolean' },
-    resendId: { type: 'string' },
-    letters: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          letterId: { type: 'string' },
-          type: { type: 'string' },
-          receiver: { type: 'string' },
-          copies: { type: 'array', items: { type: 'string' } },
-          duplicateOf: { type: 'string' },
-        },
-      },
-    },
-    deadlines: { type: 'array', items: deadlineSummarySchema },
-    warnings: {
-      type: 'array',
-      description: 'What the sender should know: copies not delivered (no such endpoint, type not taken, no consent) and rules of the health agreement broken but accepted by the agreement profile; `code` names the rule (README "Retraining-plan routing").',
-      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } } },
-    },
-  },
-} as const;
-
-export function registerMessageRoutes(app: FastifyInstance, context: () => GatewayContext): void {
+const messages: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/v1/messages',
     {
@@ -75,20 +21,30 @@ export function registerMessageRoutes(app: FastifyInstance, context: () => Gatew
         description:
           'Body: the MedCom OIOXML message as application/xml or text/xml in UTF-8, ISO-8859-1 or windows-1252. 202 once the bytes are committed; 200 with duplicate=true for a repeat; receipts (XCTL02/03) posted here are correlated with the message they answer.',
         tags: ['messages'],
-        response: { 200: acceptedSchema, 202: acceptedSchema },
+        response: {
+          200: Accepted,
+          202: Accepted,
+          ...problems({
+            400: 'Not well-formed XML, or a character or encoding the message may not hold',
+            409: 'The envelope identifier was used before for other content',
+            413: 'The body is larger than the gateway accepts',
+            415: 'Not XML, or an encoding the gateway does not read',
+            422: 'Invalid against the MedCom schema or the gateway\'s rules, unroutable or misaddressed; `errors` says where',
+            ...UNAVAILABLE,
+          }),
+        },
       },
     },
     async (request, reply) => {
-      const sender = endpointEanOf(request);
-      const input = xmlBodyOf(request);
-      const result = await guarded(() => acceptMessage(context(), sender, input));
+      const sender = requireEndpoint(request).ean;
+      const result = await acceptMessage(app.gateway, sender, xmlBodyOf(request));
       reply.code(result.kind === 'accepted' ? 202 : 200);
       if (result.kind === 'accepted') reply.header('location', `/api/v1/messages/${result.response.id}`);
       return result.response;
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/messages/:id',
     {
       config: { auth: 'any' },
@@ -96,9 +52,12 @@ export function registerMessageRoutes(app: FastifyInstance, context: () => Gatew
         summary: 'Status, receipts and timeline of a message',
         description: 'Visible to the message\'s sender, its receivers (copies included) and operations.',
         tags: ['messages'],
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        params: IdParams,
+        response: { 200: MessageView, ...problems({ 400: 'The id is not a UUID', 404: 'No such message visible to you', ...UNAVAILABLE }) },
       },
     },
-    async (request) => guarded(() => viewMessage(context(), requirePrincipal(request), request.params.id)),
+    async (request) => viewMessage(app.gateway, requirePrincipal(request), request.params.id),
   );
-}
+};
+
+export default messages;

@@ -1,0 +1,41 @@
+/**
+ * The gateway's use cases reach the routes through decorators, not through closures handed to each
+ * route file: `fastify.gateway` is the use cases' context, `fastify.inboxWaiter` wakes long-polls.
+ * `fastify.gateway` is a getter: while the gateway is starting it throws the 503 problem (with
+ * Retry-After), so a route simply reads it inside its handler and never checks readiness itself.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { GatewayContext } from '../../app/context.js';
+
+export interface InboxWaiter {
+  /** A counter of the receiver's inbox changes seen by this process. */
+  inboxVersion(ean: string): number;
+  /**
+   * Resolves when the receiver's inbox changed after `sinceVersion` (in any process), the time is up,
+   * or the client left. Passing the version read before the empty lease closes the gap in which a
+   * message arriving between "empty" and "waiting" would wake nobody.
+   */
+  waitForInbox(ean: string, timeoutMs: number, signal: AbortSignal, sinceVersion: number): Promise<'notified' | 'timeout' | 'aborted'>;
+}
+
+export interface GatewayAccess {
+  /** The use cases' context; throws the 503 problem while the gateway is starting. */
+  context(): GatewayContext;
+  readonly inboxWaiter: InboxWaiter;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The use cases' context. Read it in handlers: while starting, reading it throws a 503 problem. */
+    readonly gateway: GatewayContext;
+    readonly inboxWaiter: InboxWaiter;
+  }
+}
+
+async function gateway(app: FastifyInstance, access: GatewayAccess): Promise<void> {
+  app.decorate('gateway', { getter: () => access.context() });
+  app.decorate('inboxWaiter', access.inboxWaiter);
+}
+
+export default fp(gateway, { name: 'gateway', fastify: '5.x' });

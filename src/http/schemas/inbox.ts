@@ -1,0 +1,56 @@
+/** The receiver's inbox as the API answers it (see src/app/inbox.ts). */
+import { Type } from '@fastify/type-provider-typebox';
+import { DeadlineSummary } from './deadlines.js';
+import { DateTime, Ean, List, Nullable, Open, Uuid } from './common.js';
+
+export const MAX_LEASE_LIMIT = 100;
+
+export function leaseQuery(maxWaitSeconds: number) {
+  return Type.Object(
+    {
+      limit: Type.Integer({ minimum: 1, maximum: MAX_LEASE_LIMIT, default: 10, description: 'How many messages to lease at most' }),
+      wait: Type.Integer({ minimum: 0, maximum: maxWaitSeconds, default: 0, description: 'Seconds to wait for a message when none waits (long-poll)' }),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export const InboxItem = Open({
+  id: Uuid,
+  messageId: Uuid,
+  envelopeId: Type.String(),
+  sender: Ean,
+  role: Type.Union([Type.Literal('receiver'), Type.Literal('cc')]),
+  letters: List(Open({ letterId: Type.String(), type: Type.String() })),
+  contentType: Type.String(),
+  sha256: Type.String(),
+  receivedAt: DateTime,
+  leaseUntil: Nullable(DateTime),
+  offers: Type.Integer(),
+  ackRequested: Type.Boolean(),
+  deadlines: List(DeadlineSummary, { description: 'The deadlines this delivery\'s letters started or fulfilled, as evaluated at acceptance' }),
+  href: Type.String({ description: 'GET it for the original bytes' }),
+});
+
+export const Lease = Open({
+  items: List(InboxItem),
+  leaseSeconds: Type.Integer({ description: 'How long the items stay leased to you before they are offered again' }),
+}, { description: 'The leased messages (none when nothing arrived within `wait`)' });
+
+/** The JSON form of an answer; a MedCom XCTL03/XCTL02 as application/xml is the other. */
+export const JsonAnswer = Type.Object(
+  {
+    status: Type.Union([Type.Literal('positive'), Type.Literal('negative')]),
+    refuseCode: Type.Optional(Type.String()),
+    text: Type.Optional(Type.String({ maxLength: 350 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Answered = Open({
+  deliveryId: Uuid,
+  messageId: Uuid,
+  receipt: Type.Union([Type.Literal('positive'), Type.Literal('negative'), Type.Literal('negative-vans')]),
+  receiptMessageId: Uuid,
+  repeated: Type.Boolean({ description: 'true when the same answer was given before (harmless)' }),
+}, { description: 'The answer is recorded and its receipt is on its way to the original sender' });
