@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fromPackageRoot } from '../../src/package-root.js';
 import { runCli } from '../support/listening-gateway.js';
 
-const COMMANDS = [['serve'], ['api'], ['worker'], ['migrate'], ['validate'], ['keys'], ['keys', 'create'], ['deadlines'], ['deadlines', 'explain'], ['replay'], ['inbox'], ['config'], ['config', 'check']];
+const COMMANDS = [['serve'], ['api'], ['worker'], ['migrate'], ['retention'], ['validate'], ['keys'], ['keys', 'create'], ['deadlines'], ['deadlines', 'explain'], ['replay'], ['inbox'], ['config'], ['config', 'check']];
 
 describe('medcom-gateway', () => {
   it('--version prints the package version', async () => {
