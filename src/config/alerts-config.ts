@@ -80,7 +80,7 @@ export function buildAlertConfig(raw: unknown, file: string): AlertConfig {
   const validate = ajv.compile<RawAlerts>(ALERTS_SCHEMA);
   if (!validate(raw)) {
     report(validate.errors);
-    throw new ConfigError(`the alert rules are not valid:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(`the alert rules are not valid:\n  ${problems.join('\n  ')}`, problems);
   }
   const seen = new Set<string>();
   raw.rules.forEach((r, index) => {
@@ -101,7 +101,7 @@ export function buildAlertConfig(raw: unknown, file: string): AlertConfig {
       problems.push(`${file}/webhook/url: ${host} is a loopback address, refused so a mistake cannot aim the gateway at itself — use the receiver's address, or add "allowLoopback": true to the webhook if this is meant`);
     }
   }
-  if (problems.length > 0) throw new ConfigError(`the alert rules are not valid:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new ConfigError(`the alert rules are not valid:\n  ${problems.join('\n  ')}`, problems);
   return {
     rules: raw.rules as unknown as AlertRule[],
     intervalMs: (raw.intervalSeconds ?? 60) * 1000,

@@ -52,7 +52,7 @@ describe('config check', () => {
   it('passes the shipped configuration', () => {
     const report = checkConfigDir(fromPackageRoot('config'));
     expect(report.findings).toEqual([]);
-    expect(report.files.map((f) => f.name)).toEqual(['endpoints.json', 'keys.json', 'deadline-rules.json', 'retraining-routing.json']);
+    expect(report.files.map((f) => f.name)).toEqual(['endpoints.json', 'keys.json', 'deadline-rules.json', 'retraining-routing.json', 'alerts.json']);
   });
 
   it('endpoints.json: every problem at once — schema, check digits, spelling — with the path and the fix', () => {
@@ -145,11 +145,13 @@ describe('config check', () => {
     expect(one(errors(dir), '/profiles/0/appliesTo/hospitalEan')).toMatchObject({ file: join(dir, 'retraining-routing.json'), message: '5790000000036 (Demo Kommune Nord) is a municipality, not a hospital' });
   });
 
-  it('alerts.json, when there is one: its JSON at least', () => {
+  it('alerts.json, when there is one: its JSON and its rules', () => {
     const broken = configDir({}, { 'alerts.json': '{ "rules": [ }' });
     expect(one(errors(broken), '/')).toMatchObject({ file: join(broken, 'alerts.json'), message: expect.stringMatching(/^not valid JSON/) });
-    const fine = configDir({}, { 'alerts.json': '{ "rules": [] }' });
-    expect(checkConfigDir(fine).files.find((f) => f.name === 'alerts.json')?.summary).toMatch(/^JSON ok/);
+    const fine = configDir({}, { 'alerts.json': '{ "rules": [{ "id": "dead", "kind": "dead-letter" }] }' });
+    expect(checkConfigDir(fine).files.find((f) => f.name === 'alerts.json')?.summary).toBe('ok: 1 rule');
+    const loopback = configDir({}, { 'alerts.json': '{ "rules": [], "webhook": { "url": "http://127.0.0.1/hook" } }' });
+    expect(one(errors(loopback), '/webhook/url')).toMatchObject({ file: join(loopback, 'alerts.json'), message: expect.stringContaining('loopback'), fix: expect.stringContaining('allowLoopback') });
   });
 
   it('reads the loaders\' problem lines as file, path, message and fix', () => {

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildAlertConfig } from '../../config/alerts-config.js';
 import { buildEndpointRegister, ConfigError } from '../../config/endpoints.js';
 import { DEADLINE_RULES_FILE } from '../../config/deadline-config.js';
 import { keysFileProblems, KEYS_FILE } from '../../config/keys-file.js';
@@ -38,7 +39,7 @@ export interface ConfigReport {
 }
 
 export const ENDPOINTS_FILE = 'endpoints.json';
-/** Alert rules (config/alerts.json): read by the operations side when it has them. */
+/** Alert rules (config/alerts.json), checked by the same loader the gateway uses at start. */
 export const ALERTS_FILE = 'alerts.json';
 const KNOWN = [ENDPOINTS_FILE, KEYS_FILE, DEADLINE_RULES_FILE, RETRAINING_ROUTING_FILE, ALERTS_FILE];
 
@@ -197,7 +198,15 @@ export function checkConfigDir(dir: string): ConfigReport {
   const alertsFile = join(dir, ALERTS_FILE);
   if (existsSync(alertsFile)) {
     const parsed = parseFile(alertsFile);
-    record(ALERTS_FILE, parsed.finding ? [parsed.finding] : [], 'JSON ok: this version of the gateway has no alert rules to check it against');
+    if (parsed.finding) record(ALERTS_FILE, [parsed.finding], '');
+    else {
+      try {
+        const alerts = buildAlertConfig(parsed.raw, alertsFile);
+        record(ALERTS_FILE, [], `ok: ${alerts.rules.length} rule${alerts.rules.length === 1 ? '' : 's'}${alerts.webhook ? ', a webhook' : ''}`);
+      } catch (error) {
+        record(ALERTS_FILE, problemsOf(error, alertsFile), '');
+      }
+    }
   }
 
   for (const name of readdirSync(dir).sort()) {
