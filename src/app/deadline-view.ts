@@ -3,7 +3,7 @@
  * message (in its view), the operations list (`GET /api/v1/ops/deadlines`) and the compliance report.
  * No patient data: a patient filter is turned into the keyed reference before it reaches the store.
  */
-import type { Principal } from '../domain/principal.js';
+import type { Viewer } from '../domain/principal.js';
 import { buildComplianceReport, type ComplianceReport } from '../domain/deadlines/compliance.js';
 import type { EvaluationState } from '../domain/deadlines/types.js';
 import { complianceRows, deadlinesOfMessage, getDeadline, listDeadlines, type DeadlineFilter, type DeadlineRecord } from '../store/deadline-store.js';
@@ -79,12 +79,12 @@ export function deadlineView(record: DeadlineRecord): DeadlineView {
   };
 }
 
-function visibleTo(principal: Principal, record: DeadlineRecord): boolean {
+function visibleTo(principal: Viewer, record: DeadlineRecord): boolean {
   return principal.kind === 'ops' || [record.senderEan, record.receiverEan, record.obligedEan].includes(principal.ean);
 }
 
 /** One deadline, for its parties and operations staff; anyone else is told there is none. */
-export async function viewDeadline(ctx: GatewayContext, principal: Principal, id: string): Promise<DeadlineView> {
+export async function viewDeadline(ctx: GatewayContext, principal: Viewer, id: string): Promise<DeadlineView> {
   const record = isUuid(id) ? await getDeadline(ctx.db, id) : undefined;
   if (!record || !visibleTo(principal, record)) throw new Refusal(404, 'not-found', 'Not found', `there is no deadline ${id} visible to you`);
   return deadlineView(record);

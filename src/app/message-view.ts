@@ -2,7 +2,7 @@
  * `GET /api/v1/messages/{id}`: status per receiver and the whole timeline, for the message's sender,
  * its receivers (copies included) and operations staff. Anyone else is told there is no such message.
  */
-import type { Principal } from '../domain/principal.js';
+import type { Viewer } from '../domain/principal.js';
 import { deliveriesOfMessage, getMessage, timelineOf } from '../store/message-store.js';
 import type { DeadlineSummary, DeliveryState, MessageSummary } from '../store/records.js';
 import { deadlinesOfMessageView, type DeadlineView } from './deadline-view.js';
@@ -44,7 +44,7 @@ export interface MessageView {
   readonly fulfilledDeadlines: readonly DeadlineSummary[];
 }
 
-export async function viewMessage(ctx: GatewayContext, principal: Principal, id: string): Promise<MessageView> {
+export async function viewMessage(ctx: GatewayContext, principal: Viewer, id: string): Promise<MessageView> {
   const notFound = new Refusal(404, 'not-found', 'Not found', `there is no message ${id} visible to you`);
   if (!isUuid(id)) throw notFound;
   const message = await getMessage(ctx.db, id);

@@ -86,13 +86,14 @@ function program(setCode: (code: number) => void): Command {
     .command('create')
     .description('make an API key, print it once and store only its hash in keys.json of MEDCOM_CONFIG_DIR')
     .addOption(new Option('--endpoint <EAN>', 'the endpoint the key belongs to').conflicts('ops'))
-    .option('--ops', 'a key for operations staff')
-    .action((options: { endpoint?: string; ops?: boolean }) => {
+    .option('--ops', 'a key for one person of operations staff (give --name)')
+    .option('--name <NAME>', 'the person an ops key belongs to, as the audit log names them')
+    .action((options: { endpoint?: string; ops?: boolean; name?: string }) => {
       if (!options.endpoint && !options.ops) {
         err('keys create needs --endpoint EAN or --ops\n');
         return run(2);
       }
-      return run(runKeysCreate(readSettings().configDir, options.ops ? 'ops' : (options.endpoint as string), out));
+      return run(runKeysCreate(readSettings().configDir, options.ops ? 'ops' : (options.endpoint as string), out, options.name));
     });
 
   root

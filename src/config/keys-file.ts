@@ -26,6 +26,7 @@ const SCHEMA = {
           principal: { type: 'string', pattern: '^([0-9]{13}|ops)$' },
           sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
           created: { type: 'string', format: 'date-time' },
+          name: { type: 'string', maxLength: 100, pattern: '\\S' },
         },
       },
     },
@@ -37,10 +38,11 @@ const FIXES: Record<string, string> = {
   principal: 'the 13-digit EAN of an endpoint in endpoints.json, or "ops"',
   sha256: 'the SHA-256 of the secret as 64 lower-case hex digits; make keys with `medcom-gateway keys create` rather than by hand',
   created: 'an RFC 3339 time such as 2026-03-13T09:00:00.000Z, or leave it out',
+  name: 'the name of the person the ops key belongs to, 1 to 100 characters, as the audit log should show it',
   keys: 'write { "keys": [ { "id": …, "principal": …, "sha256": … } ] }',
 };
 
-const validate = new Ajv({ allErrors: true, formats: { 'date-time': (text: string) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}T/.test(text) } }).compile<{ keys: { id: string; principal: string; sha256: string; created?: string }[] }>(SCHEMA);
+const validate = new Ajv({ allErrors: true, formats: { 'date-time': (text: string) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}T/.test(text) } }).compile<{ keys: { id: string; principal: string; sha256: string; created?: string; name?: string }[] }>(SCHEMA);
 
 function fixFor(path: string, additional: unknown): string {
   if (typeof additional === 'string') return ` ("${additional}") — remove it or check its spelling`;
@@ -75,6 +77,9 @@ export function keysFileProblems(raw: unknown, file: string, register?: Endpoint
     const same = digests.get(key.sha256);
     if (same !== undefined) problems.push(`${file}#/keys/${index}/sha256: the same secret as /keys/${same} — a secret must belong to one key; remove one`);
     else digests.set(key.sha256, index);
+    if (key.name !== undefined && key.principal !== 'ops') {
+      problems.push(`${file}#/keys/${index}/name: only an ops key names a person — remove the name, or make the key's principal "ops"`);
+    }
     if (register && key.principal !== 'ops' && !register.find(key.principal)) {
       problems.push(`${file}#/keys/${index}/principal: ${key.principal} is not an endpoint in endpoints.json — add the endpoint there, or remove this key`);
     }

@@ -18,11 +18,16 @@ export interface StoredKey {
   readonly principal: string;
   readonly sha256: string;
   readonly created?: string;
+  /** The person an ops key belongs to, as the audit log names them. */
+  readonly name?: string;
 }
 
 export type AuthenticationResult =
   | { readonly ok: true; readonly principal: Principal; readonly keyId: string }
   | { readonly ok: false; readonly reason: string };
+
+/** The demo network's operator, as the audit log names them. */
+export const DEMO_OPERATOR_NAME = 'Demo operator';
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
@@ -41,14 +46,14 @@ export class KeyRing {
       if (key.principal !== 'ops' && !register.find(key.principal)) {
         throw new ConfigError(`keys.json: key ${key.id} belongs to ${key.principal}, which is not an endpoint in endpoints.json`);
       }
-      this.byId.set(key.id, { principal: principalOf(key.principal), digest: Buffer.from(key.sha256, 'hex') });
+      this.byId.set(key.id, { principal: principalOf(key.principal, key.name, key.id), digest: Buffer.from(key.sha256, 'hex') });
     }
     if (register.demoKeys) {
       for (const endpoint of register.endpoints) {
         const key = `demo-${endpoint.ean}`;
         this.demo.set(key, { principal: { kind: 'endpoint', ean: endpoint.ean }, digest: sha256(key) });
       }
-      this.demo.set('demo-ops', { principal: { kind: 'ops' }, digest: sha256('demo-ops') });
+      this.demo.set('demo-ops', { principal: { kind: 'ops', name: DEMO_OPERATOR_NAME }, digest: sha256('demo-ops') });
     }
   }
 
@@ -71,12 +76,12 @@ export class KeyRing {
 }
 
 /** Makes a new key for `principal`: the secret to hand over once, and the record to store. */
-export function createKey(principal: string, now: Date = new Date()): { key: string; record: StoredKey } {
+export function createKey(principal: string, now: Date = new Date(), name?: string): { key: string; record: StoredKey } {
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   return {
     key: `mgw_${id}_${secret}`,
-    record: { id, principal, sha256: sha256(secret).toString('hex'), created: now.toISOString() },
+    record: { id, principal, sha256: sha256(secret).toString('hex'), created: now.toISOString(), ...(name === undefined ? {} : { name }) },
   };
 }
 

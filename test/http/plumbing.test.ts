@@ -136,7 +136,7 @@ describe('authentication', () => {
     expect(endpoint.json()).toEqual({ principal: { kind: 'endpoint', ean: HOSPITAL }, keyId: 'demo' });
 
     const ops = await app.inject({ method: 'GET', url: '/test/whoami', headers: bearer(OPS_KEY) });
-    expect(ops.json()).toEqual({ principal: { kind: 'ops' }, keyId: 'demo-ops' });
+    expect(ops.json()).toEqual({ principal: { kind: 'ops', name: 'Demo operator' }, keyId: 'demo-ops' });
 
     expectProblem(await app.inject({ method: 'GET', url: '/test/ops-only', headers: bearer(HOSPITAL_KEY) }), 403, 'forbidden');
     expect((await app.inject({ method: 'GET', url: '/test/ops-only', headers: bearer(OPS_KEY) })).statusCode).toBe(200);

@@ -17,7 +17,7 @@ afterAll(async () => {
 
 describe('OffThreadCodec', () => {
   it('decodes every fixture in a worker exactly as on the main thread', async () => {
-    const files = ['valid', 'invalid'].flatMap((dir) => readdirSync(fromPackageRoot('fixtures', dir)).map((name) => fromPackageRoot('fixtures', dir, name)));
+    const files = ['valid', 'invalid'].flatMap((dir) => readdirSync(fromPackageRoot('fixtures', dir)).filter((name) => name.endsWith('.xml')).map((name) => fromPackageRoot('fixtures', dir, name)));
     expect(files.length).toBeGreaterThan(30);
     for (const file of files) {
       const bytes = readFileSync(file);

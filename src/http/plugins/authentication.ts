@@ -14,6 +14,7 @@
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyRing } from '../../config/keys.js';
+import type { Operator } from '../../app/ops-input.js';
 import type { Principal } from '../../domain/principal.js';
 import { forbidden, unauthorized } from '../problem.js';
 
@@ -67,6 +68,12 @@ export function requireOps(request: FastifyRequest): OpsPrincipal {
   const principal = requirePrincipal(request);
   if (principal.kind !== 'ops') throw forbidden('this needs an operations key');
   return principal;
+}
+
+/** The operator acting, as the audit log names them (their name and key id), or a 401/403 problem. */
+export function requireOperator(request: FastifyRequest): Operator {
+  const principal = requireOps(request);
+  return request.apiKeyId === null ? { name: principal.name } : { name: principal.name, keyId: request.apiKeyId };
 }
 
 const HOOKS: Record<AuthRequirement, onRequestAsyncHookHandler> = {
