@@ -20,10 +20,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { KeyRing } from '../config/keys.js';
+import type { TlsMaterial } from '../config/tls-files.js';
 import type { Settings } from '../config/settings.js';
 import { UUID_PATTERN } from '../domain/uuid.js';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -53,7 +55,13 @@ export interface BuildAppOptions {
   readonly settings: Settings;
   /** A pino logger, normally `createLogger(settings)` from `src/logging.ts` (it scrubs CPR numbers). */
   readonly logger: FastifyBaseLogger;
-  readonly keyRing: KeyRing;
+  readonly keyRing: Pick<KeyRing, 'authenticate'>;
+  /** Told the id of every accepted stored key, to record when it was last used. */
+  readonly keyUsed?: (keyId: string) => void;
+  /** Serve HTTPS with these; with `clientCa`, ask clients for a certificate (mutual TLS). */
+  readonly tls?: TlsMaterial;
+  /** With mutual TLS: endpoint EAN per SHA-256 fingerprint of its listed client certificates. */
+  readonly certificateOwners?: ReadonlyMap<string, string>;
   readonly health: HealthCheck;
   /** The gateway's use cases: with it, the gateway's routes are served. */
   readonly gateway?: GatewayAccess;
@@ -76,6 +84,23 @@ function packageVersion(): string {
   }
 }
 
+/**
+ * An HTTPS server. With a client CA it asks every client for a certificate but lets in those without
+ * one or with one it cannot verify (`rejectUnauthorized: false`): the authentication hook judges the
+ * certificate, so API keys keep working over the same port.
+ */
+function httpsServerFactory(tls: TlsMaterial): (handler: (request: IncomingMessage, response: ServerResponse) => void) => Server {
+  return (handler) =>
+    createHttpsServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+      },
+      handler,
+    );
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { settings } = options;
   const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
@@ -90,6 +115,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     return503OnClosing: true,
     frameworkErrors,
+    ...(options.tls ? { serverFactory: httpsServerFactory(options.tls) } : {}),
     // An unknown property is a mistake to report (400), not something to drop silently: with Fastify's
     // default a misspelt field ("when" for "at") would be ignored and the request half-done.
     ajv: {
@@ -107,7 +133,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(errors, { bodyLimit: settings.maxBodyBytes });
   await app.register(expectContinue, { bodyLimit: settings.maxBodyBytes });
   await app.register(contentTypes);
-  await app.register(authentication, { keyRing: options.keyRing });
+  await app.register(authentication, {
+    keyRing: options.keyRing,
+    ...(options.keyUsed ? { keyUsed: options.keyUsed } : {}),
+    ...(options.tls?.clientCa && options.certificateOwners ? { certificateOwners: options.certificateOwners } : {}),
+  });
   await app.register(rateLimiting, {
     max: settings.rateLimitPerMinute,
     timeWindowMs: 60_000,
