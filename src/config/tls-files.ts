@@ -3,6 +3,7 @@
  * a file that cannot be read, or a key that does not fit the certificate, stops the start with the
  * variable's name rather than failing the first client's handshake.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { TlsFiles } from './settings.js';
@@ -33,11 +34,14 @@ export function loadTlsMaterial(files: TlsFiles): TlsMaterial {
     throw new ConfigError(`MEDCOM_TLS_CERT=${files.cert} and MEDCOM_TLS_KEY=${files.key} cannot serve HTTPS: ${(error as Error).message} — give the PEM certificate and the private key that belongs to it`);
   }
   if (clientCa !== undefined) {
+    // The TLS layer takes any bytes as a CA list (and then trusts nothing): read the first certificate.
+    let first: X509Certificate;
     try {
-      createSecureContext({ ca: clientCa });
+      first = new X509Certificate(clientCa);
     } catch (error) {
       throw new ConfigError(`MEDCOM_TLS_CLIENT_CA=${files.clientCa} is not a PEM CA certificate: ${(error as Error).message}`);
     }
+    if (!first.ca) throw new ConfigError(`MEDCOM_TLS_CLIENT_CA=${files.clientCa} is not a PEM CA certificate: ${first.subject.replaceAll('\n', ', ')} may not issue certificates (no basicConstraints CA:TRUE)`);
   }
   return { cert, key, clientCa };
 }

@@ -20,7 +20,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { ServerOptions } from 'node:https';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -89,16 +89,14 @@ function packageVersion(): string {
  * one or with one it cannot verify (`rejectUnauthorized: false`): the authentication hook judges the
  * certificate, so API keys keep working over the same port.
  */
-function httpsServerFactory(tls: TlsMaterial): (handler: (request: IncomingMessage, response: ServerResponse) => void) => Server {
-  return (handler) =>
-    createHttpsServer(
-      {
-        cert: tls.cert,
-        key: tls.key,
-        ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
-      },
-      handler,
-    );
+function httpsOptions(tls: TlsMaterial): { https: ServerOptions } {
+  return {
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+    },
+  };
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -115,7 +113,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     return503OnClosing: true,
     frameworkErrors,
-    ...(options.tls ? { serverFactory: httpsServerFactory(options.tls) } : {}),
+    ...(options.tls ? httpsOptions(options.tls) : {}),
     // An unknown property is a mistake to report (400), not something to drop silently: with Fastify's
     // default a misspelt field ("when" for "at") would be ignored and the request half-done.
     ajv: {

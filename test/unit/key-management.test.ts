@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseGrace, runKeysCreate, runKeysList, runKeysRevoke, runKeysRotate } from '../../src/cli/keys-command.js';
+import { checkConfigDir } from '../../src/cli/config-check/config-check.js';
 import { loadEndpointRegister } from '../../src/config/endpoints.js';
 import { keysFileProblems } from '../../src/config/keys-file.js';
 import { createKey, KeyRing, loadStoredKeys, type StoredKey } from '../../src/config/keys.js';
@@ -230,6 +231,18 @@ describe('keys.json: revoked and expires', () => {
       expect.stringMatching(/^keys\.json#\/keys\/0\/expires: must be string — the RFC 3339 time the key stops working/),
     ]);
     expect(keysFileProblems({ keys: [{ ...key, revoked: '2026-03-13T09:00:00Z', expires: '2026-03-14T09:00:00Z' }] }, 'keys.json', register)).toEqual([]);
+  });
+
+  it('config check reports them with file, path and fix', () => {
+    const dir = configCopy();
+    const key = createKey(HOSPITAL).record;
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify({ keys: [{ ...key, expires: 'tomorrow' }] }));
+    const report = checkConfigDir(dir);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ severity: 'error', file: join(dir, 'keys.json'), path: '/keys/0/expires', message: 'must match format "date-time"', fix: expect.stringMatching(/^the RFC 3339 time the key stops working/) }),
+    ]);
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify({ keys: [{ ...key, revoked: '2026-03-13T09:00:00.000Z' }] }));
+    expect(checkConfigDir(dir).findings).toEqual([]);
   });
 
   it('keys create keeps the records revoke and rotate wrote', () => {
