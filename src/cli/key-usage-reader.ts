@@ -10,7 +10,11 @@ import { withTimeout } from '../with-timeout.js';
 
 export async function readLastUses(settings: Settings, timeoutMs = 2_000): Promise<Map<string, Date>> {
   const redis = newRedis(settings, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  redis.on('error', () => undefined);
+  // ioredis rejects a refused connection with "Connection is closed"; the event carries the cause.
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => {
+    cause = error;
+  });
   try {
     return await withTimeout(
       (async () => {
@@ -21,7 +25,7 @@ export async function readLastUses(settings: Settings, timeoutMs = 2_000): Promi
       'reading the last uses',
     );
   } catch (error) {
-    throw new Error(`Redis at ${describeRedisTarget(settings)} does not answer (${(error as Error).message})`);
+    throw new Error(`Redis at ${describeRedisTarget(settings)} does not answer (${(cause ?? (error as Error)).message})`);
   } finally {
     redis.disconnect();
   }

@@ -157,7 +157,7 @@ export function runKeysRevoke(configDir: string, id: string, io: KeysChangeIo): 
   }
   const revoked = (io.now ?? (() => new Date()))().toISOString();
   writeKeysFile(file, { keys: stored.map((k, i) => (i === index ? { ...k, revoked } : k)) });
-  io.err(`revoked key ${id} of ${key.principal === 'ops' ? (key.name ?? 'ops') : key.principal} at ${revoked}; running gateways stop accepting it when they reload ${file}\n`);
+  io.err(`revoked key ${id} of ${key.principal === 'ops' ? (key.name ?? 'ops') : key.principal} at ${revoked}; running gateways refuse it once they reload ${file} (at once when they watch it; else send them SIGHUP)\n`);
   return 0;
 }
 
