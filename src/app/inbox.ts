@@ -107,10 +107,10 @@ export interface AnswerResult {
 /** A JSON answer: the gateway writes the XCTL03/XCTL02 on the receiver's behalf. */
 export async function answerWithJson(ctx: GatewayContext, receiverEan: string, deliveryId: string, answer: JsonAnswer): Promise<AnswerResult> {
   if (answer.status === 'negative' && answer.refuseCode !== undefined && !REFUSE_CODES.includes(answer.refuseCode as RefuseCode)) {
-    throw new Refusal(422, 'invalid-receipt', 'Unknown refuse code', `refuseCode must be one of ${REFUSE_CODES.join(', ')}`, [{ path: '/refuseCode', message: 'unknown refuse code' }]);
+    throw new Refusal(422, 'invalid-receipt', 'Unknown refuse code', `refuseCode must be one of ${REFUSE_CODES.join(', ')}`, [{ path: '/body/refuseCode', message: 'unknown refuse code' }]);
   }
   if (answer.status === 'positive' && (answer.refuseCode !== undefined || answer.text !== undefined)) {
-    const field = answer.refuseCode !== undefined ? '/refuseCode' : '/text';
+    const field = answer.refuseCode !== undefined ? '/body/refuseCode' : '/body/text';
     throw new Refusal(422, 'invalid-receipt', 'A positive receipt carries no refusal', 'refuseCode and text belong to a negative receipt', [
       { path: field, message: 'a positive receipt carries no refusal' },
     ]);

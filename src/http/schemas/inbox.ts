@@ -40,12 +40,15 @@ export const Lease = Open({
 /** The JSON form of an answer; a MedCom XCTL03/XCTL02 as application/xml is the other. */
 export const JsonAnswer = Type.Object(
   {
-    status: Type.Union([Type.Literal('positive'), Type.Literal('negative')]),
-    refuseCode: Type.Optional(Type.String()),
-    text: Type.Optional(Type.String({ maxLength: 350 })),
+    status: Type.Union([Type.Literal('positive'), Type.Literal('negative')], { description: 'positive: received and read; negative: refused (give refuseCode)' }),
+    refuseCode: Type.Optional(Type.String({ description: 'Why a negative receipt refuses the message: one of MedCom\'s refuse codes (e.g. syntaksfejl)' })),
+    text: Type.Optional(Type.String({ maxLength: 350, description: 'A free text for a negative receipt; no control characters' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'The answer as JSON; the gateway writes the MedCom receipt' },
 );
+
+/** A MedCom XCTL03 (positive) or XCTL02 (negative) receipt, sent as the original bytes. */
+export const XmlReceipt = Type.Unsafe<Buffer>({ description: 'A MedCom XCTL03 or XCTL02 for this message, as its original bytes (judged by the codec, not by a JSON schema)' });
 
 export const Answered = Open({
   deliveryId: Uuid,
