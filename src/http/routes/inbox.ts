@@ -4,13 +4,12 @@
  */
 import type {} from '@fastify/swagger'; // the OpenAPI fields (summary, tags) on route schemas
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
-import { answerWithJson, answerWithXml, fetchItem, leaseItems, type InboxItem } from '../../app/inbox.js';
-import { hasNonXmlCharacter } from '../../codec/xml-characters.js';
+import { answerManyWithJson, answerWithJson, answerWithXml, fetchItem, leaseItems, leaseItemsWithBodies, type InboxItem } from '../../app/inbox.js';
 import { requireEndpoint } from '../plugins/authentication.js';
 import { bodyKindOf, xmlBodyOf } from '../plugins/content-types.js';
-import { badRequest, unsupportedMediaType } from '../problem.js';
+import { unsupportedMediaType } from '../problem.js';
 import { IdParams, problems, UNAVAILABLE } from '../schemas/common.js';
-import { Answered, JsonAnswer, Lease, leaseQuery, XmlReceipt } from '../schemas/inbox.js';
+import { Answered, BatchAnswered, BatchAnswers, JsonAnswer, Lease, leaseQuery, XmlReceipt } from '../schemas/inbox.js';
 
 const inbox: FastifyPluginAsyncTypebox = async (app) => {
   const { settings } = app;
@@ -30,18 +29,19 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const receiver = requireEndpoint(request).ean;
-      const { limit, wait } = request.query;
+      const { limit, wait, include } = request.query;
+      const lease = include === 'body' ? leaseItemsWithBodies : leaseItems;
       const waiter = app.inboxWaiter;
       const deadline = Date.now() + wait * 1000;
       const gone = new AbortController();
       request.raw.once('close', () => gone.abort());
       let version = waiter.inboxVersion(receiver);
-      let items: InboxItem[] = await leaseItems(app.gateway, receiver, limit);
+      let items: InboxItem[] = await lease(app.gateway, receiver, limit);
       while (items.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
         const outcome = await waiter.waitForInbox(receiver, deadline - Date.now(), gone.signal, version);
         if (outcome === 'aborted') break;
         version = waiter.inboxVersion(receiver);
-        items = await leaseItems(app.gateway, receiver, limit);
+        items = await lease(app.gateway, receiver, limit);
         if (outcome === 'timeout') break;
       }
       return { items, leaseSeconds: settings.leaseSeconds };
@@ -74,6 +74,28 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
       reply.header('etag', `"${fetched.sha256}"`);
       reply.header('x-content-sha256', fetched.sha256);
       return reply.send(fetched.body);
+    },
+  );
+
+  app.post(
+    '/api/v1/inbox/receipts',
+    {
+      config: { auth: 'endpoint', contentTypes: ['json'] },
+      schema: {
+        summary: 'Answer many messages at once',
+        description:
+          'For receivers that lease in batches: `{ "answers": [ { "id", "status", "refuseCode"?, "text"? }, … ] }`, each answer as on `/inbox/{id}/receipt`. Each is judged and recorded on its own; the answer lists the outcome of each, in order (a refused one does not undo the others).',
+        tags: ['inbox'],
+        body: BatchAnswers,
+        response: {
+          200: BatchAnswered,
+          ...problems({ 400: 'The body is malformed (`errors` names the field), or more than 100 answers', 413: 'The body is larger than the gateway accepts', 415: 'Not application/json', ...UNAVAILABLE }),
+        },
+      },
+    },
+    async (request) => {
+      const receiver = requireEndpoint(request).ean;
+      return { results: await answerManyWithJson(app.gateway, receiver, request.body.answers) };
     },
   );
 
@@ -112,7 +134,7 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const receiver = requireEndpoint(request).ean;
       const kind = bodyKindOf(request.headers['content-type']);
-      if (kind === 'json') return answerWithJson(app.gateway, receiver, request.params.id, checkedText(request.body as Static<typeof JsonAnswer>));
+      if (kind === 'json') return answerWithJson(app.gateway, receiver, request.params.id, request.body as Static<typeof JsonAnswer>);
       if (kind === 'xml') return answerWithXml(app.gateway, receiver, request.params.id, xmlBodyOf(request));
       throw unsupportedMediaType('answer with application/json or with a MedCom receipt as application/xml');
     },
@@ -120,15 +142,3 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default inbox;
-
-/**
- * The schema has checked the answer's shape; its text must also be something a MedCom receipt can
- * carry (XML 1.0 forbids control characters and broken surrogates), which JSON allows.
- */
-function checkedText(answer: Static<typeof JsonAnswer>): Static<typeof JsonAnswer> {
-  if (answer.text !== undefined && hasNonXmlCharacter(answer.text)) {
-    const errors = [{ path: '/body/text', message: 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry' }];
-    throw badRequest(`the receipt is not valid: /body/text ${errors[0]?.message}`, { type: 'invalid-request', errors });
-  }
-  return answer;
-}
