@@ -4,7 +4,8 @@
  * 1. request context — request id (`x-request-id`, kept when sane), one log line per request;
  * 2. errors — everything becomes RFC 9457 problem+json, unknown routes included;
  * 3. content types — XML bodies as the raw Buffer (+ `request.xmlCharset`), JSON, nothing else;
- * 4. authentication — `Authorization: Bearer <key>` → `request.principal`; `config.auth` / `app.authenticate` …;
+ * 4. authentication — `Authorization: Bearer <key>` (or, with mutual TLS, the client certificate) →
+ *    `request.principal`; `config.auth` / `app.authenticate` …;
  * 5. rate limit — per API key (else per address), 429 problem;
  * 6. OpenAPI — `/docs`, `/docs/json`;
  * 7. metrics — `/metrics` for operations keys;
@@ -16,6 +17,7 @@
  * Like fastify/demo, each piece is a named plugin in `plugins/` (wrapped with fastify-plugin so its
  * decorators and hooks reach the routes), routes are plugins in `routes/` and their TypeBox schemas
  * live in `schemas/`. `Expect: 100-continue` with a body over the limit is answered 413 at once.
+ * With `tls` the server is HTTPS (Node's https server through Fastify's `https` option).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
