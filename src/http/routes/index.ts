@@ -15,6 +15,7 @@ import deadlines from './deadlines.js';
 import inbox from './inbox.js';
 import messages from './messages.js';
 import ops from './ops.js';
+import opsEvents from './ops-events.js';
 
 export default async function gatewayRoutes(app: FastifyInstance): Promise<void> {
   await app.register(messages);
@@ -22,4 +23,5 @@ export default async function gatewayRoutes(app: FastifyInstance): Promise<void>
   await app.register(deadlines);
   await app.register(alerts);
   await app.register(ops);
+  await app.register(opsEvents);
 }
