@@ -20,6 +20,8 @@ import { applyCorrelation, correlate, fulfilledSummaries, type Correlation } fro
 import { issueReceipt } from './issue-receipt.js';
 import { typeLabel } from './meters.js';
 import { Refusal } from './refusal.js';
+import { announce } from './context.js';
+import { countRejection } from '../store/rejection-store.js';
 
 export interface AcceptInput {
   readonly body: Buffer;
@@ -137,9 +139,24 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     decoded ??= await decodeForAccept(ctx, input);
     const result = await acceptDecoded(ctx, senderEan, input, decoded, known);
     for (const letter of result.response.letters) ctx.meters?.accepted(typeLabel(letter.type), letter.duplicateOf !== undefined);
+    if (result.kind === 'accepted') {
+      const letters = result.response.letters;
+      announce(ctx, 'message-accepted', {
+        messageId: result.response.id,
+        sender: senderEan,
+        receivers: [...new Set(letters.flatMap((l) => [l.receiver, ...l.copies]))],
+        messageTypes: [...new Set(letters.map((l) => l.type))],
+      });
+    }
     return result;
   } catch (error) {
-    if (error instanceof Refusal) ctx.meters?.rejected(typeLabel(decoded?.message.letters[0]?.type), error.slug);
+    if (error instanceof Refusal) {
+      const type = typeLabel(decoded?.message.letters[0]?.type);
+      ctx.meters?.rejected(type, error.slug);
+      // The overview's "rejected per type and reason" (a refused message leaves no other row). A
+      // counter that cannot be written must not turn the sender's 4xx into a 500.
+      await countRejection(ctx.db, { type, reason: error.slug }, ctx.clock()).catch(() => undefined);
+    }
     throw error;
   }
 }

@@ -12,6 +12,7 @@ import {
   deliveriesFor,
   fetchDelivery,
   getDelivery,
+  insertRedelivery,
   leaseInbox,
   markUnacknowledged,
   recordPushed,
@@ -19,14 +20,16 @@ import {
   recordReceipt,
   reoffer,
   type FetchedDelivery,
+  type Redelivery,
   type StateChange,
 } from '../store/delivery-store.js';
 import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
 import { requeueDeadLetters, type DeadLetterSelection, type Requeued } from '../store/ops-queries.js';
+import { isPaused, notePushAccepted } from '../store/endpoint-state-store.js';
 import { completeOutbox, getOutbox } from '../store/outbox.js';
 import type { DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
 import { compareWithRecordedAnswer } from './apply-receipt.js';
-import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import { announce, inTransaction, type AfterCommit, type GatewayContext } from './context.js';
 import { fulfilByReceipt } from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
@@ -53,7 +56,10 @@ export async function leaseDeliveries(ctx: GatewayContext, receiverEan: string, 
 export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedDelivery | undefined> {
   const now = ctx.clock();
   const fetched = await fetchDelivery(ctx.db, deliveryId, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
-  if (fetched?.delivered) ctx.meters?.delivery('pull', 'delivered');
+  if (fetched?.delivered) {
+    ctx.meters?.delivery('pull', 'delivered');
+    announce(ctx, 'delivered', { deliveryId, receiver: receiverEan, mode: 'pull' });
+  }
   if (fetched?.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
   return fetched;
 }
@@ -62,6 +68,7 @@ export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string,
 
 export interface PushPayload {
   readonly deliveryId: string;
+  readonly receiverEan: string;
   readonly url: string;
   readonly body: Buffer;
   readonly contentType: string;
@@ -70,18 +77,23 @@ export interface PushPayload {
   readonly envelopeId: string;
 }
 
-/** What a push job sends, or undefined when there is nothing (left) to push. */
-export async function loadPush(ctx: GatewayContext, deliveryId: string): Promise<PushPayload | undefined> {
+/**
+ * What a push job sends; undefined when there is nothing (left) to push; 'paused' when an operator
+ * paused the receiver: the delivery waits (its push row stays pending) and goes out after the resume.
+ */
+export async function loadPush(ctx: GatewayContext, deliveryId: string): Promise<PushPayload | 'paused' | undefined> {
   const delivery = await getDelivery(ctx.db, deliveryId);
   if (!delivery || !changeFor(delivery.state, 'push') || delivery.mode !== 'push') return undefined;
   const endpoint = ctx.register.find(delivery.receiverEan);
   if (!endpoint || endpoint.delivery.mode !== 'push') return undefined;
+  if (await isPaused(ctx.db, delivery.receiverEan)) return 'paused';
   const message = (await getMessage(ctx.db, delivery.messageId)) as MessageRecord;
   // Retention never prunes a body with a push still pending; should it be gone all the same, there is nothing to send.
   const body = await getMessageBody(ctx.db, delivery.messageId);
   if (!body) return undefined;
   return {
     deliveryId,
+    receiverEan: delivery.receiverEan,
     url: endpoint.delivery.url,
     body,
     contentType: message.contentType,
@@ -106,11 +118,17 @@ export async function settleUnpushable(ctx: GatewayContext, outboxId: number, de
 }
 
 /** `push`: the receiver's endpoint took the message. */
-export async function recordPushSuccess(ctx: GatewayContext, outboxId: number, deliveryId: string, httpStatus: number): Promise<void> {
+export async function recordPushSuccess(ctx: GatewayContext, outboxId: number, deliveryId: string, httpStatus: number, receiverEan: string): Promise<void> {
   const now = ctx.clock();
   const { delivered, watchdog } = await recordPushed(ctx.db, deliveryId, sourceStates('push'), now, receiptDueFrom(ctx, now), { httpStatus, outboxId });
-  if (delivered) ctx.meters?.delivery('push', 'delivered');
+  if (delivered) {
+    ctx.meters?.delivery('push', 'delivered');
+    announce(ctx, 'delivered', { deliveryId, receiver: receiverEan, mode: 'push' });
+  }
   if (watchdog) await ctx.signals.outbox([watchdog]).catch(() => undefined);
+  // The overview's "last accepted a push" (after the watchdog is queued: it does not wait for a note);
+  // a note that cannot be written does not undo a push that was recorded.
+  if (delivered) await notePushAccepted(ctx.db, receiverEan, now).catch(() => undefined);
 }
 
 /**
@@ -129,6 +147,7 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
     const attempt = await storePushFailure(tx, deliveryId, change, now, { reason, final, outboxId });
     if (attempt !== undefined) ctx.meters?.delivery('push', final ? 'dead-lettered' : 'push-failed');
     if (!final || attempt === undefined) return;
+    announce(ctx, 'dead-lettered', { deliveryId, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: 'push' });
     const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
     if (message.origin === 'gateway') return; // never answer a receipt with a receipt
     await issueReceipt(tx, ctx, effects, {
@@ -171,6 +190,8 @@ export async function recordAnswer(
     throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
   }
   ctx.meters?.delivery(delivery.mode, content.kind === 'positive' ? 'acknowledged' : 'rejected');
+  // Announced from inside the transaction: a live view may, rarely, hear of an answer that then rolls back; it reads the truth next.
+  announce(ctx, content.kind === 'positive' ? 'acknowledged' : 'rejected', { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
   if (delivery.deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - delivery.deliveredAt.getTime()) / 1000));
   if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
 }
@@ -270,6 +291,28 @@ async function reofferDelivery(tx: Queryable, ctx: GatewayContext, effects: Afte
  */
 export async function retryDeadLettered(tx: Queryable, selection: DeadLetterSelection, max: number, at: Date, detail: Record<string, unknown>): Promise<Requeued[]> {
   return requeueDeadLetters(tx, changeFor('dead', 'retry-dead-letter') as StateChange, selection, max, at, detail);
+}
+
+/**
+ * `redeliver`, in the caller's transaction: a new waiting delivery made from `parent` (locked by the
+ * caller), pushed or offered as the receiver takes deliveries today; the parent keeps its state. It
+ * carries the same bytes, so the receiver sees the message it may have seen before (same envelope and
+ * letter identifiers) and, by MedCom's rules, answers a duplicate with the receipt it gave the first time.
+ * Undefined when the table does not allow a redelivery from the parent's state.
+ */
+export async function redeliverFrom(
+  tx: Queryable,
+  effects: AfterCommit,
+  parent: DeliveryRecord,
+  redelivery: { readonly id: string; readonly mode: 'pull' | 'push'; readonly detail: Record<string, unknown> },
+  now: Date,
+): Promise<Redelivery | undefined> {
+  if (!changeFor(parent.state, 'redeliver')) return undefined;
+  const made = await insertRedelivery(tx, parent.id, sourceStates('redeliver'), redelivery, now);
+  if (!made) return undefined;
+  effects.outbox.push(...made.outbox);
+  if (made.mode === 'pull') effects.inboxes.add(made.receiverEan);
+  return made;
 }
 
 /** When a timer's outbox row is due; undefined when it is done or gone (a timer job that came early waits for it). */

@@ -126,7 +126,8 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   };
 
   // Several API processes behind one address share their rate-limit counters in Redis (through the
-  // Sentinels when configured); while Redis is away the limits are skipped, never the requests.
+  // Sentinels when configured); while Redis is away the limits are skipped, never the requests. The
+  // operators' sessions live there too, so any process accepts a login made at another.
   const rateLimitConnections = options.api ? new RedisConnections(settings, settings.queuePrefix, logger.child({ component: 'rate-limit' })) : undefined;
   // When each stored key was last used, for `keys list`: in Redis, at most once a minute per key.
   const keyUsage = rateLimitConnections
@@ -149,9 +150,16 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         ...(keyUsage ? { keyUsed: (keyId: string) => keyUsage.used(keyId) } : {}),
         ...(tls ? { tls, certificateOwners: configuration.certificateOwners } : {}),
         health: readiness,
-        gateway: { context, inboxWaiter: pipelineInboxWaiter(() => started?.pipeline) },
+        gateway: {
+          context,
+          inboxWaiter: pipelineInboxWaiter(() => started?.pipeline),
+          opsEvents: () => {
+            if (started) return started.pipeline.events;
+            throw serviceUnavailable(`the gateway is not ready: ${readiness.missing()}`, 5);
+          },
+        },
         metricsRegistry,
-        ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit') } : {}),
+        ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit'), sessionRedis: rateLimitConnections.create('sessions') } : {}),
       })
     : undefined;
 

@@ -14,10 +14,14 @@ import alerts from './alerts.js';
 import deadlines from './deadlines.js';
 import inbox from './inbox.js';
 import messages from './messages.js';
+import ops from './ops.js';
+import opsEvents from './ops-events.js';
 
 export default async function gatewayRoutes(app: FastifyInstance): Promise<void> {
   await app.register(messages);
   await app.register(inbox);
   await app.register(deadlines);
   await app.register(alerts);
+  await app.register(ops);
+  await app.register(opsEvents);
 }
