@@ -84,7 +84,7 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')).join('\n') + '\n';
 }
 
-/** `keys list [--json]`: every key of keys.json with its owner, times and state; exit 0 (1 when keys.json is broken). */
+/** `keys list [--json]`: every key of keys.json with its owner, times and state; exit 0 (a broken keys.json stops it with its problems, as it stops a start). */
 export async function runKeysList(configDir: string, options: { json: boolean }, io: KeysListIo): Promise<number> {
   const register = loadEndpointRegister(configDir);
   const stored = loadStoredKeys(configDir, register);
