@@ -9,7 +9,7 @@ import { overallStatus, type OverallStatus } from '../domain/message-status.js';
 import { listAudit } from '../store/audit-store.js';
 import { receiptArrivals, resendsOf } from '../store/ops-queries.js';
 import type { GatewayContext } from './context.js';
-import { viewMessage, type MessageView } from './message-view.js';
+import { TIMELINE_PAGE, viewMessage, type MessageView } from './message-view.js';
 
 /** Ops actions on one message are few; this bounds the audit rows merged into its timeline. */
 const AUDIT_ON_TIMELINE = 500;
@@ -46,7 +46,7 @@ export interface OpsMessageDetail extends Omit<MessageView, 'status' | 'timeline
 
 /** 404 (a Refusal) for an unknown or malformed id, as the message view answers. */
 export async function opsMessageDetail(ctx: GatewayContext, id: string): Promise<OpsMessageDetail> {
-  const view = await viewMessage(ctx, { kind: 'ops' }, id);
+  const view = await viewMessage(ctx, { kind: 'ops' }, id, { limit: TIMELINE_PAGE.max });
   const [resends, arrivals, audit] = await Promise.all([
     resendsOf(ctx.db, id),
     receiptArrivals(ctx.db, id),

@@ -32,6 +32,8 @@ export interface Settings {
   readonly leaseSeconds: number;
   /** Longest long-poll wait a client may ask for. */
   readonly maxWaitSeconds: number;
+  /** `MEDCOM_LONG_POLLS_PER_KEY`: long-polls one API key may hold open at once in one process (the next gets 429). */
+  readonly longPollsPerKey: number;
   /** MedCom: resend when no receipt arrives within 30 minutes. */
   readonly receiptTimeoutSeconds: number;
   /** MedCom: resend at most 2 times. */
@@ -153,6 +155,7 @@ export function readSettings(env: Env = process.env): Settings {
     production: env.NODE_ENV === 'production',
     leaseSeconds: integer(env, 'MEDCOM_LEASE_SECONDS', 300, 1, 86_400),
     maxWaitSeconds: integer(env, 'MEDCOM_MAX_WAIT_SECONDS', 60, 0, 600),
+    longPollsPerKey: integer(env, 'MEDCOM_LONG_POLLS_PER_KEY', 10, 1, 10_000),
     receiptTimeoutSeconds: integer(env, 'MEDCOM_RECEIPT_TIMEOUT_SECONDS', 1800, 1, 7 * 86_400),
     receiptMaxReoffers: integer(env, 'MEDCOM_RECEIPT_MAX_REOFFERS', 2, 0, 10),
     // 20 attempts from 2 s doubling to the 1-hour cap span about a day: an endpoint down for a while loses nothing.
