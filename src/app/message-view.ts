@@ -38,13 +38,32 @@ export interface MessageView {
     readonly receiptDueAt: string | null;
     readonly receipt: { readonly kind: string; readonly refuseCode?: string; readonly messageId: string | null } | null;
   }[];
-  readonly timeline: readonly { readonly at: string; readonly kind: string; readonly deliveryId: string | null; readonly detail: Record<string, unknown> }[];
+  /** One page of the timeline; an event that happened again identically is one entry with its `count`. */
+  readonly timeline: readonly {
+    readonly at: string;
+    readonly kind: string;
+    readonly deliveryId: string | null;
+    readonly detail: Record<string, unknown>;
+    readonly count: number;
+    readonly lastAt: string | null;
+  }[];
+  /** The `timelineAfter` that reads the next page; null on the last page. */
+  readonly timelineNext: string | null;
   /** The deadlines the letters started, in their current state, and those they fulfilled (as at acceptance). */
   readonly deadlines: readonly DeadlineView[];
   readonly fulfilledDeadlines: readonly DeadlineSummary[];
 }
 
-export async function viewMessage(ctx: GatewayContext, principal: Viewer, id: string): Promise<MessageView> {
+/** The timeline is read in pages: a message fetched or answered again and again cannot make the answer huge. */
+export const TIMELINE_PAGE = { default: 100, max: 500 } as const;
+
+export interface TimelinePage {
+  /** The cursor from the previous page's `timelineNext` (absent: from the start). */
+  readonly after?: string;
+  readonly limit?: number;
+}
+
+export async function viewMessage(ctx: GatewayContext, principal: Viewer, id: string, page: TimelinePage = {}): Promise<MessageView> {
   const notFound = new Refusal(404, 'not-found', 'Not found', `there is no message ${id} visible to you`);
   if (!isUuid(id)) throw notFound;
   const message = await getMessage(ctx.db, id);
@@ -53,7 +72,9 @@ export async function viewMessage(ctx: GatewayContext, principal: Viewer, id: st
   const visible =
     principal.kind === 'ops' || principal.ean === message.senderEan || deliveries.some((d) => d.receiverEan === principal.ean);
   if (!visible) throw notFound;
-  const timeline = await timelineOf(ctx.db, id);
+  const afterId = page.after === undefined ? 0 : Number(page.after);
+  if (!Number.isSafeInteger(afterId) || afterId < 0) throw new Refusal(400, 'invalid-request', 'Bad request', 'timelineAfter is not a cursor this gateway gave out');
+  const timeline = await timelineOf(ctx.db, id, { afterId, limit: Math.min(page.limit ?? TIMELINE_PAGE.default, TIMELINE_PAGE.max) });
   return {
     id: message.id,
     envelopeId: message.envelopeId,
@@ -83,7 +104,15 @@ export async function viewMessage(ctx: GatewayContext, principal: Viewer, id: st
         ? { kind: d.receiptContent.kind, ...(d.receiptContent.refuseCode ? { refuseCode: d.receiptContent.refuseCode } : {}), messageId: d.receiptMessageId }
         : null,
     })),
-    timeline: timeline.map((e) => ({ at: e.at.toISOString(), kind: e.kind, deliveryId: e.deliveryId, detail: e.detail })),
+    timeline: timeline.events.map((e) => ({
+      at: e.at.toISOString(),
+      kind: e.kind,
+      deliveryId: e.deliveryId,
+      detail: e.detail,
+      count: e.repeatCount,
+      lastAt: e.lastAt?.toISOString() ?? null,
+    })),
+    timelineNext: timeline.more ? String(timeline.events.at(-1)?.id) : null,
     deadlines: await deadlinesOfMessageView(ctx, id),
     fulfilledDeadlines: (message.summary.deadlines ?? []).filter((d) => d.effect === 'fulfilled'),
   };

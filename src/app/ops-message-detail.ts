@@ -10,7 +10,7 @@ import { listAudit } from '../store/audit-store.js';
 import { redeliveryParents } from '../store/delivery-store.js';
 import { receiptArrivals, resendsOf } from '../store/ops-queries.js';
 import type { GatewayContext } from './context.js';
-import { viewMessage, type MessageView } from './message-view.js';
+import { TIMELINE_PAGE, viewMessage, type MessageView } from './message-view.js';
 
 /** Ops actions on one message are few; this bounds the audit rows merged into its timeline. */
 const AUDIT_ON_TIMELINE = 500;
@@ -22,6 +22,10 @@ export interface OpsTimelineEntry {
   readonly detail: Record<string, unknown>;
   /** 'gateway' for the store's events, 'ops' for audit entries (an operator's read or action). */
   readonly source: 'gateway' | 'ops';
+  /** How often the same event happened (a receiver fetching the same item again); 1 for an ops action. */
+  readonly count: number;
+  /** When it last happened, if more than once. */
+  readonly lastAt: string | null;
 }
 
 export interface OpsMessageDetail extends Omit<MessageView, 'status' | 'timeline' | 'deliveries'> {
@@ -49,7 +53,7 @@ export interface OpsMessageDetail extends Omit<MessageView, 'status' | 'timeline
 
 /** 404 (a Refusal) for an unknown or malformed id, as the message view answers. */
 export async function opsMessageDetail(ctx: GatewayContext, id: string): Promise<OpsMessageDetail> {
-  const view = await viewMessage(ctx, { kind: 'ops' }, id);
+  const view = await viewMessage(ctx, { kind: 'ops' }, id, { limit: TIMELINE_PAGE.max });
   const [resends, arrivals, audit, parents] = await Promise.all([
     resendsOf(ctx.db, id),
     receiptArrivals(ctx.db, id),
@@ -65,6 +69,8 @@ export async function opsMessageDetail(ctx: GatewayContext, id: string): Promise
     detail: { operator: a.operator, ...(a.reason ? { reason: a.reason } : {}), ...a.details },
     sequence: events.length + index,
     source: 'ops' as const,
+    count: 1,
+    lastAt: null,
   }));
   return {
     ...view,
@@ -87,12 +93,14 @@ export async function opsMessageDetail(ctx: GatewayContext, id: string): Promise
       resendOf: view.letters.flatMap((l) => (l.duplicateOf ? [{ letterId: l.letterId, messageId: l.duplicateOf }] : [])),
       resentBy: resends.map((r) => ({ messageId: r.messageId, envelopeId: r.envelopeId, letterId: r.letterId, receivedAt: r.receivedAt.toISOString() })),
     },
-    timeline: inTimeOrder([...events, ...actions]).map(({ at, kind, deliveryId, detail, source }) => ({
+    timeline: inTimeOrder([...events, ...actions]).map(({ at, kind, deliveryId, detail, source, count, lastAt }) => ({
       at: at.toISOString(),
       kind,
       deliveryId,
       detail,
       source,
+      count,
+      lastAt,
     })),
   };
 }

@@ -202,9 +202,9 @@ export function unprocessable(detail: string, errors: readonly ProblemFieldError
   return problem(422, 'unprocessable', detail, { ...options, errors });
 }
 
-export function tooManyRequests(retryAfterSeconds: number, options: ProblemOptions = {}): ProblemError {
+export function tooManyRequests(retryAfterSeconds: number, options: ProblemOptions = {}, why = 'too many requests'): ProblemError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-  return problem(429, 'too-many-requests', `too many requests; retry after ${seconds} s`, {
+  return problem(429, 'too-many-requests', `${why}; retry after ${seconds} s`, {
     ...options,
     headers: { 'Retry-After': String(seconds), ...options.headers },
     extra: { retryAfterSeconds: seconds, ...options.extra },

@@ -22,10 +22,19 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * Every connection of the pool stayed busy for `connectionTimeoutMillis` (pg-pool's words): the store is
+ * up but overloaded. The caller should answer 503, as for a store that is down.
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  return /timeout exceeded when trying to connect/i.test((error as Error)?.message ?? '');
+}
+
 /** Connection-level failures (as opposed to SQL errors our code made): the caller should answer 503. */
 export function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
   return (
+    isPoolExhausted(error) ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'].includes(code) ||
     /Connection terminated|connection timeout|Client has encountered a connection error/i.test((error as Error)?.message ?? '')
   );
@@ -37,11 +46,11 @@ export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
 
-  constructor(connectionString: string, options: { schema?: string; max?: number } = {}) {
+  constructor(connectionString: string, options: { schema?: string; max?: number; connectionTimeoutMillis?: number } = {}) {
     this.pool = new pg.Pool({
       connectionString,
       max: options.max ?? 10,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     // An idle client losing its connection must not crash the process; the next query reports it.

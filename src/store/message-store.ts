@@ -289,19 +289,35 @@ export async function deliveriesOfMessage(db: Queryable, messageId: string): Pro
   return rows.map(deliveryFromRow);
 }
 
-export async function timelineOf(db: Queryable, messageId: string): Promise<EventRecord[]> {
-  const { rows } = await db.query<{ id: number; message_id: string; delivery_id: string | null; kind: EventKind; at: Date; detail: Record<string, unknown> }>(
-    'SELECT id, message_id, delivery_id, kind, at, detail FROM events WHERE message_id = $1 ORDER BY id',
-    [messageId],
+/**
+ * A page of a message's timeline in the order it happened: up to `limit` events after the event
+ * `afterId` (0: from the start), and whether more follow.
+ */
+export async function timelineOf(
+  db: Queryable,
+  messageId: string,
+  page: { readonly afterId?: number; readonly limit?: number } = {},
+): Promise<{ events: EventRecord[]; more: boolean }> {
+  const limit = page.limit ?? 10_000;
+  const { rows } = await db.query<{
+    id: number; message_id: string; delivery_id: string | null; kind: EventKind; at: Date; detail: Record<string, unknown>; repeat_count: number; last_at: Date | null;
+  }>(
+    'SELECT id, message_id, delivery_id, kind, at, detail, repeat_count, last_at FROM events WHERE message_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+    [messageId, page.afterId ?? 0, limit + 1],
   );
-  return rows.map((row) => ({
-    id: Number(row.id),
-    messageId: row.message_id,
-    deliveryId: row.delivery_id,
-    kind: row.kind,
-    at: new Date(row.at),
-    detail: row.detail,
-  }));
+  return {
+    events: rows.slice(0, limit).map((row) => ({
+      id: Number(row.id),
+      messageId: row.message_id,
+      deliveryId: row.delivery_id,
+      kind: row.kind,
+      at: new Date(row.at),
+      detail: row.detail,
+      repeatCount: Number(row.repeat_count),
+      lastAt: row.last_at ? new Date(row.last_at) : null,
+    })),
+    more: rows.length > limit,
+  };
 }
 
 /** The patient-reference key made at migration; see migrate.ts. */

@@ -33,11 +33,23 @@ export async function migrate(db: Database): Promise<string[]> {
 }
 
 function splitStatements(sql: string): string[] {
-  return sql
+  const withoutComments = sql
     .split('\n')
     .map((line) => line.replace(/--.*$/, ''))
-    .join('\n')
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+    .join('\n');
+  // A function body is dollar-quoted ($$ ... $$) and holds semicolons of its own: split only outside it.
+  const statements: string[] = [];
+  let current = '';
+  let inBody = false;
+  for (const part of withoutComments.split(/(\$\$|;)/)) {
+    if (part === '$$') inBody = !inBody;
+    if (part === ';' && !inBody) {
+      statements.push(current);
+      current = '';
+    } else {
+      current += part;
+    }
+  }
+  statements.push(current);
+  return statements.map((s) => s.trim()).filter((s) => s.length > 0);
 }

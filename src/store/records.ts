@@ -115,6 +115,10 @@ export interface EventRecord {
   readonly kind: EventKind;
   readonly at: Date;
   readonly detail: Record<string, unknown>;
+  /** How many times this identical event happened (1: once); repeats are counted, not stored again. */
+  readonly repeatCount: number;
+  /** When the last repeat happened; null while it happened once. */
+  readonly lastAt: Date | null;
 }
 
 export interface DeliveryRow {

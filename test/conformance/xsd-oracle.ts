@@ -26,6 +26,11 @@ export interface XsdVerdict {
   readonly messages: readonly string[];
   /** Set when the document was transcoded to UTF-8 for libxml2 (see the module comment). */
   readonly transcodedFrom?: string;
+  /**
+   * xmllint said nothing about this document (it stopped, or its output could not be attributed): no
+   * verdict at all, which a test must treat as a failure of the oracle, never as "invalid".
+   */
+  readonly noVerdict?: true;
 }
 
 export interface XsdSchemaSet {
@@ -124,7 +129,10 @@ export async function validateWithXsd(
       const messages = lines
         .filter((line) => line !== `${p.fileName} validates` && line !== `${p.fileName} fails to validate`)
         .map((line) => (line.startsWith(`${p.fileName}:`) ? line.slice(p.fileName.length + 1) : line));
-      if (!valid && messages.length === 0) messages.push('xmllint gave no verdict for this document');
+      if (lines.length === 0) {
+        verdicts.set(p.doc.id, { valid: false, messages: ['xmllint gave no verdict for this document'], noVerdict: true });
+        continue;
+      }
       verdicts.set(p.doc.id, p.transcodedFrom ? { valid, messages, transcodedFrom: p.transcodedFrom } : { valid, messages });
     }
   }

@@ -201,7 +201,7 @@ async function deliveryState(h: Harness, id: string, state: DeliveryRecord['stat
 }
 
 async function eventsOf(h: Harness, messageId: string, deliveryId: string): Promise<EventRecord[]> {
-  return (await timelineOf(h.db, messageId)).filter((e) => e.deliveryId === deliveryId);
+  return (await timelineOf(h.db, messageId)).events.filter((e) => e.deliveryId === deliveryId);
 }
 
 async function outboxRows(h: Harness, deliveryId: string): Promise<{ id: number; kind: string; due_at: Date; done_at: Date | null }[]> {
@@ -243,7 +243,7 @@ describe.each(['postgres', 'pglite'] as const)('push delivery (%s)', (kind) => {
       { attempt: 2, reason: 'HTTP 503', final: false },
       { httpStatus: 202 },
     ]);
-    expect((await timelineOf(h.db, messageId))[0]?.kind).toBe('accepted');
+    expect((await timelineOf(h.db, messageId)).events[0]?.kind).toBe('accepted');
 
     // The push row is done; the receipt watchdog (the admission asks for a positive receipt) waits
     // as a delayed job whose payload is ids only.
@@ -289,7 +289,7 @@ describe('push dead letter', () => {
       ['push-failed', true],
       ['dead-lettered', null],
     ]);
-    const timeline = await timelineOf(h.db, messageId);
+    const timeline = (await timelineOf(h.db, messageId)).events;
     expect(timeline.find((e) => e.kind === 'receipt-sent')?.detail).toMatchObject({ receipt: 'XCTL01' });
 
     // The XCTL01 waits in the sender's pull inbox, from the gateway.

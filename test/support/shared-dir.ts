@@ -76,3 +76,21 @@ export function describeWithShared(name: string, subFolders: readonly string[], 
     it(`needs ${SHARED_DIR}`, () => undefined);
   });
 }
+
+/**
+ * Whether a file or folder inside ../shared exists, for `it.skipIf(!hasShared(...))` and for tests
+ * that use ../shared when present. Missing, it warns (the skip is visible in the output) or, with
+ * MEDCOM_REQUIRE_SHARED=1, throws, so the test file fails instead of passing without it.
+ */
+export function hasShared(...parts: string[]): boolean {
+  const path = sharedPath(...parts);
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    const message = `${path} is missing: the tests that need it are skipped`;
+    if (process.env.MEDCOM_REQUIRE_SHARED === '1') throw new Error(`${message} (MEDCOM_REQUIRE_SHARED=1 forbids skipping)`);
+    console.warn(message);
+    return false;
+  }
+}

@@ -52,7 +52,10 @@ async function ensureTestDatabase(url: string): Promise<void> {
 }
 
 /** A migrated store of its own for one test file (or test). */
-export async function openTestDatabase(kind: TestDatabaseKind = 'postgres'): Promise<Database> {
+export async function openTestDatabase(
+  kind: TestDatabaseKind = 'postgres',
+  pool: { readonly max?: number; readonly connectionTimeoutMillis?: number } = {},
+): Promise<Database> {
   if (kind === 'pglite') {
     const db = await PgliteDatabase.open(undefined);
     await migrate(db);
@@ -62,7 +65,7 @@ export async function openTestDatabase(kind: TestDatabaseKind = 'postgres'): Pro
   await databaseChecked;
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await withClient(TEST_DATABASE_URL, (client) => client.query(`CREATE SCHEMA ${schema}`));
-  const db = new PostgresDatabase(TEST_DATABASE_URL, { schema, max: 5 });
+  const db = new PostgresDatabase(TEST_DATABASE_URL, { schema, max: 5, ...pool });
   schemas.set(db, schema);
   try {
     await migrate(db);

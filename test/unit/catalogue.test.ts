@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_TYPES, findVariant, isReceiptType, messageType, messageTypeByRootElement, rootElementsOfGeneration } from '../../src/domain/catalogue.js';
 import { GENERATIONS, generationOfRootNamespace, isMunicipalityNamespace } from '../../src/domain/namespaces.js';
 import { SchemaRegistry } from '../../src/codec/schema-validator.js';
-import { fromPackageRoot } from '../../src/package-root.js';
+import { hasShared, sharedPath } from '../support/shared-dir.js';
 
-const XSD_ROOT = fromPackageRoot('..', 'shared', 'medcom-xsd');
-const haveXsd = existsSync(XSD_ROOT);
+const XSD_ROOT = sharedPath('medcom-xsd');
+const haveXsd = hasShared('medcom-xsd');
 if (!haveXsd) console.warn(`skipping the catalogue ↔ XSD cross-check: ${XSD_ROOT} is absent`);
 
 describe('message catalogue', () => {

@@ -7,10 +7,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromPackageRoot } from '../../src/package-root.js';
+import { hasShared, sharedPath } from '../support/shared-dir.js';
 
 const BIN = fromPackageRoot('bin', 'medcom-gateway.js');
-const SAMPLES = fromPackageRoot('..', 'shared', 'medcom-samples');
-const haveSamples = existsSync(SAMPLES);
+const SAMPLES = sharedPath('medcom-samples');
+const haveSamples = hasShared('medcom-samples');
 if (!haveSamples) console.warn(`skipping the CLI sample test: ${SAMPLES} is absent`);
 
 function cli(args: string[], input?: string) {

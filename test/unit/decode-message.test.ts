@@ -2,14 +2,15 @@
  * The codec end to end: bytes in, typed model or precise errors out. MedCom's own samples come from
  * ../shared (skipped with a message when absent); the rest uses the project's fixtures.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, type DecodeResult } from '../../src/codec/decode-message.js';
 import { fromPackageRoot } from '../../src/package-root.js';
+import { hasShared, sharedPath } from '../support/shared-dir.js';
 
-const SAMPLES = fromPackageRoot('..', 'shared', 'medcom-samples');
-const haveSamples = existsSync(SAMPLES);
+const SAMPLES = sharedPath('medcom-samples');
+const haveSamples = hasShared('medcom-samples');
 if (!haveSamples) console.warn(`skipping MedCom sample tests: ${SAMPLES} is absent`);
 
 function fixture(name: string): Buffer {

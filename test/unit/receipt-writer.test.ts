@@ -1,23 +1,22 @@
 /**
  * The receipt writer must produce XCTL01/02/03 that MedCom's own XSD accepts and that quote the
- * original identifiers exactly. The XSD checks read ../shared (resolved from this file, not from the
- * cwd); without it they are skipped with a warning instead of passing silently.
+ * original identifiers exactly. The XSD checks read ../shared (through test/support/shared-dir.ts: found from the project root, not the
+ * cwd); without it they are skipped with a warning, and with MEDCOM_REQUIRE_SHARED=1 they fail.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import type { ReceiptKind } from '../../src/domain/catalogue.js';
 import { buildReceipt, type OriginalMessage, type ReceiptRequest } from '../../src/codec/receipt-writer.js';
 import type { RefuseCode } from '../../src/domain/message.js';
+import { hasShared, SHARED_DIR } from '../support/shared-dir.js';
 
-const SHARED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared');
 const XSD_DIR = join(SHARED_DIR, 'medcom-xsd', '2005', '08', '07');
 const SAMPLES_DIR = join(SHARED_DIR, 'medcom-samples');
-const XSD_AVAILABLE = existsSync(join(XSD_DIR, 'EMessage.xsd'));
-const SAMPLES_AVAILABLE = existsSync(join(SAMPLES_DIR, 'CTL03_1.xml'));
+const XSD_AVAILABLE = hasShared('medcom-xsd', '2005', '08', '07', 'EMessage.xsd');
+const SAMPLES_AVAILABLE = hasShared('medcom-samples', 'CTL03_1.xml');
 const SKIPPED_XSD = XSD_AVAILABLE ? '' : ` (skipped: MedCom XSD not found at ${XSD_DIR})`;
 const SKIPPED_SAMPLES = SAMPLES_AVAILABLE ? '' : ` (skipped: MedCom samples not found at ${SAMPLES_DIR})`;
 if (!XSD_AVAILABLE) console.warn(`receipt-writer: XSD conformance tests skipped, ${XSD_DIR} is absent`);

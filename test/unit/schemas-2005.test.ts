@@ -16,8 +16,9 @@ import { childrenOf, parseXml, type XmlDocument, type XmlNode } from '../../src/
 import { MESSAGE_TYPES } from '../../src/domain/catalogue.js';
 import { NS_2005 } from '../../src/domain/namespaces.js';
 import { fromPackageRoot } from '../../src/package-root.js';
+import { hasShared, SHARED_DIR } from '../support/shared-dir.js';
 
-const SHARED = fromPackageRoot('..', 'shared');
+const SHARED = SHARED_DIR;
 const SAMPLES = join(SHARED, 'medcom-samples');
 const XSD_DIR = join(SHARED, 'medcom-xsd', '2005', '08', '07');
 const FIXTURES = fromPackageRoot('fixtures', 'valid');
@@ -64,7 +65,7 @@ function decodeFile(path: string): string {
 // ---------------------------------------------------------------------------------------------
 // xmllint with MedCom's own XSD (only where ../shared/medcom-xsd is present)
 
-const HAS_XSD = existsSync(join(XSD_DIR, 'EMessage.xsd'));
+const HAS_XSD = hasShared('medcom-xsd', '2005', '08', '07', 'EMessage.xsd');
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -355,7 +356,7 @@ describe('2005/08/07 schemas', () => {
     registry.compileAll([...REF_BY_ROOT.values()]);
   });
 
-  describe.skipIf(!existsSync(SAMPLES))('real samples', () => {
+  describe.skipIf(!hasShared('medcom-samples'))('real samples', () => {
     it.each(SAMPLE_FILES)('%s is valid', async (name) => {
       const text = decodeFile(join(SAMPLES, `${name}.xml`));
       expect(validate(text)).toEqual([]);

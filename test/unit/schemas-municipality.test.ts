@@ -11,6 +11,7 @@ import type { ValidationIssue } from '../../src/codec/issues.js';
 import { SchemaRegistry } from '../../src/codec/schema-validator.js';
 import { childrenOf, isElement, parseXml, textOf, type XmlDocument, type XmlElement } from '../../src/codec/xml-tree.js';
 import { fromPackageRoot } from '../../src/package-root.js';
+import { hasShared, sharedPath } from '../support/shared-dir.js';
 
 const XD1834C = 'XDIS18.json#/$defs/XD1834C';
 const XD2134C = 'XDIS21.json#/$defs/XD2134C';
@@ -562,9 +563,9 @@ describe('GGOP ggop100: broken messages', () => {
 });
 
 describe('FCTL: the FHIR Acknowledgement', () => {
-  const flow4 = fromPackageRoot('..', 'shared', 'medcom-samples', 'Flow4-Acknowledgement_Ex_from_OIOXML.xml');
+  const flow4 = sharedPath('medcom-samples', 'Flow4-Acknowledgement_Ex_from_OIOXML.xml');
 
-  it.skipIf(!existsSync(flow4))('accepts MedCom\'s Flow4 Acknowledgement example', () => {
+  it.skipIf(!hasShared('medcom-samples', 'Flow4-Acknowledgement_Ex_from_OIOXML.xml'))('accepts MedCom\'s Flow4 Acknowledgement example', () => {
     const document = parseBytes(readFileSync(flow4));
     expect(registry.validate(ACK, document.root, '/Bundle', document)).toEqual([]);
   });

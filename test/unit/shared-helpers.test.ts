@@ -10,6 +10,7 @@ import { agreementPartiesOf } from '../../src/domain/deadlines/profiles.js';
 import type { Endpoint } from '../../src/domain/endpoint.js';
 import { hideUrlCredentials } from '../../src/url-credentials.js';
 import { TimeoutError, withTimeout } from '../../src/with-timeout.js';
+import { hasShared } from '../support/shared-dir.js';
 
 describe('hideUrlCredentials', () => {
   it.each([
@@ -124,5 +125,26 @@ describe('agreementPartiesOf', () => {
   it('names no region when neither party has one, the party is unknown, or there is no register', () => {
     expect(agreementPartiesOf(register, '3', '9')).toEqual({ senderEan: '3', receiverEan: '9' });
     expect(agreementPartiesOf(undefined, '1', '2')).toEqual({ senderEan: '1', receiverEan: '2' });
+  });
+});
+
+describe('hasShared (the one gate for tests that need ../shared)', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it('says yes for what ../shared holds', () => {
+    vi.stubEnv('MEDCOM_REQUIRE_SHARED', '1');
+    expect(hasShared('medcom-xsd')).toBe(true);
+  });
+
+  it('says no, with a warning, for what is missing; throws instead when MEDCOM_REQUIRE_SHARED=1', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    vi.stubEnv('MEDCOM_REQUIRE_SHARED', '');
+    expect(hasShared('no-such-folder')).toBe(false);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/no-such-folder is missing/));
+    vi.stubEnv('MEDCOM_REQUIRE_SHARED', '1');
+    expect(() => hasShared('no-such-folder')).toThrow(/MEDCOM_REQUIRE_SHARED=1 forbids skipping/);
   });
 });

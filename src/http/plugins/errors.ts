@@ -9,7 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Refusal } from '../../app/refusal.js';
-import { isUnavailable } from '../../store/database.js';
+import { isPoolExhausted, isUnavailable } from '../../store/database.js';
 import { CodecBusy } from '../../codec/off-thread-codec.js';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -74,6 +74,9 @@ export function toProblem(error: unknown, request: FastifyRequest, bodyLimit: nu
   if (error instanceof Refusal) {
     const errors = error.errors.length > 0 ? { errors: error.errors } : {};
     return { problem: problem(error.status, error.slug, error.detail, { title: error.title, ...errors }), unexpected: false };
+  }
+  if (isPoolExhausted(error)) {
+    return { problem: serviceUnavailable('the message store is busy with other requests; nothing was stored, send the request again', 1, { cause: error }), unexpected: false };
   }
   if (isUnavailable(error)) {
     return { problem: serviceUnavailable('the message store is not reachable; nothing was stored, send the message again', 5, { cause: error }), unexpected: false };

@@ -7,12 +7,16 @@ import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type
 import { answerManyWithJson, answerWithJson, answerWithXml, fetchItem, leaseItems, leaseItemsWithBodies, type InboxItem } from '../../app/inbox.js';
 import { requireEndpoint } from '../plugins/authentication.js';
 import { bodyKindOf, xmlBodyOf } from '../plugins/content-types.js';
-import { unsupportedMediaType } from '../problem.js';
+import { tooManyRequests, unsupportedMediaType } from '../problem.js';
+import { rateLimitKey } from '../plugins/rate-limit.js';
 import { IdParams, problems, UNAVAILABLE } from '../schemas/common.js';
 import { Answered, BatchAnswered, BatchAnswers, JsonAnswer, Lease, leaseQuery, XmlReceipt } from '../schemas/inbox.js';
 
 const inbox: FastifyPluginAsyncTypebox = async (app) => {
   const { settings } = app;
+  // Long-polls each key holds open in this process: each holds a socket and, while it leases, a database
+  // connection, so one client opening a thousand must not starve everyone else.
+  const openLongPolls = new Map<string, number>();
 
   app.get(
     '/api/v1/inbox',
@@ -24,29 +28,56 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
           'Leases up to `limit` messages waiting for the caller, oldest first and in order per patient. When none wait, holds the request up to `wait` seconds and answers as soon as one arrives. A lease not followed by a fetch expires and the message is offered again.',
         tags: ['inbox'],
         querystring: leaseQuery(settings.maxWaitSeconds),
-        response: { 200: Lease, ...problems({ 400: '`limit` or `wait` out of range', ...UNAVAILABLE }) },
+        response: {
+          200: Lease,
+          ...problems({ 400: '`limit` or `wait` out of range', 429: 'The key already holds as many long-polls open as the gateway allows (`MEDCOM_LONG_POLLS_PER_KEY`), or sent too many requests', ...UNAVAILABLE }),
+        },
       },
     },
     async (request) => {
       const receiver = requireEndpoint(request).ean;
       const { limit, wait, include } = request.query;
       const lease = include === 'body' ? leaseItemsWithBodies : leaseItems;
-      const waiter = app.inboxWaiter;
-      const deadline = Date.now() + wait * 1000;
-      const gone = new AbortController();
-      request.raw.once('close', () => gone.abort());
-      let version = waiter.inboxVersion(receiver);
-      let items: InboxItem[] = await lease(app.gateway, receiver, limit);
-      while (items.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
-        const outcome = await waiter.waitForInbox(receiver, deadline - Date.now(), gone.signal, version);
-        if (outcome === 'aborted') break;
-        version = waiter.inboxVersion(receiver);
-        items = await lease(app.gateway, receiver, limit);
-        if (outcome === 'timeout') break;
+      if (wait === 0) return { items: await lease(app.gateway, receiver, limit), leaseSeconds: settings.leaseSeconds };
+      const key = rateLimitKey(request);
+      const open = openLongPolls.get(key) ?? 0;
+      if (open >= settings.longPollsPerKey) {
+        throw tooManyRequests(Math.min(wait, 5), { extra: { limit: settings.longPollsPerKey } }, `this key already holds ${open} long-polls open, the most the gateway allows at once`);
       }
-      return { items, leaseSeconds: settings.leaseSeconds };
+      openLongPolls.set(key, open + 1);
+      try {
+        return await longPoll(lease, receiver, limit, wait, request.raw);
+      } finally {
+        const left = (openLongPolls.get(key) ?? 1) - 1;
+        if (left === 0) openLongPolls.delete(key);
+        else openLongPolls.set(key, left);
+      }
     },
   );
+
+  /** Leases; when nothing waits, holds on until something arrives, `wait` seconds pass or the client goes. */
+  async function longPoll(
+    lease: typeof leaseItems,
+    receiver: string,
+    limit: number,
+    wait: number,
+    raw: NodeJS.EventEmitter,
+  ): Promise<{ items: InboxItem[]; leaseSeconds: number }> {
+    const waiter = app.inboxWaiter;
+    const deadline = Date.now() + wait * 1000;
+    const gone = new AbortController();
+    raw.once('close', () => gone.abort());
+    let version = waiter.inboxVersion(receiver);
+    let items: InboxItem[] = await lease(app.gateway, receiver, limit);
+    while (items.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
+      const outcome = await waiter.waitForInbox(receiver, deadline - Date.now(), gone.signal, version);
+      if (outcome === 'aborted') break;
+      version = waiter.inboxVersion(receiver);
+      items = await lease(app.gateway, receiver, limit);
+      if (outcome === 'timeout') break;
+    }
+    return { items, leaseSeconds: settings.leaseSeconds };
+  }
 
   app.get(
     '/api/v1/inbox/:id',

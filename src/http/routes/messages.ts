@@ -9,7 +9,7 @@ import { viewMessage } from '../../app/message-view.js';
 import { requireEndpoint, requirePrincipal } from '../plugins/authentication.js';
 import { xmlBodyOf } from '../plugins/content-types.js';
 import { IdParams, problems, UNAVAILABLE } from '../schemas/common.js';
-import { Accepted, MessageView } from '../schemas/messages.js';
+import { Accepted, MessageView, MessageViewQuery } from '../schemas/messages.js';
 
 const messages: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -50,13 +50,19 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'any' },
       schema: {
         summary: 'Status, receipts and timeline of a message',
-        description: 'Visible to the message\'s sender, its receivers (copies included) and operations.',
+        description:
+          'Visible to the message\'s sender, its receivers (copies included) and operations. The timeline comes in pages of `timelineLimit` entries; `timelineNext` gives the `timelineAfter` of the next page. An event repeated identically (the same fetch or receipt again) is one entry with its `count` and `lastAt`.',
         tags: ['messages'],
         params: IdParams,
-        response: { 200: MessageView, ...problems({ 400: 'The id is not a UUID', 404: 'No such message visible to you', ...UNAVAILABLE }) },
+        querystring: MessageViewQuery,
+        response: { 200: MessageView, ...problems({ 400: 'The id is not a UUID, or the timeline page is out of range', 404: 'No such message visible to you', ...UNAVAILABLE }) },
       },
     },
-    async (request) => viewMessage(app.gateway, requirePrincipal(request), request.params.id),
+    async (request) =>
+      viewMessage(app.gateway, requirePrincipal(request), request.params.id, {
+        limit: request.query.timelineLimit,
+        ...(request.query.timelineAfter === undefined ? {} : { after: request.query.timelineAfter }),
+      }),
   );
 };
 

@@ -22,8 +22,8 @@ export function List<T extends TSchema>(items: T, options: { description?: strin
   return Type.Unsafe<readonly Static<T>[]>({ type: 'array', ...options, items });
 }
 
-export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
+export function Nullable<T extends TSchema>(schema: T, options: { description?: string } = {}) {
+  return Type.Union([schema, Type.Null()], options);
 }
 
 /** A UUID as PostgreSQL takes it (the `uuid` format is narrowed to exactly this in http/app.ts). */

@@ -30,6 +30,15 @@ export const Accepted = Open({
   warnings: Warnings,
 }, { description: 'The message as stored: its id (also in Location), its letters and receivers, the deadlines they start or fulfil, warnings' });
 
+/** `GET /api/v1/messages/{id}?timelineLimit&timelineAfter`: which page of the timeline to show. */
+export const MessageViewQuery = Type.Object(
+  {
+    timelineLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Timeline entries per page' })),
+    timelineAfter: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'The previous page\'s `timelineNext`' })),
+  },
+  { additionalProperties: false },
+);
+
 /** `GET /api/v1/messages/{id}`: status per receiver, receipts and the timeline. */
 export const MessageView = Open({
   id: Uuid,
@@ -77,8 +86,12 @@ export const MessageView = Open({
       kind: Type.String(),
       deliveryId: Nullable(Type.String()),
       detail: Type.Object({}, { additionalProperties: true }),
+      count: Type.Integer({ minimum: 1, description: 'How many times this identical event happened (a fetch or receipt repeated); repeats are counted, not listed' }),
+      lastAt: Nullable(DateTime, { description: 'When it last happened, when it happened more than once' }),
     }),
+    { description: 'One page of the timeline, oldest first (`timelineLimit` entries, by default 100)' },
   ),
+  timelineNext: Nullable(Type.String(), { description: 'Pass as `timelineAfter` to read the next page of the timeline; null on the last page' }),
   deadlines: List(DeadlineView, { description: 'The deadlines the letters started, in their current state' }),
   fulfilledDeadlines: List(DeadlineSummary, { description: 'The deadlines the letters fulfilled, as at acceptance' }),
 }, { description: 'The message, each delivery\'s state and receipt, its timeline and deadlines' });
