@@ -14,10 +14,12 @@ import alerts from './alerts.js';
 import deadlines from './deadlines.js';
 import inbox from './inbox.js';
 import messages from './messages.js';
+import opsPage from './ops-page.js';
 
 export default async function gatewayRoutes(app: FastifyInstance): Promise<void> {
   await app.register(messages);
   await app.register(inbox);
   await app.register(deadlines);
   await app.register(alerts);
+  await app.register(opsPage);
 }

@@ -1,0 +1,54 @@
+/**
+ * The ops event stream (`GET /api/v1/ops/events`, Server-Sent Events): calls `onChange` (at most once
+ * a second) whenever something the overview counts has changed, and reports whether the stream is up.
+ * Without the stream the caller falls back to reloading on a timer.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+/** The event names the gateway sends; unnamed events count too. */
+const EVENT_NAMES = [
+  'message',
+  'message-accepted',
+  'message-delivered',
+  'message-acknowledged',
+  'message-dead-lettered',
+  'delivery',
+  'deadline-breached',
+  'alert-raised',
+  'alert-cleared',
+  'endpoint-paused',
+  'endpoint-resumed',
+  'change',
+];
+
+export interface LiveState {
+  readonly connected: boolean;
+  readonly lastEvent: { readonly kind: string; readonly at: number } | null;
+}
+
+export function useLiveEvents(onChange: () => void): LiveState {
+  const [state, setState] = useState<LiveState>({ connected: false, lastEvent: null });
+  const callback = useRef(onChange);
+  callback.current = onChange;
+  useEffect(() => {
+    if (typeof EventSource === 'undefined') return;
+    const source = new EventSource('/api/v1/ops/events');
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const changed = (event: MessageEvent) => {
+      setState({ connected: true, lastEvent: { kind: event.type === 'message' ? 'event' : event.type, at: Date.now() } });
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        callback.current();
+      }, 1000);
+    };
+    for (const name of EVENT_NAMES) source.addEventListener(name, changed as EventListener);
+    source.onopen = () => setState((s) => ({ ...s, connected: true }));
+    source.onerror = () => setState((s) => ({ ...s, connected: source.readyState === EventSource.OPEN }));
+    return () => {
+      if (timer) clearTimeout(timer);
+      source.close();
+    };
+  }, []);
+  return state;
+}
