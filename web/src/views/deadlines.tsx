@@ -125,7 +125,7 @@ export function DeadlinesView() {
           </Empty>
         )}
       </Show>
-      <WarningForm />
+      <WarningForm deadlines={[...(upcoming.state === 'ready' ? upcoming.data.items : []), ...(breached.state === 'ready' ? breached.data.items : [])]} />
     </section>
   );
 }
