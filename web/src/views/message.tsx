@@ -246,7 +246,7 @@ export function MessageView({ id }: { id: string }) {
                 <li key={index} class={entry.source}>
                   <time dateTime={entry.at}>{when(entry.at)}</time>
                   <span class="kind">{entry.kind}</span>
-                  {entry.deliveryId ? <span class="mono small">{entry.deliveryId.slice(0, 8)}</span> : null}
+                  <span class="mono small">{entry.deliveryId ? entry.deliveryId.slice(0, 8) : ''}</span>
                   <span class="detail">{detailText(entry.detail)}</span>
                 </li>
               ))}

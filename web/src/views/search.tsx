@@ -8,7 +8,7 @@ import { href, navigate } from '../router.js';
 
 const STATUSES = ['waiting', 'leased', 'delivered', 'acknowledged', 'rejected', 'unacknowledged', 'dead', 'duplicate'];
 const TEXT_FILTERS: readonly (readonly [string, Label, string?])[] = [
-  ['cpr', 'cpr', '0101011234'],
+  ['cpr', 'cpr', 'DDMMYY-NNNN'],
   ['envelopeId', 'envelopeId'],
   ['letterId', 'letterId'],
   ['id', 'messageId'],
