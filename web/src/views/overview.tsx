@@ -1,10 +1,12 @@
 import { useEffect } from 'preact/hooks';
+import type { AlertView } from '../../../src/app/alerts.js';
 import type { EndpointOverview, OpsOverview } from '../../../src/app/ops-overview.js';
 import { api } from '../api.js';
 import { BarChart } from '../chart.js';
 import { Show, useLoad } from '../components.js';
 import { age, ago, count, when } from '../format.js';
 import { t } from '../i18n.js';
+import { href } from '../router.js';
 import { useLiveEvents } from '../live.js';
 
 const COLORS = { accepted: '#1b6ac9', duplicates: '#8a6d00', rejected: '#b42318' };
@@ -54,13 +56,20 @@ function Figure({ id, label, value, warn }: { id: string; label: string; value: 
 
 export function OverviewView() {
   const [loaded, reload] = useLoad(() => api.get<OpsOverview>('/api/v1/ops/overview'), []);
-  const live = useLiveEvents(reload);
+  const [alerts, reloadAlerts] = useLoad(() => api.get<{ open: AlertView[] }>('/api/v1/ops/alerts', { cleared: 0 }), []);
+  const live = useLiveEvents(() => {
+    reload();
+    reloadAlerts();
+  });
   // Without the event stream, the figures are reloaded twice a minute.
   useEffect(() => {
     if (live.connected) return;
-    const timer = setInterval(reload, 30_000);
+    const timer = setInterval(() => {
+      reload();
+      reloadAlerts();
+    }, 30_000);
     return () => clearInterval(timer);
-  }, [live.connected, reload]);
+  }, [live.connected, reload, reloadAlerts]);
   return (
     <section aria-labelledby="overview-title">
       <div class="title-row">
@@ -71,6 +80,14 @@ export function OverviewView() {
           {live.lastEvent ? ` · ${t('lastEvent')} ${live.lastEvent.kind} ${when(new Date(live.lastEvent.at).toISOString())}` : ''}
         </p>
       </div>
+      {alerts.state === 'ready' && alerts.data.open.length > 0 ? (
+        <p class="alert-banner" role="alert">
+          <a href={href('/alerts')}>
+            {t('openAlerts')}: {alerts.data.open.length}
+          </a>{' '}
+          — {alerts.data.open.slice(0, 3).map((alert) => alert.message).join(' · ')}
+        </p>
+      ) : null}
       <Show loaded={loaded}>
         {(overview) => (
           <>
