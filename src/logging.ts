@@ -142,6 +142,37 @@ interface ReplyLike {
   readonly statusCode?: number;
 }
 
+/**
+ * Query parameters whose values never reach a log line: `cpr` (the ops search by patient; a number
+ * written with spaces or odd separators would slip past the CPR pattern) and `reason` (free text an
+ * operator types to read a body; it belongs in the audit log, not the request log).
+ */
+const REDACTED_QUERY_PARAMETERS = new Set(['cpr', 'reason']);
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' ')).trim().toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+/** `url` with the values of the redacted query parameters replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark === -1) return url;
+  const query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      return REDACTED_QUERY_PARAMETERS.has(decodedName(name)) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, mark)}?${query}`;
+}
+
 function serialiseError(value: unknown): unknown {
   if (value instanceof Error) return scrubCpr(stdSerializers.err(value));
   return scrubCpr(value);
@@ -152,7 +183,7 @@ const serializers = {
   req: (request: RequestLike) =>
     scrubCpr({
       method: request.method,
-      url: request.url,
+      url: request.url === undefined ? undefined : redactUrl(request.url),
       route: request.routeOptions?.url,
       host: request.host ?? request.hostname,
       remoteAddress: request.ip,

@@ -12,6 +12,7 @@ import {
   deliveriesFor,
   fetchDelivery,
   getDelivery,
+  insertRedelivery,
   leaseInbox,
   markUnacknowledged,
   recordPushed,
@@ -19,6 +20,7 @@ import {
   recordReceipt,
   reoffer,
   type FetchedDelivery,
+  type Redelivery,
   type StateChange,
 } from '../store/delivery-store.js';
 import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
@@ -270,6 +272,28 @@ async function reofferDelivery(tx: Queryable, ctx: GatewayContext, effects: Afte
  */
 export async function retryDeadLettered(tx: Queryable, selection: DeadLetterSelection, max: number, at: Date, detail: Record<string, unknown>): Promise<Requeued[]> {
   return requeueDeadLetters(tx, changeFor('dead', 'retry-dead-letter') as StateChange, selection, max, at, detail);
+}
+
+/**
+ * `redeliver`, in the caller's transaction: a new waiting delivery made from `parent` (locked by the
+ * caller), pushed or offered as the receiver takes deliveries today; the parent keeps its state. It
+ * carries the same bytes, so the receiver sees the message it may have seen before (same envelope and
+ * letter identifiers) and, by MedCom's rules, answers a duplicate with the receipt it gave the first time.
+ * Undefined when the table does not allow a redelivery from the parent's state.
+ */
+export async function redeliverFrom(
+  tx: Queryable,
+  effects: AfterCommit,
+  parent: DeliveryRecord,
+  redelivery: { readonly id: string; readonly mode: 'pull' | 'push'; readonly detail: Record<string, unknown> },
+  now: Date,
+): Promise<Redelivery | undefined> {
+  if (!changeFor(parent.state, 'redeliver')) return undefined;
+  const made = await insertRedelivery(tx, parent.id, sourceStates('redeliver'), redelivery, now);
+  if (!made) return undefined;
+  effects.outbox.push(...made.outbox);
+  if (made.mode === 'pull') effects.inboxes.add(made.receiverEan);
+  return made;
 }
 
 /** When a timer's outbox row is due; undefined when it is done or gone (a timer job that came early waits for it). */

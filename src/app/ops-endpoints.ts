@@ -3,7 +3,7 @@
  * noteInboxPoll) and its deliveries wait in the store: nothing is lost, everything is offered once it
  * is resumed. Each change is written to the audit log with who and why.
  */
-import { pauseEndpoint, pausedEndpoints, resumeEndpoint, type EndpointPause } from '../store/endpoint-state-store.js';
+import { endpointActivity, pauseEndpoint, pausedEndpoints, resumeEndpoint, type EndpointPause } from '../store/endpoint-state-store.js';
 import type { GatewayContext } from './context.js';
 import { recordAudit } from './ops-audit.js';
 import { EAN, requireReason, type Operator } from './ops-input.js';
@@ -53,4 +53,37 @@ export async function resumeEndpointAction(ctx: GatewayContext, operator: Operat
 
 export async function listPausedEndpoints(ctx: GatewayContext): Promise<EndpointPause[]> {
   return pausedEndpoints(ctx.db);
+}
+
+export interface EndpointStatus {
+  readonly ean: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly mode: 'pull' | 'push';
+  readonly enabled: boolean;
+  readonly paused: { readonly since: string; readonly operator: string; readonly reason: string } | null;
+  readonly lastPolledAt: string | null;
+  readonly lastPushedAt: string | null;
+}
+
+/** `GET /api/v1/ops/endpoints`: the register, each endpoint with its pause and its last poll and push. */
+export async function endpointStatuses(ctx: GatewayContext): Promise<{ endpoints: EndpointStatus[] }> {
+  const [pauses, activity] = await Promise.all([pausedEndpoints(ctx.db), endpointActivity(ctx.db)]);
+  const pauseOf = new Map(pauses.map((p) => [p.endpointEan, p]));
+  return {
+    endpoints: ctx.register.endpoints.map((endpoint) => {
+      const pause = pauseOf.get(endpoint.ean);
+      const seen = activity.get(endpoint.ean);
+      return {
+        ean: endpoint.ean,
+        name: endpoint.name,
+        kind: endpoint.kind,
+        mode: endpoint.delivery.mode,
+        enabled: endpoint.enabled,
+        paused: pause ? { since: pause.pausedAt.toISOString(), operator: pause.operator, reason: pause.reason } : null,
+        lastPolledAt: seen?.lastPolledAt?.toISOString() ?? null,
+        lastPushedAt: seen?.lastPushedAt?.toISOString() ?? null,
+      };
+    }),
+  };
 }

@@ -7,6 +7,7 @@
 import { inTimeOrder } from '../domain/timeline-order.js';
 import { overallStatus, type OverallStatus } from '../domain/message-status.js';
 import { listAudit } from '../store/audit-store.js';
+import { redeliveryParents } from '../store/delivery-store.js';
 import { receiptArrivals, resendsOf } from '../store/ops-queries.js';
 import type { GatewayContext } from './context.js';
 import { viewMessage, type MessageView } from './message-view.js';
@@ -23,8 +24,10 @@ export interface OpsTimelineEntry {
   readonly source: 'gateway' | 'ops';
 }
 
-export interface OpsMessageDetail extends Omit<MessageView, 'status' | 'timeline'> {
+export interface OpsMessageDetail extends Omit<MessageView, 'status' | 'timeline' | 'deliveries'> {
   readonly status: OverallStatus;
+  /** The deliveries, each with the delivery it was redelivered from (null for the original ones). */
+  readonly deliveries: readonly (MessageView['deliveries'][number] & { readonly redeliveryOf: string | null })[];
   /** The message row's own status: 'accepted', or 'duplicate' for a resend of letters seen before. */
   readonly storedStatus: string;
   readonly receipts: readonly {
@@ -47,10 +50,11 @@ export interface OpsMessageDetail extends Omit<MessageView, 'status' | 'timeline
 /** 404 (a Refusal) for an unknown or malformed id, as the message view answers. */
 export async function opsMessageDetail(ctx: GatewayContext, id: string): Promise<OpsMessageDetail> {
   const view = await viewMessage(ctx, { kind: 'ops' }, id);
-  const [resends, arrivals, audit] = await Promise.all([
+  const [resends, arrivals, audit, parents] = await Promise.all([
     resendsOf(ctx.db, id),
     receiptArrivals(ctx.db, id),
     listAudit(ctx.db, { messageId: id }, { limit: AUDIT_ON_TIMELINE }),
+    redeliveryParents(ctx.db, id),
   ]);
   const events = view.timeline.map((e, index) => ({ ...e, at: new Date(e.at), sequence: index, source: 'gateway' as const }));
   // Audit rows come newest first; after the events, oldest first, so equal instants keep their order.
@@ -66,6 +70,7 @@ export async function opsMessageDetail(ctx: GatewayContext, id: string): Promise
     ...view,
     status: overallStatus(view.status, view.deliveries.map((d) => d.state)),
     storedStatus: view.status,
+    deliveries: view.deliveries.map((d) => ({ ...d, redeliveryOf: parents.get(d.id) ?? null })),
     receipts: view.deliveries.flatMap((d) =>
       d.receipt
         ? [{

@@ -29,7 +29,13 @@ export type DeliveryTransition =
   /** The watchdog's re-offers are used up without a receipt. */
   | 'give-up'
   /** Operations put a dead-lettered delivery back (a new push job, or offered again). */
-  | 'retry-dead-letter';
+  | 'retry-dead-letter'
+  /**
+   * Operations redeliver a message to a receiver: a new delivery (waiting) is made from this one, which
+   * keeps its state and its receipt. A delivery still on its way (waiting, leased) needs no second one,
+   * and a dead-lettered one is retried instead.
+   */
+  | 'redeliver';
 
 export interface TransitionRule {
   readonly transition: DeliveryTransition;
@@ -63,6 +69,7 @@ export const DELIVERY_TRANSITIONS: readonly TransitionRule[] = [
   { transition: 'give-up', from: 'waiting', to: 'waiting' },
   { transition: 'give-up', from: 'leased', to: 'leased' },
   { transition: 'retry-dead-letter', from: 'dead', to: 'waiting' },
+  ...(['delivered', 'acknowledged', 'rejected', 'unacknowledged'] as const).map((from) => ({ transition: 'redeliver' as const, from, to: from })),
 ];
 
 /** The state `transition` takes a delivery in state `from` to, or undefined when it may not happen. */

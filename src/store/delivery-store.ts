@@ -344,3 +344,62 @@ export async function lockAnswerTarget(tx: Queryable, deliveryId: string, receiv
       .map((l) => ({ letterId: l.letter_id, versionCode: l.version_code })),
   };
 }
+
+export interface Redelivery {
+  readonly id: string;
+  readonly messageId: string;
+  readonly receiverEan: string;
+  readonly mode: 'pull' | 'push';
+  /** The push row of a push redelivery (signal it after commit). */
+  readonly outbox: readonly DeliveryOutboxEntry[];
+}
+
+/**
+ * The `redeliver` transition: a new delivery `id`, waiting, of the same letters to the same receiver
+ * as `parentId`, which must be in one of `from` (its own state and receipt stay as they are). The new
+ * row records its parent (`redelivery_of`), the `redelivered` event is written on it, and a push
+ * delivery gets its push row. One statement; undefined when the parent is not in one of `from`.
+ */
+export async function insertRedelivery(
+  tx: Queryable,
+  parentId: string,
+  from: readonly DeliveryState[],
+  redelivery: { readonly id: string; readonly mode: 'pull' | 'push'; readonly detail: Record<string, unknown> },
+  now: Date,
+): Promise<Redelivery | undefined> {
+  const { rows } = await tx.query<{ id: string; message_id: string; receiver_ean: string; outbox_id: number | null }>(
+    `WITH ins AS (
+       INSERT INTO deliveries (id, message_id, letter_indexes, receiver_ean, role, mode, patient_refs, state, updated_at, redelivery_of)
+       SELECT $3, p.message_id, p.letter_indexes, p.receiver_ean, p.role, $4, p.patient_refs, 'waiting', $5, p.id
+       FROM deliveries p WHERE p.id = $1 AND p.state = ANY($2::text[])
+       RETURNING id, message_id, receiver_ean),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT message_id, id, 'redelivered', $5, $6::jsonb FROM ins),
+     ob AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'push', id, $5, $5 FROM ins WHERE $4 = 'push'
+       RETURNING id)
+     SELECT ins.id, ins.message_id, ins.receiver_ean, (SELECT id FROM ob) AS outbox_id FROM ins`,
+    [parentId, from, redelivery.id, redelivery.mode, now, JSON.stringify({ ...redelivery.detail, redeliveryOf: parentId })],
+    'medcom-redeliver',
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    messageId: row.message_id,
+    receiverEan: row.receiver_ean,
+    mode: redelivery.mode,
+    outbox: row.outbox_id === null ? [] : [{ id: Number(row.outbox_id), kind: 'push', deliveryId: row.id, dueAt: now }],
+  };
+}
+
+/** The deliveries of a message made by redelivery, with the delivery each was made from. */
+export async function redeliveryParents(db: Queryable, messageId: string): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; redelivery_of: string }>(
+    'SELECT id, redelivery_of FROM deliveries WHERE message_id = $1 AND redelivery_of IS NOT NULL',
+    [messageId],
+  );
+  return new Map(rows.map((r) => [r.id, r.redelivery_of]));
+}

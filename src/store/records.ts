@@ -21,6 +21,7 @@ export type EventKind =
   | 'push-failed'
   | 'dead-lettered'
   | 'dead-letter-retried'
+  | 'redelivered'
   | 'receipted'
   | 'receipt-repeated'
   | 'reoffered'

@@ -13,29 +13,32 @@ import type { Database } from '../../src/store/database.js';
 import {
   fetchDelivery,
   getDelivery,
+  insertRedelivery,
   leaseInbox,
   markUnacknowledged,
   recordPushed,
   recordPushFailure,
   recordReceipt,
+  redeliveryParents,
   reoffer,
   type StateChange,
 } from '../../src/store/delivery-store.js';
 import { insertMessage } from '../../src/store/message-store.js';
 import { dropTestDatabase, openTestDatabase } from '../support/store.js';
 
-const TRANSITIONS: readonly DeliveryTransition[] = ['lease', 'fetch', 'push', 'push-fail', 'dead-letter', 'acknowledge', 'reject', 'reoffer', 'give-up', 'retry-dead-letter'];
+const TRANSITIONS: readonly DeliveryTransition[] = ['lease', 'fetch', 'push', 'push-fail', 'dead-letter', 'acknowledge', 'reject', 'reoffer', 'give-up', 'retry-dead-letter', 'redeliver'];
 
 /** Rows: from-state; columns: TRANSITIONS in order; '-' where the transition must be refused. */
+/** `redeliver` makes a new delivery and leaves the one it is made from as it was: hence from → from. */
 const EXPECTED: Record<DeliveryState, readonly (DeliveryState | '-')[]> = {
-  //               lease     fetch        push         push-fail  dead-letter ack             reject      reoffer    give-up           retry-dead-letter
-  waiting: /*   */ ['leased', 'delivered', 'delivered', 'waiting', 'dead', /**/ 'acknowledged', 'rejected', 'waiting', 'waiting', /*     */ '-'],
-  leased: /*    */ ['leased', 'delivered', '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'leased', /*      */ '-'],
-  delivered: /* */ ['-', /**/ '-', /*   */ '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'unacknowledged', '-'],
-  acknowledged: /**/ ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-'],
-  rejected: /*  */ ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-'],
-  unacknowledged: ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-', '-'],
-  dead: /*      */ ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-', 'waiting'],
+  //               lease     fetch        push         push-fail  dead-letter ack             reject      reoffer    give-up           retry-dead-letter redeliver
+  waiting: /*   */ ['leased', 'delivered', 'delivered', 'waiting', 'dead', /**/ 'acknowledged', 'rejected', 'waiting', 'waiting', /*     */ '-', /*  */ '-'],
+  leased: /*    */ ['leased', 'delivered', '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'leased', /*      */ '-', /*  */ '-'],
+  delivered: /* */ ['-', /**/ '-', /*   */ '-', /*   */ '-', /*  */ '-', /*  */ 'acknowledged', 'rejected', 'waiting', 'unacknowledged', '-', /*  */ 'delivered'],
+  acknowledged: /**/ ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'acknowledged'],
+  rejected: /*  */ ['-', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'rejected'],
+  unacknowledged: ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-', '-', 'unacknowledged'],
+  dead: /*      */ ['-', '-', '-', '-', '-', 'acknowledged', 'rejected', '-', '-', 'waiting', '-'],
 };
 
 const PAIRS = DELIVERY_STATES.flatMap((from) => TRANSITIONS.map((transition, column) => ({ from, transition, expected: EXPECTED[from][column] as DeliveryState | '-' })));
@@ -110,6 +113,15 @@ describe('each transition on the store honours the table', () => {
       case 'retry-dead-letter':
         // Operations pick by id; what is not dead is skipped by the statement itself.
         return (await db.transaction((tx) => retryDeadLettered(tx, { ids: [delivery.id] }, 10, later, {}))).length > 0;
+      case 'redeliver': {
+        // The statement itself checks the parent's state; a made delivery waits and names its parent.
+        const made = await db.transaction((tx) => insertRedelivery(tx, delivery.id, sourceStates('redeliver'), { id: randomUUID(), mode: 'pull', detail: {} }, later));
+        if (made) {
+          expect((await getDelivery(db, made.id))?.state).toBe('waiting');
+          expect((await redeliveryParents(db, delivery.messageId)).get(made.id)).toBe(delivery.id);
+        }
+        return made !== undefined;
+      }
     }
     // The others change only what the table allows: without a change the lifecycle does not call the store.
     if (!change) return false;
@@ -126,6 +138,8 @@ describe('each transition on the store honours the table', () => {
           return (await reoffer(tx, delivery.id, change, later, { receiptDueAt: later, push: false, reoffer: 1, of: 2 })).length > 0;
         case 'give-up':
           return markUnacknowledged(tx, delivery.id, change, later, {});
+        default:
+          return false;
       }
     });
   }

@@ -52,6 +52,17 @@ describe('/docs', () => {
         'POST /api/v1/deadlines/{id}/fulfil',
         'GET /api/v1/ops/deadlines',
         'GET /api/v1/ops/deadlines/report',
+        'GET /api/v1/ops/overview',
+        'GET /api/v1/ops/messages',
+        'GET /api/v1/ops/messages/{id}',
+        'GET /api/v1/ops/messages/{id}/body',
+        'POST /api/v1/ops/messages/{id}/redeliver',
+        'GET /api/v1/ops/audit',
+        'GET /api/v1/ops/dead-letters',
+        'POST /api/v1/ops/dead-letters/retry',
+        'GET /api/v1/ops/endpoints',
+        'POST /api/v1/ops/endpoints/{ean}/pause',
+        'POST /api/v1/ops/endpoints/{ean}/resume',
       ]),
     );
   });

@@ -45,7 +45,10 @@ async function rateLimiting(app: FastifyInstance, options: RateLimitOptions): Pr
   });
   const limit = app.rateLimit();
   app.addHook('onRequest', async function (request, reply) {
-    if (request.routeOptions.config?.rateLimit === false) return;
+    const own = request.routeOptions.config?.rateLimit;
+    // A route with a limit of its own is counted by the hook @fastify/rate-limit gives it, which would
+    // not run after this one (the plugin runs one limiter per request).
+    if (own === false || typeof own === 'object') return;
     await limit.call(this, request, reply);
   });
 }

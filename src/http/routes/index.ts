@@ -14,6 +14,7 @@ import alerts from './alerts.js';
 import deadlines from './deadlines.js';
 import inbox from './inbox.js';
 import messages from './messages.js';
+import ops from './ops.js';
 import opsPage from './ops-page.js';
 
 export default async function gatewayRoutes(app: FastifyInstance): Promise<void> {
@@ -21,5 +22,6 @@ export default async function gatewayRoutes(app: FastifyInstance): Promise<void>
   await app.register(inbox);
   await app.register(deadlines);
   await app.register(alerts);
+  await app.register(ops);
   await app.register(opsPage);
 }
