@@ -1,19 +1,19 @@
 import { useState } from 'preact/hooks';
-import type { EndpointOverview, OpsOverview } from '../../../src/app/ops-overview.js';
+import type { EndpointStatus } from '../../../src/app/ops-endpoints.js';
 import { api } from '../api.js';
 import { ReasonForm, Show, useLoad } from '../components.js';
 import { ago, when } from '../format.js';
 import { t } from '../i18n.js';
 
-/** The endpoints as the overview lists them (register and pause state), each with pause or resume. */
+/** The endpoint register with each endpoint's pause state and last activity, each with pause or resume. */
 export function EndpointsView() {
-  const [loaded, reload] = useLoad(() => api.get<OpsOverview>('/api/v1/ops/overview'), []);
-  const [acting, setActing] = useState<{ endpoint: EndpointOverview; action: 'pause' | 'resume' } | null>(null);
+  const [loaded, reload] = useLoad(() => api.get<{ endpoints: EndpointStatus[] }>('/api/v1/ops/endpoints'), []);
+  const [acting, setActing] = useState<{ endpoint: EndpointStatus; action: 'pause' | 'resume' } | null>(null);
   return (
     <section aria-labelledby="endpoints-title">
       <h1 id="endpoints-title">{t('endpointsPageTitle')}</h1>
       <Show loaded={loaded}>
-        {(overview) => (
+        {(list) => (
           <div class="table-scroll">
             <table id="endpoint-list">
               <thead>
@@ -29,14 +29,14 @@ export function EndpointsView() {
                 </tr>
               </thead>
               <tbody>
-                {[...overview.endpoints]
+                {[...list.endpoints]
                   .sort((a, b) => a.ean.localeCompare(b.ean))
                   .map((endpoint) => (
                     <tr key={endpoint.ean} id={`endpoint-row-${endpoint.ean}`} class={endpoint.paused ? 'stuck' : undefined}>
                       <th scope="row">
-                        <span class="name">{endpoint.name ?? t('notInRegister')}</span> <span class="ean">{endpoint.ean}</span>
+                        <span class="name">{endpoint.name}</span> <span class="ean">{endpoint.ean}</span>
                       </th>
-                      <td>{endpoint.mode ?? '—'}</td>
+                      <td>{endpoint.mode}</td>
                       <td>{endpoint.enabled ? t('yes') : t('no')}</td>
                       <td title={when(endpoint.lastPolledAt)}>{ago(endpoint.lastPolledAt)}</td>
                       <td>
@@ -59,7 +59,7 @@ export function EndpointsView() {
       {acting ? (
         <ReasonForm
           key={`${acting.endpoint.ean}-${acting.action}`}
-          title={`${acting.action === 'pause' ? t('pauseTitle') : t('resumeTitle')} ${acting.endpoint.name ?? ''} (${acting.endpoint.ean})`}
+          title={`${acting.action === 'pause' ? t('pauseTitle') : t('resumeTitle')} ${acting.endpoint.name} (${acting.endpoint.ean})`}
           submitLabel={(acting.action === 'pause' ? t('pause') : t('resume')).replace('…', '')}
           onCancel={() => setActing(null)}
           onSubmit={async (reason) => {

@@ -152,7 +152,7 @@ export function MessageView({ id }: { id: string }) {
                 </thead>
                 <tbody>
                   {message.deliveries.map((d) => {
-                    const parent = (d as { parentDeliveryId?: string | null }).parentDeliveryId ?? null;
+                    const parent = d.redeliveryOf;
                     return (
                       <tr key={d.id} id={`delivery-${d.id}`}>
                         <td class="mono small">{d.id.slice(0, 8)}</td>
