@@ -16,7 +16,8 @@ const TEXT_FILTERS: readonly (readonly [string, Label, string?])[] = [
   ['receiver', 'receiver', '5790000000036'],
   ['type', 'type', 'XDIS17'],
 ];
-const FILTER_NAMES = [...TEXT_FILTERS.map(([name]) => name), 'status', 'from', 'to'];
+/** The filters kept in the address: all but the CPR number. */
+const FILTER_NAMES = [...TEXT_FILTERS.map(([name]) => name).filter((name) => name !== 'cpr'), 'status', 'from', 'to'];
 
 /**
  * The filters live in the URL (so Back works), except the CPR number: it is searched for but never put
