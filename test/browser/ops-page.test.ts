@@ -20,7 +20,6 @@ const READ_REASON = 'Checking the discharge advice the municipality asked about'
 
 let gw: ListeningGateway;
 let browser: Browser;
-let loggedIn = false;
 let context: BrowserContext;
 let page: Page;
 let posted: { id: string; envelopeId: string };
@@ -55,13 +54,6 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: 'en-GB' });
-  await context.setExtraHTTPHeaders({ authorization: 'Bearer demo-ops' });
-  await context.route('**/api/v1/ops/session', async (route) => {
-    const body = route.request().postDataJSON() as { key?: string } | null;
-    if (route.request().method() === 'GET') return route.fulfill({ status: loggedIn ? 200 : 401, json: loggedIn ? { name: 'Demo operator', csrfToken: 'x', expiresAt: '2030-01-01T00:00:00Z' } : { title: 'no' } });
-    if (body?.key === 'demo-ops') { loggedIn = true; return route.fulfill({ json: { name: 'Demo operator', csrfToken: 'x', expiresAt: '2030-01-01T00:00:00Z' } }); }
-    return route.fulfill({ status: 403, json: { title: 'Forbidden' } });
-  });
   page = await context.newPage();
   page.setDefaultTimeout(10_000);
   // The page must run under the gateway's Content-Security-Policy: a violation is a failure.
@@ -98,15 +90,15 @@ describe('the operations page', () => {
     const waiting = page.locator(`#endpoint-${MUNICIPALITY} td.waiting`);
     await waiting.waitFor();
     const before = Number(await waiting.textContent());
-    // SCRATCH await page.locator('.live.on').waitFor();
+    await page.locator('.live.on').waitFor();
 
     posted = await postMessage('XDIS17_discharge_home.xml', 'OPSPAGE0001', 'OPSPAGEL0001');
     // No reload: the event stream makes the page fetch the overview again.
-    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 40_000 }).toBe(before + 1);
+    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 15_000 }).toBe(before + 1);
     await page.locator('#type-XDIS17 .accepted-hour').waitFor();
     await postMessage('XDIS20_admission_acute.xml', 'OPSPAGE0002', 'OPSPAGEL0002');
     await postMessage('XDIS19_warning_of_discharge.xml', 'OPSPAGE0003', 'OPSPAGEL0003');
-    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 40_000 }).toBeGreaterThan(before + 1);
+    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 15_000 }).toBeGreaterThan(before + 1);
     await shoot('overview');
   });
 
