@@ -4,7 +4,8 @@
  * 1. request context — request id (`x-request-id`, kept when sane), one log line per request;
  * 2. errors — everything becomes RFC 9457 problem+json, unknown routes included;
  * 3. content types — XML bodies as the raw Buffer (+ `request.xmlCharset`), JSON, nothing else;
- * 4. authentication — `Authorization: Bearer <key>` → `request.principal`; `config.auth` / `app.authenticate` …;
+ * 4. security headers (helmet, strict CSP); authentication — `Authorization: Bearer <key>` → `request.principal`;
+ *    `config.auth` / `app.authenticate` …; the ops session cookie (and its CSRF token) for the ops API and pages;
  * 5. rate limit — per API key (else per address), 429 problem;
  * 6. OpenAPI — `/docs`, `/docs/json`;
  * 7. metrics — `/metrics` for operations keys;
@@ -32,6 +33,10 @@ import contentTypes from './plugins/content-types.js';
 import errors, { frameworkErrors } from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openApi from './plugins/openapi.js';
+import opsSession from './plugins/ops-session.js';
+import securityHeaders from './plugins/security-headers.js';
+import { MemorySessionStore, RedisSessionStore } from './ops-sessions.js';
+import opsSessionRoutes from './routes/ops-session.js';
 import rateLimiting from './plugins/rate-limit.js';
 import requestContext, { genReqId } from './plugins/request-context.js';
 import expectContinue from './plugins/expect-continue.js';
@@ -61,6 +66,8 @@ export interface BuildAppOptions {
   readonly registerRoutes?: (app: FastifyInstance) => Promise<void> | void;
   /** Share rate-limit counters between gateway processes (default: in memory). */
   readonly rateLimitRedis?: Redis;
+  /** Keep operator sessions in Redis, so every gateway process accepts them (default: in memory). */
+  readonly sessionRedis?: Redis;
   /** Use this prom-client registry instead of a new one. */
   readonly metricsRegistry?: Registry;
   /** Collect Node's default process metrics (default true). */
@@ -107,7 +114,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(errors, { bodyLimit: settings.maxBodyBytes });
   await app.register(expectContinue, { bodyLimit: settings.maxBodyBytes });
   await app.register(contentTypes);
+  await app.register(securityHeaders, { docsPrefix: '/docs' });
   await app.register(authentication, { keyRing: options.keyRing });
+  await app.register(opsSession, {
+    keyRing: options.keyRing,
+    store: options.sessionRedis ? new RedisSessionStore(options.sessionRedis, `${settings.queuePrefix}:ops-session:`) : new MemorySessionStore(),
+  });
   await app.register(rateLimiting, {
     max: settings.rateLimitPerMinute,
     timeWindowMs: 60_000,
@@ -119,6 +131,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...(options.defaultMetrics === undefined ? {} : { defaultMetrics: options.defaultMetrics }),
   });
   await app.register(healthRoutes, { health: options.health });
+  await app.register(opsSessionRoutes);
   if (options.gateway) {
     await app.register(gateway, options.gateway);
     await app.register(gatewayRoutes);

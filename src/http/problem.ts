@@ -25,6 +25,12 @@ export const PROBLEM_TYPES = {
   },
   unauthorized: { status: 401, title: 'Unauthorized', description: 'No API key, or one the gateway does not accept. Send `Authorization: Bearer <api key>`.' },
   forbidden: { status: 403, title: 'Forbidden', description: 'The API key is valid but may not do this.' },
+  csrf: {
+    status: 403,
+    title: 'CSRF token missing or wrong',
+    description: 'A POST, PUT or DELETE authenticated by the operations session cookie must carry the session\'s token (`csrfToken` of POST/GET /api/v1/ops/session) in the `x-csrf-token` header. Requests with a Bearer key need none.',
+  },
+  'reason-required': { status: 400, title: 'State your reason', description: 'Reading a message body and every ops action need a `reason` of at least three words; it is written to the audit log.' },
   'not-found': { status: 404, title: 'Not found', description: 'No such resource (or not one the key may see).' },
   'method-not-allowed': { status: 405, title: 'Method not allowed', description: 'The resource does not support this method.' },
   conflict: { status: 409, title: 'Conflict', description: 'The request conflicts with what is stored, e.g. an envelope identifier reused with other content.' },

@@ -12,7 +12,7 @@ import type { Logger } from '../logging.js';
 import { hideUrlCredentials } from '../url-credentials.js';
 import { withTimeout } from '../with-timeout.js';
 
-export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber' | 'rate-limit' | 'alert-webhooks' | 'alert-webhook-worker';
+export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber' | 'rate-limit' | 'sessions' | 'alert-webhooks' | 'alert-webhook-worker';
 
 /**
  * Where Redis is: a URL, or (for high availability) Sentinels that name the current primary. With

@@ -114,7 +114,8 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   };
 
   // Several API processes behind one address share their rate-limit counters in Redis (through the
-  // Sentinels when configured); while Redis is away the limits are skipped, never the requests.
+  // Sentinels when configured); while Redis is away the limits are skipped, never the requests. The
+  // operators' sessions live there too, so any process accepts a login made at another.
   const rateLimitConnections = options.api ? new RedisConnections(settings, settings.queuePrefix, logger.child({ component: 'rate-limit' })) : undefined;
   const app = options.api
     ? await buildApp({
@@ -124,7 +125,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         health: readiness,
         gateway: { context, inboxWaiter: pipelineInboxWaiter(() => started?.pipeline) },
         metricsRegistry,
-        ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit') } : {}),
+        ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit'), sessionRedis: rateLimitConnections.create('sessions') } : {}),
       })
     : undefined;
 

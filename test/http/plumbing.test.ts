@@ -471,7 +471,7 @@ describe('CPR-free logging', () => {
     expect(third).toMatchObject({ msg: 'bad [cpr]', err: { type: 'TypeError', message: 'bad [cpr]' } });
     expect(fifth).toMatchObject({ asNumber: '[cpr]', escaped: 'line\n[cpr]', control: '\u0001[cpr]', ean: Number(HOSPITAL) });
     expect(sixth).toMatchObject({ patient: '[cpr]' });
-    expect(seventh).toMatchObject({ req: { url: '/api/v1/ops/search?cpr=[cpr]' } });
+    expect(seventh).toMatchObject({ req: { url: '/api/v1/ops/search?cpr=[redacted]' } });
   });
 });
 
