@@ -39,7 +39,7 @@ const en = {
   navAlerts: 'Alerts',
   // overview
   live: 'Live',
-  liveOff: 'Not live (reloads every 30 s)',
+  liveOff: 'Not live (reloads every 15 s)',
   lastEvent: 'last event',
   generatedAt: 'As of',
   receiptsOverdue: 'Kvitteringer overdue',
@@ -218,7 +218,7 @@ const da: Record<Label, string> = {
   navAudit: 'Revisionslog',
   navAlerts: 'Alarmer',
   live: 'Live',
-  liveOff: 'Ikke live (henter hvert 30. sekund)',
+  liveOff: 'Ikke live (henter hvert 15. sekund)',
   lastEvent: 'seneste hændelse',
   generatedAt: 'Opgjort',
   receiptsOverdue: 'Kvitteringer for sent',
