@@ -11,7 +11,8 @@ import { useLiveEvents } from '../live.js';
 
 const COLORS = { accepted: '#1b6ac9', duplicates: '#8a6d00', rejected: '#b42318' };
 
-function EndpointRow({ endpoint }: { endpoint: EndpointOverview }) {
+/** `now` is the overview's own instant: ages are the gateway's, whatever the browser's clock says. */
+function EndpointRow({ endpoint, now }: { endpoint: EndpointOverview; now: number }) {
   const cell = (name: string, value: number) => (
     <td class={`num ${name}${value > 0 && name !== 'waiting' && name !== 'leased' ? ' warn' : ''}`}>{count(value)}</td>
   );
@@ -30,8 +31,8 @@ function EndpointRow({ endpoint }: { endpoint: EndpointOverview }) {
       {cell('dead', endpoint.deadLettered)}
       {cell('overdue', endpoint.receiptsOverdue)}
       <td class="num oldest">{age(endpoint.oldestWaitingSeconds)}</td>
-      <td title={when(endpoint.lastPolledAt)}>{ago(endpoint.lastPolledAt)}</td>
-      <td title={when(endpoint.lastPushedAt)}>{ago(endpoint.lastPushedAt)}</td>
+      <td title={when(endpoint.lastPolledAt)}>{ago(endpoint.lastPolledAt, now)}</td>
+      <td title={when(endpoint.lastPushedAt)}>{ago(endpoint.lastPushedAt, now)}</td>
       <td class="paused">
         {endpoint.paused ? (
           <span class="badge warn" title={`${t('pausedBy')} ${endpoint.paused.operator}: ${endpoint.paused.reason}`}>
@@ -122,7 +123,7 @@ export function OverviewView() {
                 </thead>
                 <tbody>
                   {overview.endpoints.map((endpoint) => (
-                    <EndpointRow key={endpoint.ean} endpoint={endpoint} />
+                    <EndpointRow key={endpoint.ean} endpoint={endpoint} now={new Date(overview.generatedAt).getTime()} />
                   ))}
                 </tbody>
               </table>

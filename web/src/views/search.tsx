@@ -12,8 +12,8 @@ const TEXT_FILTERS: readonly (readonly [string, Label, string?])[] = [
   ['envelopeId', 'envelopeId'],
   ['letterId', 'letterId'],
   ['id', 'messageId'],
-  ['sender', 'sender', '5790000000012'],
-  ['receiver', 'receiver', '5790000000036'],
+  ['sender', 'sender'],
+  ['receiver', 'receiver'],
   ['type', 'type', 'XDIS17'],
 ];
 /** The filters kept in the address: all but the CPR number. */
