@@ -167,7 +167,7 @@ describe('the operations page', () => {
     await shoot('message-redelivered');
   });
 
-  it('shows deadlines, dead letters, endpoints and alerts', async () => {
+  it('shows deadlines, dead letters and alerts, and pauses and resumes an endpoint with a reason', async () => {
     await open('Deadlines');
     await page.locator('#compliance, #deadlines-upcoming').first().waitFor();
     await shoot('deadlines');
@@ -176,8 +176,16 @@ describe('the operations page', () => {
     await page.waitForLoadState('networkidle');
     await shoot('dead-letters');
     await open('Endpoints');
-    await page.locator(`#endpoint-row-${MUNICIPALITY}`).waitFor();
+    const row = page.locator(`#endpoint-row-${MUNICIPALITY}`);
+    await row.getByRole('button', { name: 'Pause…' }).click();
+    await page.getByLabel('Reason').fill('The municipality is moving its EOJ tonight');
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await row.getByText('The municipality is moving its EOJ tonight').waitFor();
     await shoot('endpoints');
+    await row.getByRole('button', { name: 'Resume…' }).click();
+    await page.getByLabel('Reason').fill('The move is done and the EOJ answers');
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await row.getByRole('button', { name: 'Pause…' }).waitFor();
     await open('Alerts');
     await page.getByRole('heading', { name: 'Open' }).waitFor();
     await shoot('alerts');
