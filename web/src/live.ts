@@ -5,21 +5,8 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-/** The event names the gateway sends; unnamed events count too. */
-const EVENT_NAMES = [
-  'message',
-  'message-accepted',
-  'message-delivered',
-  'message-acknowledged',
-  'message-dead-lettered',
-  'delivery',
-  'deadline-breached',
-  'alert-raised',
-  'alert-cleared',
-  'endpoint-paused',
-  'endpoint-resumed',
-  'change',
-];
+/** The event types the gateway sends (src/domain/ops-event.ts); unnamed events count too. */
+const EVENT_NAMES = ['message', 'message-accepted', 'delivered', 'acknowledged', 'rejected', 'dead-lettered', 'deadline-breached', 'alert-raised'];
 
 export interface LiveState {
   readonly connected: boolean;
