@@ -20,6 +20,7 @@ import { applyCorrelation, correlate, fulfilledSummaries, type Correlation } fro
 import { issueReceipt } from './issue-receipt.js';
 import { typeLabel } from './meters.js';
 import { Refusal } from './refusal.js';
+import { countRejection } from '../store/rejection-store.js';
 
 export interface AcceptInput {
   readonly body: Buffer;
@@ -139,7 +140,13 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     for (const letter of result.response.letters) ctx.meters?.accepted(typeLabel(letter.type), letter.duplicateOf !== undefined);
     return result;
   } catch (error) {
-    if (error instanceof Refusal) ctx.meters?.rejected(typeLabel(decoded?.message.letters[0]?.type), error.slug);
+    if (error instanceof Refusal) {
+      const type = typeLabel(decoded?.message.letters[0]?.type);
+      ctx.meters?.rejected(type, error.slug);
+      // The overview's "rejected per type and reason" (a refused message leaves no other row). A
+      // counter that cannot be written must not turn the sender's 4xx into a 500.
+      await countRejection(ctx.db, { type, reason: error.slug }, ctx.clock()).catch(() => undefined);
+    }
     throw error;
   }
 }

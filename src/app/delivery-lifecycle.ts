@@ -25,6 +25,7 @@ import {
 } from '../store/delivery-store.js';
 import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
 import { requeueDeadLetters, type DeadLetterSelection, type Requeued } from '../store/ops-queries.js';
+import { isPaused, notePushAccepted } from '../store/endpoint-state-store.js';
 import { completeOutbox, getOutbox } from '../store/outbox.js';
 import type { DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
 import { compareWithRecordedAnswer } from './apply-receipt.js';
@@ -64,6 +65,7 @@ export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string,
 
 export interface PushPayload {
   readonly deliveryId: string;
+  readonly receiverEan: string;
   readonly url: string;
   readonly body: Buffer;
   readonly contentType: string;
@@ -72,18 +74,23 @@ export interface PushPayload {
   readonly envelopeId: string;
 }
 
-/** What a push job sends, or undefined when there is nothing (left) to push. */
-export async function loadPush(ctx: GatewayContext, deliveryId: string): Promise<PushPayload | undefined> {
+/**
+ * What a push job sends; undefined when there is nothing (left) to push; 'paused' when an operator
+ * paused the receiver: the delivery waits (its push row stays pending) and goes out after the resume.
+ */
+export async function loadPush(ctx: GatewayContext, deliveryId: string): Promise<PushPayload | 'paused' | undefined> {
   const delivery = await getDelivery(ctx.db, deliveryId);
   if (!delivery || !changeFor(delivery.state, 'push') || delivery.mode !== 'push') return undefined;
   const endpoint = ctx.register.find(delivery.receiverEan);
   if (!endpoint || endpoint.delivery.mode !== 'push') return undefined;
+  if (await isPaused(ctx.db, delivery.receiverEan)) return 'paused';
   const message = (await getMessage(ctx.db, delivery.messageId)) as MessageRecord;
   // Retention never prunes a body with a push still pending; should it be gone all the same, there is nothing to send.
   const body = await getMessageBody(ctx.db, delivery.messageId);
   if (!body) return undefined;
   return {
     deliveryId,
+    receiverEan: delivery.receiverEan,
     url: endpoint.delivery.url,
     body,
     contentType: message.contentType,
@@ -108,11 +115,14 @@ export async function settleUnpushable(ctx: GatewayContext, outboxId: number, de
 }
 
 /** `push`: the receiver's endpoint took the message. */
-export async function recordPushSuccess(ctx: GatewayContext, outboxId: number, deliveryId: string, httpStatus: number): Promise<void> {
+export async function recordPushSuccess(ctx: GatewayContext, outboxId: number, deliveryId: string, httpStatus: number, receiverEan: string): Promise<void> {
   const now = ctx.clock();
   const { delivered, watchdog } = await recordPushed(ctx.db, deliveryId, sourceStates('push'), now, receiptDueFrom(ctx, now), { httpStatus, outboxId });
   if (delivered) ctx.meters?.delivery('push', 'delivered');
   if (watchdog) await ctx.signals.outbox([watchdog]).catch(() => undefined);
+  // The overview's "last accepted a push" (after the watchdog is queued: it does not wait for a note);
+  // a note that cannot be written does not undo a push that was recorded.
+  if (delivered) await notePushAccepted(ctx.db, receiverEan, now).catch(() => undefined);
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Pausing and resuming a receiver. While paused, its inbox offers nothing (the lease path asks
- * noteInboxPoll) and its deliveries wait in the store: nothing is lost, everything is offered once it
- * is resumed. Each change is written to the audit log with who and why.
+ * noteInboxPoll), its push jobs end without pushing (loadPush) and its deliveries wait in the store:
+ * nothing is lost, everything is offered or pushed once it is resumed. Each change is written to the audit log with who and why.
  */
 import { endpointActivity, pauseEndpoint, pausedEndpoints, resumeEndpoint, type EndpointPause } from '../store/endpoint-state-store.js';
+import { pendingPushesFor } from '../store/outbox.js';
 import type { GatewayContext } from './context.js';
 import { recordAudit } from './ops-audit.js';
 import { EAN, requireReason, type Operator } from './ops-input.js';
@@ -36,7 +37,7 @@ export async function pauseEndpointAction(ctx: GatewayContext, operator: Operato
 
 /**
  * Resumes the endpoint. Its pull inbox is signalled so long-polls waiting on it return its backlog at
- * once; its push deliveries go out as their jobs come due.
+ * once; its push deliveries held back while it was paused are queued again at once.
  */
 export async function resumeEndpointAction(ctx: GatewayContext, operator: Operator, ean: string, reason: unknown): Promise<PauseResult> {
   knownEndpoint(ctx, ean);
@@ -47,7 +48,11 @@ export async function resumeEndpointAction(ctx: GatewayContext, operator: Operat
     if (changed) await recordAudit(tx, operator, { action: 'endpoint-resume', reason: why, details: { endpoint: ean } }, now);
     return { ean, paused: false, changed };
   });
-  if (result.changed) await ctx.signals.inboxChanged([ean]).catch(() => undefined);
+  if (result.changed) {
+    await ctx.signals.inboxChanged([ean]).catch(() => undefined);
+    // The push jobs that found it paused ended with their rows pending: queue them again now.
+    await ctx.signals.outbox(await pendingPushesFor(ctx.db, ean));
+  }
   return result;
 }
 

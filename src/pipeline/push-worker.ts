@@ -17,7 +17,7 @@ import { postDelivery } from './push-request.js';
 import { QUEUE_NAMES } from './queue-names.js';
 import type { OutboxJob } from './queues.js';
 
-export type PushJobResult = 'pushed' | 'nothing-to-push';
+export type PushJobResult = 'pushed' | 'nothing-to-push' | 'paused';
 
 export const DEFAULT_PUSH_CONCURRENCY = 8;
 
@@ -47,11 +47,17 @@ export class PushWorker {
     const deliveryId = job.data.deliveryId ?? '';
     const payload = await loadPush(ctx, deliveryId);
     if (!payload) return this.nothingToPush(outboxId, deliveryId);
+    // Paused by an operator: the job ends, its outbox row stays pending. Resuming queues the row
+    // again at once (and until then the reconciler finds it pending, and finds the receiver paused).
+    if (payload === 'paused') {
+      this.logger.debug({ outboxId, deliveryId }, 'push held back: the receiver is paused');
+      return 'paused';
+    }
 
     const attempt = job.attemptsMade + 1;
     const outcome = await postDelivery(payload, ctx.settings.pushTimeoutMs, signal);
     if (outcome.ok) {
-      await recordPushSuccess(ctx, outboxId, deliveryId, outcome.status);
+      await recordPushSuccess(ctx, outboxId, deliveryId, outcome.status, payload.receiverEan);
       this.logger.info({ outboxId, deliveryId, attempt, httpStatus: outcome.status }, 'pushed');
       return 'pushed';
     }

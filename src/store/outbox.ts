@@ -58,3 +58,13 @@ export async function getOutbox(db: Queryable, id: number): Promise<(OutboxEntry
 export async function completeOutbox(tx: Queryable, id: number, now: Date): Promise<void> {
   await tx.query('UPDATE outbox SET done_at = $2 WHERE id = $1 AND done_at IS NULL', [id, now]);
 }
+
+/** The pending push rows of deliveries to `receiverEan` (queued again when a paused receiver is resumed). */
+export async function pendingPushesFor(db: Queryable, receiverEan: string): Promise<OutboxEntry[]> {
+  const { rows } = await db.query<OutboxRow>(
+    `SELECT o.id, o.kind, o.delivery_id, o.deadline_id, o.due_at FROM outbox o JOIN deliveries d ON d.id = o.delivery_id
+     WHERE o.done_at IS NULL AND o.kind = 'push' AND d.receiver_ean = $1 ORDER BY o.id`,
+    [receiverEan],
+  );
+  return rows.map(outboxFromRow);
+}

@@ -32,6 +32,7 @@ afterAll(async () => {
 function payload(path: string): PushPayload {
   return {
     deliveryId: '1b7c8a52-6a0e-4d57-9a3e-0e8f1c9f2a11',
+    receiverEan: '5790000000043',
     url: `${base}${path}`,
     body: Buffer.from('<Emessage/>'),
     contentType: 'application/xml; charset=ISO-8859-1',
