@@ -5,11 +5,13 @@ import { ReasonForm, Show, useLoad } from '../components.js';
 import { when } from '../format.js';
 import { t } from '../i18n.js';
 import { href } from '../router.js';
+import { Ean, useEndpointNames } from '../endpoint-names.js';
 
 export function DeadLettersView() {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   const [loaded, reload] = useLoad(() => api.get<{ items: DeadLetterItem[]; nextCursor?: string }>('/api/v1/ops/dead-letters', { cursor, limit: 100 }), [cursor]);
+  const names = useEndpointNames();
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [retrying, setRetrying] = useState<'selected' | 'all' | null>(null);
   const [result, setResult] = useState<number | null>(null);
@@ -66,7 +68,9 @@ export function DeadLettersView() {
                           />
                         </td>
                         <td>{when(item.deadAt)}</td>
-                        <td class="mono">{item.receiver}</td>
+                        <td>
+                          <Ean ean={item.receiver} names={names} />
+                        </td>
                         <td>{item.types.join(', ')}</td>
                         <td>
                           <a href={href(`/message/${item.messageId}`)}>{item.envelopeId}</a>

@@ -5,6 +5,7 @@ import { Empty, Show, useLoad } from '../components.js';
 import { count, percent, when } from '../format.js';
 import { t } from '../i18n.js';
 import { href } from '../router.js';
+import { Ean, useEndpointNames } from '../endpoint-names.js';
 import { WarningForm } from './warning-form.js';
 
 interface Group {
@@ -29,6 +30,7 @@ function grouped(items: readonly DeadlineView[]): Group[] {
 
 function GroupTable({ id, items, dueLabel }: { id: string; items: readonly DeadlineView[]; dueLabel: 'nextDue' | 'breached' }) {
   const groups = grouped(items);
+  const names = useEndpointNames();
   return (
     <Empty when={groups.length === 0}>
       <div class="table-scroll">
@@ -50,7 +52,9 @@ function GroupTable({ id, items, dueLabel }: { id: string; items: readonly Deadl
                   <th scope="row">
                     {group.ruleId} <span class="muted">{group.title}</span>
                   </th>
-                  <td class="mono">{group.obliged}</td>
+                  <td>
+                    <Ean ean={group.obliged} names={names} />
+                  </td>
                   <td class="num">{count(group.items.length)}</td>
                   <td>{when(dueLabel === 'breached' ? (first?.breachedAt ?? first?.dueAt) : first?.dueAt)}</td>
                   <td>{first ? <a href={href(`/message/${first.messageId}`)}>{first.letterType} {first.letterId}</a> : '—'}</td>
@@ -65,6 +69,7 @@ function GroupTable({ id, items, dueLabel }: { id: string; items: readonly Deadl
 }
 
 export function DeadlinesView() {
+  const names = useEndpointNames();
   const [upcoming] = useLoad(() => api.get<DeadlinePage>('/api/v1/ops/deadlines', { state: 'pending', limit: 500 }), []);
   const [breached] = useLoad(() => api.get<DeadlinePage>('/api/v1/ops/deadlines', { state: 'breached', limit: 500 }), []);
   const [report] = useLoad(() => api.get<ComplianceReport>('/api/v1/ops/deadlines/report'), []);
@@ -106,7 +111,9 @@ export function DeadlinesView() {
                 <tbody>
                   {data.lines.map((line) => (
                     <tr key={`${line.obligedEan}-${line.ruleId}`}>
-                      <td class="mono">{line.obligedEan}</td>
+                      <td>
+                        <Ean ean={line.obligedEan} names={names} />
+                      </td>
                       <td>
                         {line.ruleId} <span class="muted">{line.title}</span>
                       </td>

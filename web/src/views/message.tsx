@@ -5,6 +5,7 @@ import { Empty, ReasonForm, Show, useLoad } from '../components.js';
 import { when } from '../format.js';
 import { t } from '../i18n.js';
 import { href } from '../router.js';
+import { Ean, useEndpointNames } from '../endpoint-names.js';
 
 /** What the body route answers: the decoded text and the original bytes' encoding (or plain text). */
 type BodyAnswer = string | { readonly text?: string; readonly body?: string; readonly encoding?: string; readonly contentType?: string };
@@ -94,6 +95,7 @@ function RedeliverPanel({ message, onDone }: { message: OpsMessageDetail; onDone
 }
 
 export function MessageView({ id }: { id: string }) {
+  const names = useEndpointNames();
   const [loaded, reload] = useLoad(() => api.get<OpsMessageDetail>(`/api/v1/ops/messages/${encodeURIComponent(id)}`), [id]);
   return (
     <section aria-labelledby="message-title">
@@ -110,7 +112,9 @@ export function MessageView({ id }: { id: string }) {
               <dt>{t('messageId')}</dt>
               <dd class="mono">{message.id}</dd>
               <dt>{t('sender')}</dt>
-              <dd class="mono">{message.sender}</dd>
+              <dd>
+                <Ean ean={message.sender} names={names} />
+              </dd>
               <dt>{t('receivedAt')}</dt>
               <dd>{when(message.receivedAt)}</dd>
               <dt>{t('letters')}</dt>
@@ -156,7 +160,9 @@ export function MessageView({ id }: { id: string }) {
                     return (
                       <tr key={d.id} id={`delivery-${d.id}`}>
                         <td class="mono small">{d.id.slice(0, 8)}</td>
-                        <td class="mono">{d.receiver}</td>
+                        <td>
+                          <Ean ean={d.receiver} names={names} />
+                        </td>
                         <td>{d.role}</td>
                         <td>{d.mode}</td>
                         <td>

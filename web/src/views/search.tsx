@@ -5,6 +5,7 @@ import { Show, useLoad } from '../components.js';
 import { formText, isoFromLocalInput, when } from '../format.js';
 import { t, type Label } from '../i18n.js';
 import { href, navigate } from '../router.js';
+import { Ean, useEndpointNames } from '../endpoint-names.js';
 
 const STATUSES = ['waiting', 'leased', 'delivered', 'acknowledged', 'rejected', 'unacknowledged', 'dead', 'duplicate'];
 const TEXT_FILTERS: readonly (readonly [string, Label, string?])[] = [
@@ -24,6 +25,7 @@ const FILTER_NAMES = [...TEXT_FILTERS.map(([name]) => name).filter((name) => nam
  * in the address bar or the browser history.
  */
 export function SearchView({ params }: { params: URLSearchParams }) {
+  const names = useEndpointNames();
   const [cpr, setCpr] = useState('');
   const [cursors, setCursors] = useState<string[]>([]);
   const [searched, setSearched] = useState(0);
@@ -133,7 +135,9 @@ export function SearchView({ params }: { params: URLSearchParams }) {
                         </td>
                         <td class="mono">{item.envelopeId}</td>
                         <td>{item.letters.map((letter) => `${letter.type} ${letter.letterId}`).join(', ')}</td>
-                        <td class="mono">{item.sender}</td>
+                        <td>
+                          <Ean ean={item.sender} names={names} />
+                        </td>
                         <td>
                           {item.deliveries.map((d) => (
                             <span key={`${d.receiver}-${d.role}`} class="pair">
