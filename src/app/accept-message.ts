@@ -20,6 +20,7 @@ import { applyCorrelation, correlate, fulfilledSummaries, type Correlation } fro
 import { issueReceipt } from './issue-receipt.js';
 import { typeLabel } from './meters.js';
 import { Refusal } from './refusal.js';
+import { announce } from './context.js';
 import { countRejection } from '../store/rejection-store.js';
 
 export interface AcceptInput {
@@ -138,6 +139,15 @@ export async function acceptMessage(ctx: GatewayContext, senderEan: string, inpu
     decoded ??= await decodeForAccept(ctx, input);
     const result = await acceptDecoded(ctx, senderEan, input, decoded, known);
     for (const letter of result.response.letters) ctx.meters?.accepted(typeLabel(letter.type), letter.duplicateOf !== undefined);
+    if (result.kind === 'accepted') {
+      const letters = result.response.letters;
+      announce(ctx, 'message-accepted', {
+        messageId: result.response.id,
+        sender: senderEan,
+        receivers: [...new Set(letters.flatMap((l) => [l.receiver, ...l.copies]))],
+        messageTypes: [...new Set(letters.map((l) => l.type))],
+      });
+    }
     return result;
   } catch (error) {
     if (error instanceof Refusal) {

@@ -14,6 +14,7 @@ import type { Database, Queryable } from '../store/database.js';
 import type { OutboxEntry } from '../store/outbox.js';
 import type { InsertBatcher } from '../store/insert-batcher.js';
 import type { AlertConfig } from '../domain/alerts.js';
+import type { OpsEvent } from '../domain/ops-event.js';
 import type { GatewayMeters } from './meters.js';
 
 export interface DeliverySignals {
@@ -21,6 +22,13 @@ export interface DeliverySignals {
   outbox(entries: readonly OutboxEntry[]): Promise<void>;
   /** These receivers' pull inboxes have something new (wakes long-polls in every process). */
   inboxChanged(receiverEans: readonly string[]): Promise<void>;
+  /** Tells the ops pages' live streams in every process (best effort, never rejects); absent in tools. */
+  opsEvent?(event: OpsEvent): Promise<void>;
+}
+
+/** Publishes an ops event of `type` now; nothing when the context has no event bus. */
+export function announce(ctx: Pick<GatewayContext, 'signals' | 'clock'>, type: OpsEvent['type'], data: OpsEvent['data']): void {
+  void ctx.signals.opsEvent?.({ type, at: ctx.clock().toISOString(), data });
 }
 
 export interface GatewayContext {

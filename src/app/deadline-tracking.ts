@@ -36,7 +36,7 @@ import {
 import { completeOutbox, getOutbox } from '../store/outbox.js';
 import { insertEvents, type NewEvent } from '../store/message-store.js';
 import type { DeadlineSummary } from '../store/records.js';
-import { inTransaction, type GatewayContext } from './context.js';
+import { announce, inTransaction, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
 
@@ -298,6 +298,7 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
       now,
     );
     ctx.meters?.deadlineBreached(deadline.ruleId);
+    announce(ctx, 'deadline-breached', { deadlineId: deadline.id, messageId: deadline.messageId, rule: deadline.ruleId, obligedEan: deadline.obligedEan });
     return { outcome: 'breached', deadline: { ...deadline, state: 'breached', breachedAt: now } };
   });
 }

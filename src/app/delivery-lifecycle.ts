@@ -29,7 +29,7 @@ import { isPaused, notePushAccepted } from '../store/endpoint-state-store.js';
 import { completeOutbox, getOutbox } from '../store/outbox.js';
 import type { DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
 import { compareWithRecordedAnswer } from './apply-receipt.js';
-import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import { announce, inTransaction, type AfterCommit, type GatewayContext } from './context.js';
 import { fulfilByReceipt } from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
 import { Refusal } from './refusal.js';
@@ -56,7 +56,10 @@ export async function leaseDeliveries(ctx: GatewayContext, receiverEan: string, 
 export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedDelivery | undefined> {
   const now = ctx.clock();
   const fetched = await fetchDelivery(ctx.db, deliveryId, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
-  if (fetched?.delivered) ctx.meters?.delivery('pull', 'delivered');
+  if (fetched?.delivered) {
+    ctx.meters?.delivery('pull', 'delivered');
+    announce(ctx, 'delivered', { deliveryId, receiver: receiverEan, mode: 'pull' });
+  }
   if (fetched?.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
   return fetched;
 }
@@ -118,7 +121,10 @@ export async function settleUnpushable(ctx: GatewayContext, outboxId: number, de
 export async function recordPushSuccess(ctx: GatewayContext, outboxId: number, deliveryId: string, httpStatus: number, receiverEan: string): Promise<void> {
   const now = ctx.clock();
   const { delivered, watchdog } = await recordPushed(ctx.db, deliveryId, sourceStates('push'), now, receiptDueFrom(ctx, now), { httpStatus, outboxId });
-  if (delivered) ctx.meters?.delivery('push', 'delivered');
+  if (delivered) {
+    ctx.meters?.delivery('push', 'delivered');
+    announce(ctx, 'delivered', { deliveryId, receiver: receiverEan, mode: 'push' });
+  }
   if (watchdog) await ctx.signals.outbox([watchdog]).catch(() => undefined);
   // The overview's "last accepted a push" (after the watchdog is queued: it does not wait for a note);
   // a note that cannot be written does not undo a push that was recorded.
@@ -141,6 +147,7 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
     const attempt = await storePushFailure(tx, deliveryId, change, now, { reason, final, outboxId });
     if (attempt !== undefined) ctx.meters?.delivery('push', final ? 'dead-lettered' : 'push-failed');
     if (!final || attempt === undefined) return;
+    announce(ctx, 'dead-lettered', { deliveryId, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: 'push' });
     const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
     if (message.origin === 'gateway') return; // never answer a receipt with a receipt
     await issueReceipt(tx, ctx, effects, {
@@ -183,6 +190,8 @@ export async function recordAnswer(
     throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
   }
   ctx.meters?.delivery(delivery.mode, content.kind === 'positive' ? 'acknowledged' : 'rejected');
+  // Announced from inside the transaction: a live view may, rarely, hear of an answer that then rolls back; it reads the truth next.
+  announce(ctx, content.kind === 'positive' ? 'acknowledged' : 'rejected', { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
   if (delivery.deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - delivery.deliveredAt.getTime()) / 1000));
   if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
 }

@@ -61,6 +61,7 @@ export const PROBLEM_TYPES = {
   'fulfilment-in-the-future': { status: 422, title: 'The fulfilment time is in the future', description: '`at` must be the time the obliged action was done, not later than now.' },
   'bad-period': { status: 422, title: 'The period is empty', description: '`from` must be before `to`.' },
   'bad-cursor': { status: 400, title: 'Unknown cursor', description: 'The `cursor` is not one this API gave out as `nextCursor`.' },
+  'too-many-streams': { status: 429, title: 'Too many open event streams', description: 'Each key (or ops session) may hold a few `GET /api/v1/ops/events` streams per gateway process; close one first.' },
   'too-many-requests': { status: 429, title: 'Too many requests', description: 'The API key (or address) sent more requests than allowed per minute; retry after `Retry-After` seconds.' },
   'internal-error': { status: 500, title: 'Internal error', description: 'Something went wrong in the gateway. The request id identifies it in the gateway\'s logs.' },
   'service-unavailable': { status: 503, title: 'Service unavailable', description: 'A dependency (store, queue) is not available; retry after `Retry-After` seconds.' },

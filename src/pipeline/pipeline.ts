@@ -17,6 +17,7 @@ import { createLogger } from '../logging.js';
 import { AlertScheduler } from './alert-scheduler.js';
 import { AlertWebhookQueue, AlertWebhookWorker } from './alert-webhook.js';
 import { InboxNotifier } from './inbox-notifier.js';
+import { OpsEventBus } from './ops-event-bus.js';
 import { OutboxDispatcher } from './outbox-dispatcher.js';
 import { OutboxReconciler } from './outbox-reconciler.js';
 import type { PipelineDeps } from './pipeline-deps.js';
@@ -41,10 +42,11 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
   const queues = new PipelineQueues(connections.create('queues'), settings, logger);
   const dispatcher = new OutboxDispatcher(queues, deps.clock, logger, options.dispatchTimeoutMs);
   const notifier = new InboxNotifier(connections.create('publisher'), connections.create('subscriber'), settings.queuePrefix, logger);
-  const subscribed = notifier.start();
-  subscribed.catch((error: unknown) => logger.warn({ err: error }, 'could not subscribe to inbox notifications'));
+  const events = new OpsEventBus(connections.create('events-publisher'), connections.create('events-subscriber'), settings.queuePrefix, logger);
+  const subscribed = Promise.all([notifier.start(), events.start()]).then(() => undefined);
+  subscribed.catch((error: unknown) => logger.warn({ err: error }, 'could not subscribe to inbox notifications or ops events'));
 
-  const signals: DeliverySignals = { outbox: dispatcher.outbox, inboxChanged: notifier.inboxChanged };
+  const signals: DeliverySignals = { outbox: dispatcher.outbox, inboxChanged: notifier.inboxChanged, opsEvent: events.publish };
   const { logger: _logger, insertBatcher: _batcher, ...shared } = deps;
   // The workers commit one change at a time: no group commit for them.
   const ctx: GatewayContext = { ...shared, signals };
@@ -58,6 +60,11 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
   const alertConfig = deps.alerts;
   const alertWebhook = options.workers && alertConfig?.webhook ? new AlertWebhookQueue(connections.create('alert-webhooks'), settings.queuePrefix, alertConfig.webhook) : undefined;
   const alerts = options.workers && alertConfig && alertConfig.rules.length > 0 ? new AlertScheduler(deps, alertConfig, alertWebhook, logger) : undefined;
+
+  // Alerts this process raised reach the ops pages of every process.
+  alerts?.onChange((n) => {
+    if (n.event === 'alert-raised') void events.publish({ type: 'alert-raised', at: n.alert.raisedAt, data: { alertId: n.alert.id, rule: n.alert.rule, subject: n.alert.subject } });
+  });
 
   const workers: (PushWorker | TimerWorker | AlertWebhookWorker)[] = [];
   if (options.workers) {
@@ -81,6 +88,7 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
       // Workers first: a job in flight may still add jobs (a push arms its watchdog) and publish.
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await notifier.close();
+      await events.close();
       await alertWebhook?.close();
       await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the queues failed'));
       await connections.closeAll();
@@ -92,6 +100,7 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
   return {
     signals,
     notifier,
+    events,
     queues,
     alerts,
     reconcileOnce: () => reconciler.reconcileOnce(),

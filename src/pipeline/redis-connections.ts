@@ -12,7 +12,7 @@ import type { Logger } from '../logging.js';
 import { hideUrlCredentials } from '../url-credentials.js';
 import { withTimeout } from '../with-timeout.js';
 
-export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber' | 'rate-limit' | 'sessions' | 'alert-webhooks' | 'alert-webhook-worker';
+export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber' | 'rate-limit' | 'sessions' | 'events-publisher' | 'events-subscriber' | 'alert-webhooks' | 'alert-webhook-worker';
 
 /**
  * Where Redis is: a URL, or (for high availability) Sentinels that name the current primary. With
@@ -62,7 +62,7 @@ export function describeRedisTarget(target: string | RedisTarget): string {
   return `sentinel://${(t.redisSentinels ?? []).map((s) => `${s.host}:${s.port}`).join(',')}/${t.redisSentinelName ?? ''}`;
 }
 
-const BLOCKING_ROLES: ReadonlySet<ConnectionRole> = new Set(['push-worker', 'timer-worker', 'alert-webhook-worker', 'subscriber']);
+const BLOCKING_ROLES: ReadonlySet<ConnectionRole> = new Set(['push-worker', 'timer-worker', 'alert-webhook-worker', 'subscriber', 'events-subscriber']);
 
 /** Ends a connection: QUIT when it is up (so pending replies arrive), otherwise a plain disconnect. */
 export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {

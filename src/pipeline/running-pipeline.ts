@@ -5,6 +5,7 @@
 import type { DeliverySignals } from '../app/context.js';
 import type { AlertScheduler } from './alert-scheduler.js';
 import type { InboxNotifier, InboxWaitOutcome } from './inbox-notifier.js';
+import type { OpsEventBus } from './ops-event-bus.js';
 import type { PipelineQueues } from './queues.js';
 import type { ReconcileResult } from './reconcile-result.js';
 
@@ -12,6 +13,8 @@ export interface RunningPipeline {
   /** Pass these as `GatewayContext.signals`. */
   readonly signals: DeliverySignals;
   readonly notifier: InboxNotifier;
+  /** Ops events of every process (the ops event stream subscribes here). */
+  readonly events: OpsEventBus;
   /** The queues (for ops views and tests). */
   readonly queues: PipelineQueues;
   /** `notifier.waitForInbox`, for the long-poll route. */

@@ -123,7 +123,14 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         logger,
         keyRing: configuration.keyRing,
         health: readiness,
-        gateway: { context, inboxWaiter: pipelineInboxWaiter(() => started?.pipeline) },
+        gateway: {
+          context,
+          inboxWaiter: pipelineInboxWaiter(() => started?.pipeline),
+          opsEvents: () => {
+            if (started) return started.pipeline.events;
+            throw serviceUnavailable(`the gateway is not ready: ${readiness.missing()}`, 5);
+          },
+        },
         metricsRegistry,
         ...(rateLimitConnections ? { rateLimitRedis: rateLimitConnections.create('rate-limit'), sessionRedis: rateLimitConnections.create('sessions') } : {}),
       })

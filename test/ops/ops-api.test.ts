@@ -35,6 +35,7 @@ const OPS_ROUTES: readonly { method: 'GET' | 'POST' | 'DELETE'; url: string; pay
   { method: 'GET', url: '/api/v1/ops/alerts' },
   { method: 'GET', url: '/api/v1/ops/deadlines' },
   { method: 'GET', url: '/api/v1/ops/deadlines/report' },
+  { method: 'GET', url: '/api/v1/ops/events' },
   { method: 'GET', url: '/api/v1/ops/session' },
   { method: 'DELETE', url: '/api/v1/ops/session' },
 ];

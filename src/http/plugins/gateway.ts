@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GatewayContext } from '../../app/context.js';
+import type { OpsEventSource } from '../../domain/ops-event.js';
 
 export interface InboxWaiter {
   /** A counter of the receiver's inbox changes seen by this process. */
@@ -23,6 +24,8 @@ export interface GatewayAccess {
   /** The use cases' context; throws the 503 problem while the gateway is starting. */
   context(): GatewayContext;
   readonly inboxWaiter: InboxWaiter;
+  /** Ops events of every process; throws the 503 problem while the gateway is starting. */
+  opsEvents(): OpsEventSource;
 }
 
 declare module 'fastify' {
@@ -30,12 +33,15 @@ declare module 'fastify' {
     /** The use cases' context. Read it in handlers: while starting, reading it throws a 503 problem. */
     readonly gateway: GatewayContext;
     readonly inboxWaiter: InboxWaiter;
+    /** Ops events of every process. Read it in handlers: while starting, reading it throws a 503 problem. */
+    readonly opsEvents: OpsEventSource;
   }
 }
 
 async function gateway(app: FastifyInstance, access: GatewayAccess): Promise<void> {
   app.decorate('gateway', { getter: () => access.context() });
   app.decorate('inboxWaiter', access.inboxWaiter);
+  app.decorate('opsEvents', { getter: () => access.opsEvents() });
 }
 
 export default fp(gateway, { name: 'gateway', fastify: '5.x' });

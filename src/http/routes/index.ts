@@ -15,6 +15,7 @@ import deadlines from './deadlines.js';
 import inbox from './inbox.js';
 import messages from './messages.js';
 import ops from './ops.js';
+import opsEvents from './ops-events.js';
 import opsPage from './ops-page.js';
 
 export default async function gatewayRoutes(app: FastifyInstance): Promise<void> {
@@ -23,5 +24,6 @@ export default async function gatewayRoutes(app: FastifyInstance): Promise<void>
   await app.register(deadlines);
   await app.register(alerts);
   await app.register(ops);
+  await app.register(opsEvents);
   await app.register(opsPage);
 }
