@@ -90,15 +90,16 @@ describe('the operations page', () => {
     const waiting = page.locator(`#endpoint-${MUNICIPALITY} td.waiting`);
     await waiting.waitFor();
     const before = Number(await waiting.textContent());
-    await page.locator('.live').waitFor();
+    // The event stream is open: the change below comes from it, not from the page's fallback timer.
+    await page.locator('.live.on').waitFor();
 
     posted = await postMessage('XDIS17_discharge_home.xml', 'OPSPAGE0001', 'OPSPAGEL0001');
     // No reload: the event stream makes the page fetch the overview again.
-    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 25_000 }).toBe(before + 1);
+    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 10_000 }).toBe(before + 1);
     await page.locator('#type-XDIS17 .accepted-hour').waitFor();
     await postMessage('XDIS20_admission_acute.xml', 'OPSPAGE0002', 'OPSPAGEL0002');
     await postMessage('XDIS19_warning_of_discharge.xml', 'OPSPAGE0003', 'OPSPAGEL0003');
-    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 25_000 }).toBeGreaterThan(before + 1);
+    await expect.poll(async () => Number(await waiting.textContent()), { timeout: 10_000 }).toBeGreaterThan(before + 1);
     await shoot('overview');
   });
 

@@ -4,9 +4,10 @@
  * Without the stream the caller falls back to reloading on a timer.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { OPS_EVENT_TYPES } from '../../src/domain/ops-event.js';
 
-/** The event types the gateway sends (src/domain/ops-event.ts); unnamed events count too. */
-const EVENT_NAMES = ['message', 'message-accepted', 'delivered', 'acknowledged', 'rejected', 'dead-lettered', 'deadline-breached', 'alert-raised'];
+/** The event types the gateway sends; unnamed events count too. */
+const EVENT_NAMES = ['message', ...OPS_EVENT_TYPES];
 
 export interface LiveState {
   readonly connected: boolean;
