@@ -9,6 +9,17 @@ import { OPS_EVENT_TYPES } from '../../src/domain/ops-event.js';
 /** The event types the gateway sends; unnamed events count too. */
 const EVENT_NAMES = ['message', ...OPS_EVENT_TYPES];
 
+/** The gateway's instant of an event (its own clock), else the browser's. */
+function instantOf(event: MessageEvent): number {
+  try {
+    const at = (JSON.parse(String(event.data)) as { at?: unknown }).at;
+    if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) return Date.parse(at);
+  } catch {
+    // not JSON: the browser's clock will do
+  }
+  return Date.now();
+}
+
 export interface LiveState {
   readonly connected: boolean;
   readonly lastEvent: { readonly kind: string; readonly at: number } | null;
@@ -23,7 +34,7 @@ export function useLiveEvents(onChange: () => void): LiveState {
     const source = new EventSource('/api/v1/ops/events');
     let timer: ReturnType<typeof setTimeout> | null = null;
     const changed = (event: MessageEvent) => {
-      setState({ connected: true, lastEvent: { kind: event.type === 'message' ? 'event' : event.type, at: Date.now() } });
+      setState({ connected: true, lastEvent: { kind: event.type === 'message' ? 'event' : event.type, at: instantOf(event) } });
       if (timer) return;
       timer = setTimeout(() => {
         timer = null;
