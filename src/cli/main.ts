@@ -16,7 +16,7 @@ import { fromPackageRoot } from '../package-root.js';
 import { runConfigCheck } from './config-check/config-command.js';
 import { runDeadlinesExplain } from './deadlines-command.js';
 import { runInbox, type AnswerChoice } from './inbox-simulator/inbox-command.js';
-import { runKeysCreate } from './keys-command.js';
+import { DEFAULT_GRACE, runKeysCreate, runKeysList, runKeysRevoke, runKeysRotate } from './keys-command.js';
 import { runReplay } from './replay/replay-command.js';
 import { runValidate } from './validate-command.js';
 
@@ -95,6 +95,27 @@ function program(setCode: (code: number) => void): Command {
       }
       return run(runKeysCreate(readSettings().configDir, options.ops ? 'ops' : (options.endpoint as string), out, options.name));
     });
+  keys
+    .command('list')
+    .description('every key of keys.json: id, endpoint or operator, created, last used, state (never a secret)')
+    .option('--json', 'print the list as JSON')
+    .addHelpText('after', '\n"Last used" is what the gateways recorded in Redis (REDIS_URL, MEDCOM_QUEUE_PREFIX), to the minute; "unknown" when Redis does not answer.')
+    .action(async (options: { json?: boolean }) => {
+      const settings = readSettings();
+      const { readLastUses } = await import('./key-usage-reader.js');
+      return run(runKeysList(settings.configDir, { json: options.json ?? false }, { out, err, lastUsed: () => readLastUses(settings) }));
+    });
+  keys
+    .command('revoke')
+    .description('the key stops working; it stays in keys.json marked revoked, with the time')
+    .argument('<ID>', 'the key id, as keys list shows it')
+    .action((id: string) => run(runKeysRevoke(readSettings().configDir, id, { out, err })));
+  keys
+    .command('rotate')
+    .description('a new key for the same endpoint or person, printed once; the old key keeps working for the grace period')
+    .argument('<ID>', 'the key id, as keys list shows it')
+    .option('--grace <DURATION>', 'how long the old key keeps working: 0 (ends now) or e.g. 90m, 24h, 7d', DEFAULT_GRACE)
+    .action((id: string, options: { grace: string }) => run(runKeysRotate(readSettings().configDir, id, options.grace, { out, err })));
 
   root
     .command('validate')

@@ -3,7 +3,7 @@
  * down gracefully: stop taking requests, let in-flight work finish, close connections. A start that
  * cannot succeed (a failed migration, a port in use, a data folder another process holds) ends the
  * process with exit code 1 and one line on standard error saying why: a process that looks alive
- * but serves nothing is worse than one that stops.
+ * but serves nothing is worse than one that stops. SIGHUP re-reads keys.json.
  */
 import { readSettings, type Settings } from '../config/settings.js';
 import { createGateway, type RunningGateway } from '../runtime/gateway.js';
@@ -26,7 +26,7 @@ export async function runGateway(mode: 'serve' | 'api' | 'worker'): Promise<numb
   const settings = readSettings();
   let gateway: RunningGateway;
   try {
-    gateway = await createGateway(settings, { api: mode !== 'worker', workers: mode !== 'api' });
+    gateway = await createGateway(settings, { api: mode !== 'worker', workers: mode !== 'api', watchKeys: true });
   } catch (error) {
     reportFailure(startFailure(error, settings));
     return 1;
@@ -55,6 +55,10 @@ export async function runGateway(mode: 'serve' | 'api' | 'worker'): Promise<numb
       });
     process.once('SIGINT', () => stop(0, () => logger.info({ signal: 'SIGINT' }, 'shutting down')));
     process.once('SIGTERM', () => stop(0, () => logger.info({ signal: 'SIGTERM' }, 'shutting down')));
+    // SIGHUP re-reads keys.json (the API also watches its folder); a worker has no keys to reload.
+    process.on('SIGHUP', () => {
+      if (gateway.app) gateway.reloadKeys('SIGHUP');
+    });
 
     gateway.ready.catch(fail);
     if (gateway.app) {

@@ -40,6 +40,15 @@ const CONFIG_SCHEMA = {
           hospitalKind: { enum: HOSPITAL_KINDS },
           region: { type: 'string', minLength: 1 },
           homeHospitalFor: { type: 'array', items: { type: 'string', pattern: '^[0-9]{3}$' }, uniqueItems: true },
+          clientCertificates: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['sha256'],
+              additionalProperties: false,
+              properties: { sha256: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$' }, note: { type: 'string' } },
+            },
+          },
           delivery: {
             oneOf: [
               { type: 'object', required: ['mode'], additionalProperties: false, properties: { mode: { const: 'pull' } } },
@@ -85,6 +94,9 @@ function hintFor(instancePath: string, error?: ErrorObject): string {
   if (/\/homeHospitalFor\/\d+$/.test(instancePath)) return ' — list kommunenumre of three digits, e.g. "751"';
   if (/\/ean$/.test(instancePath)) return ' — write the 13-digit EAN (GLN) location number as a string, e.g. "5790000000012"';
   if (/\/accepts\/\d+$/.test(instancePath)) return ' — list MedCom message type codes such as "XDIS20"';
+  if (/\/clientCertificates\/\d+\/sha256$/.test(instancePath)) {
+    return ' — write the certificate\'s SHA-256 fingerprint as 32 hex pairs separated by colons, as `openssl x509 -noout -fingerprint -sha256 -in client.crt` prints it';
+  }
   if (/\/delivery$/.test(instancePath)) return ' — write {"mode":"pull"} (the endpoint polls its inbox) or {"mode":"push","url":"https://…"}';
   const params = error?.params as Record<string, unknown> | undefined;
   if (typeof params?.additionalProperty === 'string') return ` ("${params.additionalProperty}") — remove it or check its spelling`;
@@ -119,8 +131,18 @@ function ruleProblems(raw: unknown, file: string): string[] {
   const config = (typeof raw === 'object' && raw !== null ? raw : {}) as { endpoints?: unknown; gateway?: { ean?: unknown } };
   const endpoints = Array.isArray(config.endpoints) ? (config.endpoints as Partial<Record<keyof Endpoint, unknown>>[]) : [];
   const seen = new Set<string>();
+  const fingerprints = new Map<string, string>();
   endpoints.forEach((endpoint, index) => {
     if (typeof endpoint !== 'object' || endpoint === null) return;
+    const certificates = Array.isArray(endpoint.clientCertificates) ? (endpoint.clientCertificates as unknown[]) : [];
+    certificates.forEach((certificate, at) => {
+      const sha256 = (certificate as { sha256?: unknown } | null)?.sha256;
+      if (typeof sha256 !== 'string') return;
+      const where = `/endpoints/${index}/clientCertificates/${at}`;
+      const first = fingerprints.get(sha256.toUpperCase());
+      if (first !== undefined) problems.push(`${file}${where}/sha256: the same certificate as ${first} — a certificate authenticates one endpoint; remove one`);
+      else fingerprints.set(sha256.toUpperCase(), where);
+    });
     const ean = typeof endpoint.ean === 'string' && /^[0-9]{13}$/.test(endpoint.ean) ? endpoint.ean : undefined;
     if (ean !== undefined && !isValidGln(ean)) problems.push(`${file}/endpoints/${index}/ean: ${ean} has a wrong GLN check digit — check the number; its last digit is computed from the others`);
     if (ean !== undefined && seen.has(ean)) problems.push(`${file}/endpoints/${index}/ean: ${ean} is listed twice — keep one entry per EAN`);
@@ -144,7 +166,12 @@ export function buildEndpointRegister(raw: unknown, file: string): EndpointRegis
   const valid = validate(raw);
   const problems = [...(valid ? [] : schemaProblems(file, validate.errors ?? [])), ...ruleProblems(raw, file)];
   if (!valid || problems.length > 0) throw new ConfigError(`the endpoint configuration is not valid:\n  ${problems.join('\n  ')}`, problems);
-  const endpoints: Endpoint[] = raw.endpoints.map((endpoint) => ({ ...endpoint, enabled: endpoint.enabled ?? true }));
+  const endpoints: Endpoint[] = raw.endpoints.map(({ clientCertificates, ...endpoint }) => ({
+    ...endpoint,
+    enabled: endpoint.enabled ?? true,
+    // Fingerprints compared as Node prints them: upper-case hex pairs with colons.
+    ...(clientCertificates ? { clientCertificates: clientCertificates.map((c) => ({ ...c, sha256: c.sha256.toUpperCase() })) } : {}),
+  }));
   const byEan = new Map(endpoints.map((endpoint) => [endpoint.ean, endpoint]));
   return { endpoints, gatewayEan: raw.gateway.ean, demoKeys: raw.demoKeys ?? false, find: (ean) => byEan.get(ean) };
 }

@@ -1,6 +1,7 @@
 /**
  * The shape and references of `keys.json`: every key has an id as the gateway issues them, a principal
- * that is an endpoint of endpoints.json or "ops", and the SHA-256 of its secret. Checked at start (a
+ * that is an endpoint of endpoints.json or "ops", and the SHA-256 of its secret; a revoked key keeps
+ * its record with the time (`revoked`), a rotated one the time it stops working (`expires`). Checked at start (a
  * hand-edited file must not quietly lock an endpoint out) and by `medcom-gateway config check`; every
  * problem is reported at once as `FILE#/path: what is wrong — the fix`.
  */
@@ -27,6 +28,8 @@ const SCHEMA = {
           sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
           created: { type: 'string', format: 'date-time' },
           name: { type: 'string', maxLength: 100, pattern: '\\S' },
+          revoked: { type: 'string', format: 'date-time' },
+          expires: { type: 'string', format: 'date-time' },
         },
       },
     },
@@ -39,10 +42,12 @@ const FIXES: Record<string, string> = {
   sha256: 'the SHA-256 of the secret as 64 lower-case hex digits; make keys with `medcom-gateway keys create` rather than by hand',
   created: 'an RFC 3339 time such as 2026-03-13T09:00:00.000Z, or leave it out',
   name: 'the name of the person the ops key belongs to, 1 to 100 characters, as the audit log should show it',
+  revoked: 'the RFC 3339 time the key was revoked, such as 2026-03-13T09:00:00.000Z (`medcom-gateway keys revoke ID` writes it), or leave it out',
+  expires: 'the RFC 3339 time the key stops working, such as 2026-03-14T09:00:00.000Z (`medcom-gateway keys rotate ID` writes it), or leave it out',
   keys: 'write { "keys": [ { "id": …, "principal": …, "sha256": … } ] }',
 };
 
-const validate = new Ajv({ allErrors: true, formats: { 'date-time': (text: string) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}T/.test(text) } }).compile<{ keys: { id: string; principal: string; sha256: string; created?: string; name?: string }[] }>(SCHEMA);
+const validate = new Ajv({ allErrors: true, formats: { 'date-time': (text: string) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}T/.test(text) } }).compile<{ keys: { id: string; principal: string; sha256: string; created?: string; name?: string; revoked?: string; expires?: string }[] }>(SCHEMA);
 
 function fixFor(path: string, additional: unknown): string {
   if (typeof additional === 'string') return ` ("${additional}") — remove it or check its spelling`;

@@ -59,6 +59,16 @@ export interface Settings {
   readonly codecInlineBelowBytes: number;
   /** Worker threads for decoding large bodies (0: decode everything on the main thread). */
   readonly codecThreads: number;
+  /** `MEDCOM_TLS_CERT`/`MEDCOM_TLS_KEY`/`MEDCOM_TLS_CLIENT_CA`: serve HTTPS (undefined: plain HTTP). */
+  readonly tls: TlsFiles | undefined;
+}
+
+/** Paths of the PEM files for HTTPS. */
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  /** With it, clients may authenticate with a certificate issued under this CA (mutual TLS). */
+  readonly clientCa: string | undefined;
 }
 
 export interface RedisSentinelAddress {
@@ -80,7 +90,7 @@ const text = { type: 'string' } as const;
 
 /**
  * Every variable the gateway reads, as one JSON schema: the ranges and defaults of the numbers live
- * here, not in code. The text-valued ones with a syntax of their own (proxies, sentinels, retention)
+ * here, not in code. The text-valued ones with a syntax of their own (proxies, sentinels, retention, TLS)
  * are read by the functions below after the schema has passed.
  */
 function environmentSchema(): { type: 'object'; properties: Record<string, object> } {
@@ -115,6 +125,9 @@ function environmentSchema(): { type: 'object'; properties: Record<string, objec
       // Measured (docs/configuration.md): below 64 KB decoding inline is cheaper than the hand-over.
       MEDCOM_CODEC_INLINE_BELOW_BYTES: whole(0, 100 * 1024 * 1024, 64 * 1024),
       MEDCOM_CODEC_THREADS: whole(0, 64, Math.max(1, Math.min(4, availableParallelism() - 1))),
+      MEDCOM_TLS_CERT: text,
+      MEDCOM_TLS_KEY: text,
+      MEDCOM_TLS_CLIENT_CA: text,
     },
   };
 }
@@ -199,6 +212,21 @@ function retention(env: Env): RetentionPolicy {
   }
 }
 
+function tlsFiles(env: Env): TlsFiles | undefined {
+  const cert = env.MEDCOM_TLS_CERT?.trim() || undefined;
+  const key = env.MEDCOM_TLS_KEY?.trim() || undefined;
+  const clientCa = env.MEDCOM_TLS_CLIENT_CA?.trim() || undefined;
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined) throw new Error('MEDCOM_TLS_CLIENT_CA is set but MEDCOM_TLS_CERT and MEDCOM_TLS_KEY are not: client certificates need HTTPS; set both, or unset MEDCOM_TLS_CLIENT_CA');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) {
+    const [set, unset] = cert === undefined ? ['MEDCOM_TLS_KEY', 'MEDCOM_TLS_CERT'] : ['MEDCOM_TLS_CERT', 'MEDCOM_TLS_KEY'];
+    throw new Error(`${set} is set but ${unset} is not: for HTTPS set both (the PEM files of the server certificate and of its private key), for plain HTTP neither`);
+  }
+  return { cert: resolve(cert), key: resolve(key), clientCa: clientCa === undefined ? undefined : resolve(clientCa) };
+}
+
 export function readSettings(env: Env = process.env): Settings {
   const v = validatedEnvironment(env);
   const n = (name: string): number => v[name] as number;
@@ -231,5 +259,6 @@ export function readSettings(env: Env = process.env): Settings {
     retentionIntervalMs: n('MEDCOM_RETENTION_INTERVAL_MS'),
     codecInlineBelowBytes: n('MEDCOM_CODEC_INLINE_BELOW_BYTES'),
     codecThreads: n('MEDCOM_CODEC_THREADS'),
+    tls: tlsFiles(env),
   };
 }

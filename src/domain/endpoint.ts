@@ -37,6 +37,17 @@ export interface Endpoint {
   readonly region?: string;
   /** Public hospitals only: the kommunenumre whose citizens it is the home hospital (hjemhospital) for. */
   readonly homeHospitalFor?: readonly string[];
+  /**
+   * TLS client certificates that authenticate as this endpoint (mutual TLS, an alternative to API
+   * keys), by SHA-256 fingerprint: upper-case hex pairs separated by colons.
+   */
+  readonly clientCertificates?: readonly ClientCertificate[];
+}
+
+export interface ClientCertificate {
+  readonly sha256: string;
+  /** For people reading the file: whose certificate, until when. */
+  readonly note?: string;
 }
 
 export interface EndpointRegister {

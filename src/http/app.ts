@@ -4,8 +4,9 @@
  * 1. request context — request id (`x-request-id`, kept when sane), one log line per request;
  * 2. errors — everything becomes RFC 9457 problem+json, unknown routes included;
  * 3. content types — XML bodies as the raw Buffer (+ `request.xmlCharset`), JSON, nothing else;
- * 4. security headers (helmet, strict CSP); authentication — `Authorization: Bearer <key>` → `request.principal`;
- *    `config.auth` / `app.authenticate` …; the ops session cookie (and its CSRF token) for the ops API and pages;
+ * 4. security headers (helmet, strict CSP); authentication — `Authorization: Bearer <key>` (or, with
+ *    mutual TLS, the client certificate) → `request.principal`; `config.auth` / `app.authenticate` …;
+ *    the ops session cookie (and its CSRF token) for the ops API and pages;
  * 5. rate limit — per API key (else per address), 429 problem;
  * 6. OpenAPI — `/docs`, `/docs/json`;
  * 7. metrics — `/metrics` for operations keys;
@@ -17,14 +18,17 @@
  * Like fastify/demo, each piece is a named plugin in `plugins/` (wrapped with fastify-plugin so its
  * decorators and hooks reach the routes), routes are plugins in `routes/` and their TypeBox schemas
  * live in `schemas/`. `Expect: 100-continue` with a body over the limit is answered 413 at once.
+ * With `tls` the server is HTTPS (Node's https server through Fastify's `https` option).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ServerOptions } from 'node:https';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { KeyRing } from '../config/keys.js';
+import type { TlsMaterial } from '../config/tls-files.js';
 import type { Settings } from '../config/settings.js';
 import { UUID_PATTERN } from '../domain/uuid.js';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -58,7 +62,13 @@ export interface BuildAppOptions {
   readonly settings: Settings;
   /** A pino logger, normally `createLogger(settings)` from `src/logging.ts` (it scrubs CPR numbers). */
   readonly logger: FastifyBaseLogger;
-  readonly keyRing: KeyRing;
+  readonly keyRing: Pick<KeyRing, 'authenticate'>;
+  /** Told the id of every accepted stored key, to record when it was last used. */
+  readonly keyUsed?: (keyId: string) => void;
+  /** Serve HTTPS with these; with `clientCa`, ask clients for a certificate (mutual TLS). */
+  readonly tls?: TlsMaterial;
+  /** With mutual TLS: endpoint EAN per SHA-256 fingerprint of its listed client certificates. */
+  readonly certificateOwners?: ReadonlyMap<string, string>;
   readonly health: HealthCheck;
   /** The gateway's use cases: with it, the gateway's routes are served. */
   readonly gateway?: GatewayAccess;
@@ -83,6 +93,21 @@ function packageVersion(): string {
   }
 }
 
+/**
+ * An HTTPS server. With a client CA it asks every client for a certificate but lets in those without
+ * one or with one it cannot verify (`rejectUnauthorized: false`): the authentication hook judges the
+ * certificate, so API keys keep working over the same port.
+ */
+function httpsOptions(tls: TlsMaterial): { https: ServerOptions } {
+  return {
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+    },
+  };
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { settings } = options;
   const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
@@ -97,6 +122,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     return503OnClosing: true,
     frameworkErrors,
+    ...(options.tls ? httpsOptions(options.tls) : {}),
     // An unknown property is a mistake to report (400), not something to drop silently: with Fastify's
     // default a misspelt field ("when" for "at") would be ignored and the request half-done.
     ajv: {
@@ -115,7 +141,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(expectContinue, { bodyLimit: settings.maxBodyBytes });
   await app.register(contentTypes);
   await app.register(securityHeaders, { docsPrefix: '/docs' });
-  await app.register(authentication, { keyRing: options.keyRing });
+  await app.register(authentication, {
+    keyRing: options.keyRing,
+    ...(options.keyUsed ? { keyUsed: options.keyUsed } : {}),
+    ...(options.tls?.clientCa && options.certificateOwners ? { certificateOwners: options.certificateOwners } : {}),
+  });
   await app.register(opsSession, {
     keyRing: options.keyRing,
     store: options.sessionRedis ? new RedisSessionStore(options.sessionRedis, `${settings.queuePrefix}:ops-session:`) : new MemorySessionStore(),

@@ -12,7 +12,19 @@ import type { Logger } from '../logging.js';
 import { hideUrlCredentials } from '../url-credentials.js';
 import { withTimeout } from '../with-timeout.js';
 
-export type ConnectionRole = 'queues' | 'push-worker' | 'timer-worker' | 'publisher' | 'subscriber' | 'rate-limit' | 'sessions' | 'events-publisher' | 'events-subscriber' | 'alert-webhooks' | 'alert-webhook-worker';
+export type ConnectionRole =
+  | 'queues'
+  | 'push-worker'
+  | 'timer-worker'
+  | 'publisher'
+  | 'subscriber'
+  | 'rate-limit'
+  | 'key-usage'
+  | 'sessions'
+  | 'events-publisher'
+  | 'events-subscriber'
+  | 'alert-webhooks'
+  | 'alert-webhook-worker';
 
 /**
  * Where Redis is: a URL, or (for high availability) Sentinels that name the current primary. With
@@ -99,7 +111,8 @@ export class RedisConnections {
       maxRetriesPerRequest: BLOCKING_ROLES.has(role) ? null : 2,
       // Rate limits are checked on every request: while Redis is away they are skipped at once
       // (fail open) instead of holding the request in the offline queue.
-      ...(role === 'rate-limit' ? { enableOfflineQueue: false } : {}),
+      // Recording when a key was last used is bookkeeping: skipped, not queued, while Redis is away.
+      ...(role === 'rate-limit' || role === 'key-usage' ? { enableOfflineQueue: false } : {}),
     });
     // Reported once per outage, not on every reconnect attempt.
     let down = false;

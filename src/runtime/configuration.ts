@@ -8,7 +8,7 @@ import { loadAlertConfig } from '../config/alerts-config.js';
 import { loadDeadlineConfig } from '../config/deadline-config.js';
 import { ConfigError, loadEndpointRegister } from '../config/endpoints.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
-import { KeyRing, loadStoredKeys } from '../config/keys.js';
+import { keyState, KeyRing, loadStoredKeys } from '../config/keys.js';
 import { loadRetrainingRouting } from '../config/retraining-routing.js';
 import type { Settings } from '../config/settings.js';
 
@@ -19,18 +19,29 @@ export interface GatewayConfiguration {
   readonly deadlineCorrelation: ReturnType<typeof loadDeadlineConfig>['deadlineCorrelation'];
   readonly alerts: ReturnType<typeof loadAlertConfig>;
   readonly keyRing: KeyRing;
-  /** How many keys keys.json holds (the demo keys not counted). */
+  /** How many usable keys keys.json holds at start: neither revoked nor expired (the demo keys not counted). */
   readonly storedKeyCount: number;
+  /** The endpoint EAN of each client certificate's SHA-256 fingerprint listed in endpoints.json. */
+  readonly certificateOwners: ReadonlyMap<string, string>;
 }
 
-export function loadConfiguration(settings: Settings): GatewayConfiguration {
+/** Every `clientCertificates` fingerprint of the register, with its endpoint. */
+export function certificateOwnersOf(register: EndpointRegister): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const endpoint of register.endpoints) for (const certificate of endpoint.clientCertificates ?? []) owners.set(certificate.sha256, endpoint.ean);
+  return owners;
+}
+
+export function loadConfiguration(settings: Settings, clock: () => Date = () => new Date()): GatewayConfiguration {
   const register = loadEndpointRegister(settings.configDir);
   const retrainingRouting = loadRetrainingRouting(settings.configDir, register);
   const { deadlineRules, deadlineCorrelation } = loadDeadlineConfig(settings.configDir);
   const alerts = loadAlertConfig(settings.configDir);
   const storedKeys = loadStoredKeys(settings.configDir);
-  const keyRing = new KeyRing(storedKeys, register, settings.production);
-  return { register, retrainingRouting, deadlineRules, deadlineCorrelation, alerts, keyRing, storedKeyCount: storedKeys.length };
+  const keyRing = new KeyRing(storedKeys, register, settings.production, clock);
+  const now = clock();
+  const storedKeyCount = storedKeys.filter((key) => keyState(key, now) === 'active').length;
+  return { register, retrainingRouting, deadlineRules, deadlineCorrelation, alerts, keyRing, storedKeyCount, certificateOwners: certificateOwnersOf(register) };
 }
 
 /**
@@ -40,7 +51,7 @@ export function loadConfiguration(settings: Settings): GatewayConfiguration {
 export function refuseUnsafeStart(settings: Settings, storedKeyCount: number): void {
   if (settings.production && storedKeyCount === 0) {
     throw new ConfigError(
-      `NODE_ENV=production and ${join(settings.configDir, 'keys.json')} holds no API key (demo keys are refused in production): make one with "medcom-gateway keys create --endpoint EAN" or "--ops"`,
+      `NODE_ENV=production and ${join(settings.configDir, 'keys.json')} holds no usable API key (demo keys are refused in production): make one with "medcom-gateway keys create --endpoint EAN" or "--ops"`,
     );
   }
 }

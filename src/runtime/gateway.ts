@@ -25,6 +25,9 @@ import { postgresHint, redisHint } from './dependencies.js';
 import { pipelineInboxWaiter } from './inbox-waiter.js';
 import { Readiness } from './readiness.js';
 import { startServices, type Started } from './start-up.js';
+import { KeyReloader, type KeyReloadResult } from './key-reload.js';
+import { KeyUsageRecorder } from '../pipeline/key-usage.js';
+import { loadTlsMaterial } from '../config/tls-files.js';
 
 /** A scrape's store figures are reused this long, so frequent or parallel scrapes read the store once. */
 export const DEFAULT_METRICS_CACHE_MS = 5_000;
@@ -41,6 +44,8 @@ export interface GatewayOptions {
   readonly database?: Database;
   /** How long a scrape's store figures are reused (default 5 s; tests use 0). */
   readonly metricsCacheMs?: number;
+  /** Watch the configuration folder and reload keys.json when it changes (the commands do; tests choose). */
+  readonly watchKeys?: boolean;
 }
 
 export interface RunningGateway {
@@ -51,6 +56,8 @@ export interface RunningGateway {
   context(): GatewayContext;
   pipeline(): RunningPipeline;
   listen(): Promise<string>;
+  /** Re-reads keys.json (SIGHUP); a file that fails validation keeps the old keys. Without an API: not applied. */
+  reloadKeys(trigger?: string): KeyReloadResult;
   close(): Promise<void>;
 }
 
@@ -58,8 +65,13 @@ export { listenHost, refuseUnsafeStart };
 
 export async function createGateway(settings: Settings, options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(settings);
-  const configuration = loadConfiguration(settings);
+  const clock = options.clock ?? (() => new Date());
+  const configuration = loadConfiguration(settings, clock);
   if (options.api) refuseUnsafeStart(settings, configuration.storedKeyCount);
+  const tls = options.api && settings.tls ? loadTlsMaterial(settings.tls) : undefined;
+  if (options.api && configuration.certificateOwners.size > 0 && !tls?.clientCa) {
+    logger.warn('endpoints.json lists client certificates, but they authenticate only over HTTPS with MEDCOM_TLS_CLIENT_CA set');
+  }
   if (settings.production && configuration.register.demoKeys) logger.warn('endpoints.json asks for demo keys, which are refused because NODE_ENV=production');
   const host = listenHost(settings, configuration.register.demoKeys);
   const codec = new OffThreadCodec(new MessageCodec(), { inlineBelowBytes: settings.codecInlineBelowBytes, threads: settings.codecThreads });
@@ -89,7 +101,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     settings,
     configuration,
     logger,
-    clock: options.clock ?? (() => new Date()),
+    clock,
     readiness,
     codec,
     meters,
@@ -117,11 +129,26 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   // Sentinels when configured); while Redis is away the limits are skipped, never the requests. The
   // operators' sessions live there too, so any process accepts a login made at another.
   const rateLimitConnections = options.api ? new RedisConnections(settings, settings.queuePrefix, logger.child({ component: 'rate-limit' })) : undefined;
+  // When each stored key was last used, for `keys list`: in Redis, at most once a minute per key.
+  const keyUsage = rateLimitConnections
+    ? new KeyUsageRecorder({
+        redis: rateLimitConnections.create('key-usage'),
+        prefix: settings.queuePrefix,
+        clock,
+        onError: (error) => logger.debug({ err: error }, 'could not record when an API key was last used'),
+      })
+    : undefined;
+  const keyReloader = options.api
+    ? new KeyReloader({ configDir: settings.configDir, register: configuration.register, keyRing: configuration.keyRing, logger, clock, production: settings.production })
+    : undefined;
+  if (options.watchKeys) keyReloader?.watch();
   const app = options.api
     ? await buildApp({
         settings,
         logger,
         keyRing: configuration.keyRing,
+        ...(keyUsage ? { keyUsed: (keyId: string) => keyUsage.used(keyId) } : {}),
+        ...(tls ? { tls, certificateOwners: configuration.certificateOwners } : {}),
         health: readiness,
         gateway: {
           context,
@@ -155,8 +182,12 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       }
       return app.listen({ port: settings.port, host: host.address });
     },
+    reloadKeys(trigger = 'request') {
+      return keyReloader ? keyReloader.reload(trigger) : { applied: false, reason: 'no-api' };
+    },
     async close() {
       closing = true;
+      keyReloader?.close();
       readiness.stopping();
       // End open long-polls at once, stop taking requests (in-flight ones finish), drain the workers, close the store.
       await started?.pipeline.notifier.close();

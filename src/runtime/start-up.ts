@@ -59,7 +59,7 @@ export async function startServices(deps: StartUpDeps): Promise<Started | undefi
   const key = await patientRefKey(db);
   // Group commit only where several connections can commit side by side; PGlite has one.
   const insertBatcher = db.kind === 'postgres' ? new InsertBatcher(db) : undefined;
-  const { keyRing: _keyRing, storedKeyCount: _storedKeyCount, ...configuration } = deps.configuration;
+  const { keyRing: _keyRing, storedKeyCount: _storedKeyCount, certificateOwners: _certificateOwners, ...configuration } = deps.configuration;
   const base = {
     ...configuration,
     db,

@@ -51,7 +51,7 @@ describe('NODE_ENV=production without a usable key', () => {
       expect(result.status).not.toBeNull();
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/NODE_ENV=production and .*keys\.json holds no API key \(demo keys are refused in production\): make one with "medcom-gateway keys create/);
+      expect(lines[0]).toMatch(/NODE_ENV=production and .*keys\.json holds no usable API key \(demo keys are refused in production\): make one with "medcom-gateway keys create/);
       expect(result.stdout).toBe('');
     }
   });
@@ -59,7 +59,7 @@ describe('NODE_ENV=production without a usable key', () => {
   it('createGateway throws a ConfigError before opening anything, with or without the workers', async () => {
     const settings = readSettings({ NODE_ENV: 'production', MEDCOM_CONFIG_DIR: configWithoutKeys(), LOG_LEVEL: 'silent' });
     await expect(createGateway(settings, { api: true, workers: true })).rejects.toBeInstanceOf(ConfigError);
-    await expect(createGateway(settings, { api: true, workers: false })).rejects.toThrow(/holds no API key/);
+    await expect(createGateway(settings, { api: true, workers: false })).rejects.toThrow(/holds no usable API key/);
   });
 
   it('starts with a key in keys.json', async () => {

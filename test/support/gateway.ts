@@ -78,6 +78,8 @@ export interface TestGatewayOptions {
   logger?: Logger;
   /** How long /metrics reuses the store's figures (default 0: every scrape reads them). */
   metricsCacheMs?: number;
+  /** Watch the configuration folder and reload keys.json on a change, as the commands do (default off). */
+  watchKeys?: boolean;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -100,6 +102,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     database: db,
     logger: options.logger ?? createLogger({ level: 'silent' }),
     metricsCacheMs: options.metricsCacheMs ?? 0,
+    ...(options.watchKeys ? { watchKeys: true } : {}),
   });
   await gateway.ready;
   await gateway.app?.ready();

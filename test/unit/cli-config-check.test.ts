@@ -95,15 +95,15 @@ describe('config check', () => {
     const good = key('5790000000012');
     const dir = configDir({
       'keys.json': () => ({
-        keys: [good, { ...key('5790000000098') }, { ...good }, { ...key('ops'), sha256: 'ABC' }, { ...key('ops'), expires: 'soon' }],
+        keys: [good, { ...key('5790000000098') }, { ...good }, { ...key('ops'), sha256: 'ABC' }, { ...key('ops'), expiry: 'soon' }],
       }),
     });
     const file = join(dir, 'keys.json');
     const schema = errors(dir);
     // The schema first: the wrong digest and the unknown field …
     expect(one(schema, '/keys/3/sha256')).toMatchObject({ file, message: 'must match pattern "^[0-9a-f]{64}$"', fix: expect.stringContaining('keys create') });
-    expect(one(schema, '/keys/4')).toMatchObject({ message: 'must NOT have additional properties ("expires")', fix: 'remove it or check its spelling' });
-    expect(formatReport(checkConfigDir(dir))).toContain(`error: ${file}#/keys/4: must NOT have additional properties ("expires")\n  fix: remove it or check its spelling`);
+    expect(one(schema, '/keys/4')).toMatchObject({ message: 'must NOT have additional properties ("expiry")', fix: 'remove it or check its spelling' });
+    expect(formatReport(checkConfigDir(dir))).toContain(`error: ${file}#/keys/4: must NOT have additional properties ("expiry")\n  fix: remove it or check its spelling`);
     // … and once the shape is right, the references and duplicates.
     writeFileSync(file, JSON.stringify({ keys: [good, key('5790000000098'), { ...good }] }));
     const references = errors(dir);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fromPackageRoot } from '../../src/package-root.js';
 import { runCli } from '../support/listening-gateway.js';
 
-const COMMANDS = [['serve'], ['api'], ['worker'], ['migrate'], ['retention'], ['validate'], ['keys'], ['keys', 'create'], ['deadlines'], ['deadlines', 'explain'], ['replay'], ['inbox'], ['config'], ['config', 'check']];
+const COMMANDS = [['serve'], ['api'], ['worker'], ['migrate'], ['retention'], ['validate'], ['keys'], ['keys', 'create'], ['keys', 'list'], ['keys', 'revoke'], ['keys', 'rotate'], ['deadlines'], ['deadlines', 'explain'], ['replay'], ['inbox'], ['config'], ['config', 'check']];
 
 describe('medcom-gateway', () => {
   it('--version prints the package version', async () => {
@@ -45,6 +45,9 @@ describe('medcom-gateway', () => {
     expect(badRate.stderr).toMatch(/--rate <N>' argument '0' is invalid\. give a number above 0/);
     const group = await runCli(['keys']);
     expect(group.code).toBe(2);
+    const noId = await runCli(['keys', 'revoke']);
+    expect(noId.code).toBe(2);
+    expect(noId.stderr).toMatch(/missing required argument 'ID'/);
   });
 
   it('deadlines explain of a missing file says so (exit 2)', async () => {

@@ -10,8 +10,15 @@
  *
  * A missing or refused key is 401 with `WWW-Authenticate: Bearer`; a key of the wrong kind is 403.
  * Comparing keys is the KeyRing's job.
+ *
+ * Mutual TLS: when the gateway asks for client certificates, a request without an Authorization
+ * header is judged by its connection's certificate instead. The TLS layer only asks for one (it lets
+ * every client in, so API keys keep working without a certificate); here a certificate counts when it
+ * chains to the configured CA, is within its validity (Node's `authorized`) and its SHA-256
+ * fingerprint is listed for an endpoint. A presented API key always decides over a certificate.
  */
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { TLSSocket } from 'node:tls';
 import fp from 'fastify-plugin';
 import type { KeyRing } from '../../config/keys.js';
 import type { Operator } from '../../app/ops-input.js';
@@ -89,7 +96,28 @@ const HOOKS: Record<AuthRequirement, onRequestAsyncHookHandler> = {
 };
 
 export interface AuthenticationOptions {
-  readonly keyRing: KeyRing;
+  readonly keyRing: Pick<KeyRing, 'authenticate'>;
+  /** Told the id of every accepted stored key (not the demo keys), to record its last use. */
+  readonly keyUsed?: (keyId: string) => void;
+  /** With mutual TLS: the endpoint EAN of each listed certificate's SHA-256 fingerprint (upper-case, colons). */
+  readonly certificateOwners?: ReadonlyMap<string, string>;
+}
+
+type CertificateVerdict = { readonly ean: string; readonly fingerprint: string } | { readonly failure: string } | undefined;
+
+/** The endpoint a request's TLS client certificate authenticates as; undefined when it presented none. */
+function judgeCertificate(request: FastifyRequest, owners: ReadonlyMap<string, string>): CertificateVerdict {
+  const socket = request.raw.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const certificate = socket.getPeerCertificate();
+  // An empty object: no certificate was presented.
+  if (!certificate || typeof certificate.fingerprint256 !== 'string') return undefined;
+  if (!socket.authorized) {
+    const expired = String(socket.authorizationError) === 'CERT_HAS_EXPIRED';
+    return { failure: expired ? 'the client certificate has expired' : 'the client certificate is not known' };
+  }
+  const ean = owners.get(certificate.fingerprint256.toUpperCase());
+  return ean === undefined ? { failure: 'the client certificate is not known' } : { ean, fingerprint: certificate.fingerprint256 };
 }
 
 async function authentication(app: FastifyInstance, options: AuthenticationOptions): Promise<void> {
@@ -102,7 +130,18 @@ async function authentication(app: FastifyInstance, options: AuthenticationOptio
 
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
-    if (header === undefined || header === '') return;
+    if (header === undefined || header === '') {
+      const verdict = options.certificateOwners ? judgeCertificate(request, options.certificateOwners) : undefined;
+      if (verdict === undefined) return;
+      if ('failure' in verdict) {
+        request.authFailure = verdict.failure;
+        return;
+      }
+      request.principal = { kind: 'endpoint', ean: verdict.ean };
+      // Names the certificate in rate limits and logs, as a key id names a key.
+      request.apiKeyId = `cert-${verdict.fingerprint.replaceAll(':', '').slice(0, 16).toLowerCase()}`;
+      return;
+    }
     const bearer = BEARER.exec(header);
     if (!bearer) {
       request.authFailure = 'the Authorization header must be "Bearer <api key>"';
@@ -112,6 +151,8 @@ async function authentication(app: FastifyInstance, options: AuthenticationOptio
     if (result.ok) {
       request.principal = result.principal;
       request.apiKeyId = result.keyId;
+      // The demo keys' ids ("demo", "demo-ops") cannot be a stored key's id (8 to 32 letters and digits).
+      if (options.keyUsed && result.keyId !== 'demo' && result.keyId !== 'demo-ops') options.keyUsed(result.keyId);
     } else {
       request.authFailure = result.reason;
     }

@@ -25,7 +25,7 @@ declare module 'fastify' {
     opsSession: { readonly id: string; readonly session: OpsSession } | null;
   }
   interface FastifyInstance {
-    readonly opsSessions: { readonly store: SessionStore; readonly keyRing: KeyRing };
+    readonly opsSessions: { readonly store: SessionStore; readonly keyRing: Pick<KeyRing, 'authenticate'> };
   }
 }
 
@@ -50,7 +50,7 @@ const isLogin = (request: FastifyRequest): boolean => request.method === 'POST' 
 
 export interface OpsSessionOptions {
   readonly store: SessionStore;
-  readonly keyRing: KeyRing;
+  readonly keyRing: Pick<KeyRing, 'authenticate'>;
 }
 
 async function opsSession(app: FastifyInstance, options: OpsSessionOptions): Promise<void> {
