@@ -19,6 +19,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
+COPY web ./web
 RUN npm run build
 
 # --- runtime: production dependencies and the compiled code only ---

@@ -16,6 +16,7 @@ import inbox from './inbox.js';
 import messages from './messages.js';
 import ops from './ops.js';
 import opsEvents from './ops-events.js';
+import opsPage from './ops-page.js';
 
 export default async function gatewayRoutes(app: FastifyInstance): Promise<void> {
   await app.register(messages);
@@ -24,4 +25,5 @@ export default async function gatewayRoutes(app: FastifyInstance): Promise<void>
   await app.register(alerts);
   await app.register(ops);
   await app.register(opsEvents);
+  await app.register(opsPage);
 }
