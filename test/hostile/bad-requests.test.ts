@@ -85,7 +85,13 @@ const requests: fc.Arbitrary<BadRequest> = fc.oneof(
     const inserted = asReference ? `&#x${ch.charCodeAt(0).toString(16)};` : ch;
     // A reference only means something in text; raw characters are forbidden everywhere.
     const where = asReference ? f.text.indexOf('<', offset) : offset;
-    return xmlPost('forbidden-character', f.sender, Buffer.from(f.text.slice(0, where) + inserted + f.text.slice(where), 'utf8'));
+    const before = Buffer.from(f.text.slice(0, where), 'utf8');
+    const after = Buffer.from(f.text.slice(where), 'utf8');
+    // A lone surrogate has no UTF-8 form (Buffer.from would write U+FFFD, a legal character): send the
+    // bytes a careless encoder writes for it (ED A0 80 for U+D800), which a strict decoder must refuse.
+    const code = ch.charCodeAt(0);
+    const raw = code >= 0xd800 && code <= 0xdfff ? Buffer.from([0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]) : Buffer.from(ch, 'utf8');
+    return xmlPost('forbidden-character', f.sender, Buffer.concat([before, asReference ? Buffer.from(inserted, 'utf8') : raw, after]));
   }),
   // Bytes that are not UTF-8 in a message read as UTF-8.
   fc.tuple(fixtureArb, fc.double({ min: 0, max: 0.999, noNaN: true }), fc.constantFrom(0x80, 0xbf, 0xc0, 0xc3, 0xed, 0xf5, 0xff)).map(([f, at, byte]) => {
