@@ -112,7 +112,12 @@ describe('ops sessions', () => {
     expect(read.statusCode).toBe(200);
     const audit = (await gw.request({ method: 'GET', url: '/api/v1/ops/audit', headers: { cookie: session.cookie } })).json<{ items: { operator: string; keyId: string; action: string }[] }>();
     expect(audit.items[0]).toMatchObject({ operator: 'Jens Hansen', keyId: jens.record.id, action: 'body-read' });
-    // Outside the ops API the cookie is nobody.
+    // The deadline routes take the operator too (recording a warning given by phone), a change only with the token.
+    const unknownDeadline = '00000000-0000-4000-8000-000000000000';
+    expect((await gw.request({ method: 'GET', url: `/api/v1/deadlines/${unknownDeadline}`, headers: { cookie: session.cookie } })).statusCode).toBe(404);
+    const noToken = await gw.request({ method: 'POST', url: `/api/v1/deadlines/${unknownDeadline}/fulfil`, headers: { cookie: session.cookie }, payload: {} });
+    expect(noToken.json()).toMatchObject({ status: 403, type: expect.stringMatching(/\/csrf$/) });
+    // Outside the ops API and the deadlines the cookie is nobody.
     expect((await gw.request({ method: 'GET', url: `/api/v1/messages/${id}`, headers: { cookie: session.cookie } })).statusCode).toBe(401);
     expect((await gw.request({ method: 'GET', url: '/metrics', headers: { cookie: session.cookie } })).statusCode).toBe(401);
     // A Bearer key wins over the cookie.

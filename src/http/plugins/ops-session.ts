@@ -1,8 +1,8 @@
 /**
  * The operations session cookie. A request without an `Authorization` header that carries the
  * `medcom_ops` cookie of a live session acts as that operator (the same `principal` and `apiKeyId` as
- * their key would give, so the audit log names the person) on the ops API (`/api/v1/ops/…`) and the
- * ops pages (paths outside `/api/`, `/docs`, `/metrics` and the health probes). A Bearer key always
+ * their key would give, so the audit log names the person) on the ops API (`/api/v1/ops/…`), the
+ * deadline routes (`/api/v1/deadlines/…`) and the ops pages (paths outside `/api/`, `/docs`, `/metrics` and the health probes). A Bearer key always
  * wins over a cookie.
  *
  * CSRF: the cookie is SameSite=Strict, and on top every POST, PUT, PATCH or DELETE authenticated by it
@@ -31,9 +31,12 @@ declare module 'fastify' {
 
 const NOT_PAGES = /^\/(api|docs|metrics|healthz|readyz)(\/|$|\?)/;
 
-/** Where the session cookie counts: the ops API and the ops pages. */
+/**
+ * Where the session cookie counts: the ops API, the ops pages, and the deadline routes (operators record
+ * a warning given by phone or fax through the same fulfilment route the obliged endpoint uses).
+ */
 export function inSessionScope(url: string): boolean {
-  return url.startsWith('/api/v1/ops/') || url === '/api/v1/ops' || !NOT_PAGES.test(url);
+  return url.startsWith('/api/v1/ops/') || url === '/api/v1/ops' || url.startsWith('/api/v1/deadlines/') || !NOT_PAGES.test(url);
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
