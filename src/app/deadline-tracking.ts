@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Letter, ParsedMessage } from '../domain/message.js';
 import {
   agreementPartiesOf,
+  partyKindsOf,
   calendarFor,
   judgeFulfilment,
   trackAtAcceptance,
@@ -102,7 +103,7 @@ export function deadlinesStartedBy(
     // Receipts answer; resends were judged when first sent.
     if (letter.body.receipt || isResend(letter)) continue;
     const patientRef = letter.patient?.cpr ? ctx.patientRef(letter.patient.cpr) : null;
-    const context = { ...agreementPartiesOf(ctx.register, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
+    const context = { ...agreementPartiesOf(ctx.register, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt, partyKinds: partyKindsOf(ctx.register, letter) };
     for (const tracked of trackAtAcceptance(letter, context, ctx.deadlineRules)) {
       deadlines.push(newDeadline(tracked, letter, patientRef));
     }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDeadlineBreach } from '../../src/app/deadline-tracking.js';
-import { HOSPITAL_2, MUNICIPALITY_2, renumber, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { HOSPITAL_2, MUNICIPALITY_2, fixture, renumber, startTestGateway, statingAgreedFirstContact, type TestGateway } from '../support/gateway.js';
 
 let gw: TestGateway;
 let serial = 0;
@@ -25,7 +25,7 @@ function at(iso: string): void {
 /** The fixture retraining plan (HOSPITAL_2 → MUNICIPALITY_2, which it obliges to D7) under new identifiers. */
 async function startD7(): Promise<{ id: string; startedAt: string }> {
   serial += 1;
-  const posted = await gw.post(HOSPITAL_2, renumber('GGOP_rehabilitation_plan.xml', { envelope: `FULFIL${serial}`, letter: `FULFILL${serial}` }));
+  const posted = await gw.post(HOSPITAL_2, renumber(statingAgreedFirstContact(fixture('GGOP_rehabilitation_plan.xml'), gw.clock.now()), { envelope: `FULFIL${serial}`, letter: `FULFILL${serial}` }));
   expect(posted.statusCode, posted.body).toBe(202);
   const d7 = posted.json<{ deadlines: { id: string; ruleId: string }[] }>().deadlines.find((d) => d.ruleId === 'D7');
   expect(d7).toBeDefined();

@@ -23,6 +23,7 @@ import {
   leaseInbox,
   renumber,
   startTestGateway,
+  statingAgreedFirstContact,
   viewMessage,
   type TestGateway,
 } from '../support/gateway.js';
@@ -38,7 +39,11 @@ function ids(): { envelope: string; letter: string } {
   return { envelope: `DLE${String(counter).padStart(5, '0')}`, letter: `DLL${String(counter).padStart(5, '0')}` };
 }
 
+/** The clock last set: a plan states the first-contact date the agreement gives from then. */
+let lastClock = new Date(0);
+
 function setClock(gw: TestGateway, iso: string): void {
+  lastClock = new Date(iso);
   gw.clock.advance(new Date(iso).getTime() - gw.clock.now().getTime());
 }
 
@@ -72,7 +77,7 @@ function dischargeAdvice(opts: { patient: string; discharge: string; time?: stri
 /** A retraining plan (GGOP, ordinary) from HOSPITAL_2 to MUNICIPALITY_2 with a GP copy. */
 function plan(patient: string): Buffer {
   const text = fixture('GGOP_rehabilitation_plan.xml').toString('utf8').replace(/(<m0:CivilRegistrationNumber>)[^<]*/, `$1${patient}`);
-  return renumber(Buffer.from(text, 'utf8'), ids());
+  return renumber(statingAgreedFirstContact(Buffer.from(text, 'utf8'), lastClock), ids());
 }
 
 /** A correspondence (XDIS91) between HOSPITAL and MUNICIPALITY about PATIENT_B, either way. */

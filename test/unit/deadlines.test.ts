@@ -365,7 +365,7 @@ describe('D7: first contact within 3 weekdays of the plan', () => {
     const tracked = trackAtAcceptance(plan('ZZ0175X'), ctx('2026-03-09T08:00:00.000Z'), RULES);
     const d7 = tracked.find((t) => t.evaluation.ruleId === 'D7');
     expect(d7?.evaluation).toMatchObject({ state: 'pending', dueAt: '2026-03-12T22:59:59.999Z', obligedEan: MUNICIPALITY });
-    expect(d7?.evaluation.note).toMatch(/explicit fulfilment by the receiver/);
+    expect(d7?.evaluation.note).toMatch(/explicit fulfilment by the endpoint performing the retraining/);
     expect(d7?.evaluation.note).toMatch(/carries no Discharge; counted from the arrival/);
     expect(d7?.lateLimit).toEqual({ instant: new Date('2026-03-12T22:59:59.999Z'), unit: 'weekdays', day: '2026-03-12' });
     expect(d7?.breachAt).toEqual(new Date('2026-03-12T22:59:59.999Z'));
@@ -389,6 +389,79 @@ describe('D7: first contact within 3 weekdays of the plan', () => {
   it('a self-training plan (ZZ0175Z) or a plan without a type starts no D7', () => {
     expect(judge(plan('ZZ0175Z'), '2026-03-09T08:00:00.000Z')).toEqual([]);
     expect(judge(letter('GGOP', {}), '2026-03-09T08:00:00.000Z')).toEqual([]);
+  });
+});
+
+describe('D7: who is obliged — "skal bopælskommunen (ved almindelig ambulant genoptræning) eller hospitalet (ved specialiseret ambulant genoptræning) kontakte borgeren" (004 L2369–2373)', () => {
+  const PERFORMING = '5790000400006';
+  const GP_EAN = '5790000500003';
+  const kinds = { [HOSPITAL]: 'hospital', [MUNICIPALITY]: 'municipality', [PERFORMING]: 'hospital', [GP_EAN]: 'gp' } as const;
+  const specialised = (ccs: string[] = []): Letter => ({
+    ...letter('GGOP', { rehabilitation: { type: 'ZZ0175Y' } }),
+    ccReceivers: ccs.map((ean) => ({ ean })),
+  });
+  const d7Of = (l: Letter) => only(evaluateAtAcceptance(l, { ...ctx('2026-03-09T08:00:00.000Z'), partyKinds: kinds }, RULES), 'D7');
+
+  it('a specialised plan to the municipality obliges the issuing hospital, which performs the retraining (R-SPEC-OWN)', () => {
+    expect(d7Of(specialised()).obligedEan).toBe(HOSPITAL);
+    expect(d7Of(specialised()).note).toMatch(/endpoint performing the retraining/);
+  });
+
+  it('a specialised plan naming a performing hospital obliges that hospital, not the municipality, the issuer or the GP copy', () => {
+    expect(d7Of(specialised([GP_EAN, PERFORMING])).obligedEan).toBe(PERFORMING);
+  });
+
+  it('an ordinary plan obliges the municipality, also when the plan names it as a copy', () => {
+    expect(d7Of(letter('GGOP', { rehabilitation: { type: 'ZZ0175X' } })).obligedEan).toBe(MUNICIPALITY);
+    const toGpWithMunicipalityCopy: Letter = { ...letter('GGOP', { rehabilitation: { type: 'ZZ0175X' } }), receiver: { ean: GP_EAN }, ccReceivers: [{ ean: MUNICIPALITY }] };
+    expect(d7Of(toGpWithMunicipalityCopy).obligedEan).toBe(MUNICIPALITY);
+  });
+});
+
+describe('D7 and D16: the plan\'s own RehabilitationDeadline — "skal angive det seneste tidspunkt for bopælskommunens første kontakt" (002 L254)', () => {
+  const planWith = (deadline?: string, type = 'ZZ0175X') =>
+    letter('GGOP', { rehabilitation: { type, ...(deadline !== undefined ? { deadline: { date: deadline } } : {}) } });
+  // Arrival Monday 2026-03-09: the agreement's 3 weekdays end Thursday 2026-03-12 (CET).
+
+  it('an earlier stated date is the limit (end of that day), with a note, and no D16 warning', () => {
+    const results = judge(planWith('2026-03-10'), '2026-03-09T08:00:00.000Z');
+    expect(results.map((r) => r.ruleId)).toEqual(['D7']);
+    expect(only(results, 'D7')).toMatchObject({ state: 'pending', dueAt: '2026-03-10T22:59:59.999Z' });
+    expect(only(results, 'D7').note).toMatch(/RehabilitationDeadline \(2026-03-10 23:59\) is earlier than the agreement's limit \(2026-03-12 23:59\)/);
+    const tracked = trackAtAcceptance(planWith('2026-03-10'), ctx('2026-03-09T08:00:00.000Z'), RULES).find((t) => t.evaluation.ruleId === 'D7');
+    expect(tracked?.breachAt).toEqual(new Date('2026-03-10T22:59:59.999Z'));
+    expect(tracked?.lateLimit?.day).toBe('2026-03-10');
+  });
+
+  it('a stated time of day is kept', () => {
+    const l = letter('GGOP', { rehabilitation: { type: 'ZZ0175Y', deadline: { date: '2026-03-10', time: '12:00' } } });
+    expect(only(judge(l, '2026-03-09T08:00:00.000Z'), 'D7').dueAt).toBe('2026-03-10T11:00:00.000Z');
+  });
+
+  it('the same date as the agreement\'s limit is neither a warning nor a change', () => {
+    const results = judge(planWith('2026-03-12'), '2026-03-09T08:00:00.000Z');
+    expect(results.map((r) => r.ruleId)).toEqual(['D7']);
+    expect(only(results, 'D7').note).not.toMatch(/RehabilitationDeadline/);
+  });
+
+  it('a later stated date is a D16 warning — "Regioner og kommuner skal indgå aftaler om dette seneste tidspunkt" (002 L262) — and D7 keeps 3 weekdays', () => {
+    const results = judge(planWith('2026-03-13'), '2026-03-09T08:00:00.000Z');
+    expect(only(results, 'D7').dueAt).toBe('2026-03-12T22:59:59.999Z');
+    expect(only(results, 'D16')).toMatchObject({ state: 'validation-warning', obligedEan: HOSPITAL, reference: '2026-03-13', dueAt: '2026-03-12T22:59:59.999Z' });
+    expect(only(results, 'D16').reason).toMatch(/later than the agreement allows/);
+  });
+
+  it('a plan without the date is a D16 warning: the plan must state it', () => {
+    expect(only(judge(planWith(), '2026-03-09T08:00:00.000Z'), 'D16').reason).toMatch(/states no RehabilitationDeadline/);
+  });
+
+  it('a self-training plan needs no first-contact date', () => {
+    expect(judge(planWith(undefined, 'ZZ0175Z'), '2026-03-09T08:00:00.000Z')).toEqual([]);
+  });
+
+  it('the loader refuses a stated-limit check against a rule without a statedLimit', () => {
+    const d16 = RULES.rules.find((r) => r.id === 'D16');
+    expect(() => parseDeadlineRules({ ...RULES, rules: [...RULES.rules.filter((r) => r.id !== 'D16'), { ...d16, against: 'D2' }] }, 'bad.json')).toThrow(/needs "against"/);
   });
 });
 

@@ -31,6 +31,7 @@ import {
 } from '../calendar.js';
 import { danishHolidays } from '../danish-holidays.js';
 import { copenhagenLocal } from '../danish-time.js';
+import type { EndpointKind } from '../catalogue.js';
 import type { Letter, WarningCategory } from '../message.js';
 import { resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 import type {
@@ -43,12 +44,18 @@ import type {
   RetrainingType,
   RuleOffset,
   Severity,
+  StatedLimit,
   ValidationRule,
 } from './types.js';
 
 export interface AcceptanceContext extends AgreementParties {
   /** When the message reached the gateway. */
   readonly sentAt: Date;
+  /**
+   * What kind of endpoint each EAN the letter names is (the register's word), to tell who performs a
+   * plan's retraining (D7). Without it a specialised plan's performer is taken to be its issuer.
+   */
+  readonly partyKinds?: Readonly<Record<string, EndpointKind>>;
 }
 
 export interface EvaluationOptions {
@@ -159,6 +166,19 @@ function limitOf(offset: RuleOffset, reference: ReferenceValue, calendar: Calend
   return { instant, day, offset };
 }
 
+/**
+ * The limit a message states itself (D16): its RehabilitationDeadline, at its time of day or at
+ * `at` on its date. Counted as a calendar-day limit: lateness against it is in days past that date.
+ */
+function statedLimitOf(stated: StatedLimit, letter: Letter): Limit | { readonly missing: string } | undefined {
+  const value = letter.body.rehabilitation?.deadline;
+  if (value === undefined) return undefined;
+  const time = 'time' in value ? value.time : undefined;
+  if (!isCalendarDate(value.date)) return { missing: `RehabilitationDeadline ${JSON.stringify(value.date)} is not a date` };
+  const instant = time !== undefined ? atClockTime(value.date, time) : stated.at === 'end-of-day' ? endOfDay(value.date) : atClockTime(value.date, stated.at);
+  return { instant, day: value.date, offset: { unit: 'calendarDays', amount: 0, direction: 'after', at: time ?? stated.at } };
+}
+
 function calendarDaysBetween(a: CalendarDate, b: CalendarDate): number {
   return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 }
@@ -194,8 +214,27 @@ function base(rule: { readonly id: string; readonly title: string; readonly seve
   return { ruleId: rule.id, title: rule.title, severity: rule.severity, ...(profiles.length > 0 ? { profiles } : {}) };
 }
 
+/**
+ * Who performs the retraining a plan refers to, and so makes the first contact (D7, 004 L2367–2369:
+ * "bopælskommunen (ved almindelig ambulant genoptræning) eller hospitalet (ved specialiseret ambulant
+ * genoptræning) kontakte borgeren"). Ordinary or self-training: the municipality the plan goes to (its
+ * Receiver, else the first municipality among the copies). Specialised: the hospital the plan names
+ * besides its issuer (the performing hospital, 004 L2245–2249; the home hospital for a private
+ * hospital's plan, L2338–2344), else the issuer itself — as the routing table reads a plan that names
+ * no other hospital (R-SPEC-OWN).
+ */
+export function retrainingPerformerOf(letter: Letter, kinds: Readonly<Record<string, EndpointKind>> = {}): string {
+  const named = [letter.receiver.ean, ...letter.ccReceivers.flatMap((cc) => (cc.ean !== undefined ? [cc.ean] : []))];
+  if (letter.body.rehabilitation?.type !== 'ZZ0175Y') {
+    if (kinds[letter.receiver.ean] === undefined || kinds[letter.receiver.ean] === 'municipality') return letter.receiver.ean;
+    return named.find((ean) => kinds[ean] === 'municipality') ?? letter.receiver.ean;
+  }
+  return named.find((ean) => ean !== letter.sender.ean && kinds[ean] === 'hospital') ?? letter.sender.ean;
+}
+
 /** The endpoint that must act for a rule: the one whose message or fulfilment the deadline waits for. */
-export function obligedEanOf(rule: DeadlineRule, parties: AgreementParties): string {
+export function obligedEanOf(rule: DeadlineRule, parties: AgreementParties, letter?: Letter, kinds?: Readonly<Record<string, EndpointKind>>): string {
+  if (rule.fulfilledBy.kind === 'explicit' && rule.fulfilledBy.by === 'retraining-performer' && letter) return retrainingPerformerOf(letter, kinds);
   const side =
     rule.fulfilledBy.kind === 'starting-message'
       ? 'sender'
@@ -215,7 +254,7 @@ function describeFulfilment(rule: DeadlineRule): string {
     case 'receipt':
       return 'a receipt';
     case 'explicit':
-      return `an explicit fulfilment by the ${by.by} (POST /api/v1/deadlines/{id}/fulfil)`;
+      return `an explicit fulfilment by the ${by.by === 'retraining-performer' ? 'endpoint performing the retraining' : by.by} (POST /api/v1/deadlines/{id}/fulfil)`;
     default:
       return 'this message';
   }
@@ -245,7 +284,7 @@ function evaluateDeadline(
   profiles: readonly string[],
   note: string | undefined,
 ): Outcome {
-  const head = { ...base(rule, profiles), obligedEan: obligedEanOf(rule, context) };
+  const head = { ...base(rule, profiles), obligedEan: obligedEanOf(rule, context, letter, context.partyKinds) };
   const reference = referenceOf(rule, letter, context);
   if ('missing' in reference) {
     return { evaluation: { ...head, state: 'not-evaluable', reason: reference.missing }, rule };
@@ -259,7 +298,9 @@ function evaluateDeadline(
       return { evaluation: { ...head, state: 'not-evaluable', reason: computed.missing, reference: referenceText }, rule };
     }
   }
-  const late = limit as Limit;
+  const stated = rule.statedLimit ? statedLimitOf(rule.statedLimit, letter) : undefined;
+  const agreed = limit as Limit;
+  const late = stated && 'instant' in stated && stated.instant.getTime() < agreed.instant.getTime() ? stated : agreed;
   const due = (target as Limit | undefined) ?? late;
   const breachInstant = (breach as Limit | undefined)?.instant;
   const times = {
@@ -269,6 +310,9 @@ function evaluateDeadline(
     reference: referenceText,
   };
   const notes = [note, reference.note].filter((text): text is string => text !== undefined);
+  if (late !== agreed) {
+    notes.push(`the plan's RehabilitationDeadline (${localText(late.instant)}) is earlier than the agreement's limit (${localText(agreed.instant)}) and is the limit`);
+  }
   if (rule.fulfilledBy.kind !== 'starting-message') {
     notes.push(`fulfilled by ${describeFulfilment(rule)}; judged when it arrives`);
     if (late.instant.getTime() < context.sentAt.getTime()) notes.push('the limit had already passed when this message arrived');
@@ -312,17 +356,56 @@ function evaluateValidation(
   context: AcceptanceContext,
   calendar: CalendarOptions,
   profiles: readonly string[],
+  rules: readonly Rule[],
 ): DeadlineEvaluation | undefined {
+  if (rule.check === 'stated-limit') return evaluateStatedLimit(rule, letter, context, calendar, profiles, rules);
   const reference = referenceOf(rule, letter, context);
-  if ('missing' in reference || isWeekday(reference.date, calendar)) return undefined;
+  if ('missing' in reference) return undefined;
+  const weekend = dayOfWeek(reference.date) > 5;
+  // "hverdag, mandag – fredag" (D28) names the days of the week; whether a holiday fails too is the rule's countHolidays.
+  if (!weekend && (rule.countHolidays === false || isWeekday(reference.date, calendar))) return undefined;
   const holiday = danishHolidays(Number(reference.date.slice(0, 4)), calendar.closedDays ?? {}).find((h) => h.date === reference.date);
-  const why = dayOfWeek(reference.date) > 5 ? `a ${DAY_NAMES[dayOfWeek(reference.date)]}` : `${holiday?.name ?? 'a closed day'}`;
+  const why = weekend ? `a ${DAY_NAMES[dayOfWeek(reference.date)]}` : `${holiday?.name ?? 'a closed day'}`;
+  const wanted = rule.countHolidays === false ? 'Monday–Friday' : 'Monday–Friday, not a holiday';
   return {
     ...base(rule, profiles),
     obligedEan: context.senderEan,
     state: 'validation-warning',
     reference: reference.date,
-    reason: `${reference.label} ${reference.date} is ${why}, not a weekday (Monday–Friday, not a holiday)`,
+    reason: `${reference.label} ${reference.date} is ${why}, not a weekday (${wanted})`,
+  };
+}
+
+/**
+ * D16 (002 L254, L260–262): the plan must state the latest time for the first contact, and not later
+ * than the agreement allows (the `against` rule's limit counted from the same reference). Missing or
+ * later: a validation warning; the message is delivered and the agreement's limit applies.
+ */
+function evaluateStatedLimit(
+  rule: ValidationRule,
+  letter: Letter,
+  context: AcceptanceContext,
+  calendar: CalendarOptions,
+  profiles: readonly string[],
+  rules: readonly Rule[],
+): DeadlineEvaluation | undefined {
+  const against = rules.find((r): r is DeadlineRule => r.id === rule.against && r.kind === 'deadline');
+  if (!against?.statedLimit || against.enabled === false) return undefined;
+  const head = { ...base(rule, profiles), obligedEan: context.senderEan, state: 'validation-warning' as const };
+  const stated = statedLimitOf(against.statedLimit, letter);
+  if (stated === undefined) {
+    return { ...head, reason: `the ${letter.type} states no RehabilitationDeadline; the plan must state the latest time for the first contact, so ${against.id}'s limit of the agreement applies` };
+  }
+  if ('missing' in stated) return { ...head, reason: stated.missing };
+  const reference = referenceOf(against, letter, context);
+  if ('missing' in reference) return undefined;
+  const agreed = limitOf(against.offset, reference, calendar);
+  if ('missing' in agreed || stated.instant.getTime() <= agreed.instant.getTime()) return undefined;
+  return {
+    ...head,
+    reference: stated.day,
+    dueAt: agreed.instant.toISOString(),
+    reason: `RehabilitationDeadline ${stated.day} is later than the agreement allows (${against.id}: ${localText(agreed.instant)} Copenhagen time, counted from ${reference.label} ${reference.date}); the agreement's limit applies`,
   };
 }
 
@@ -370,7 +453,7 @@ export function trackAtAcceptance(
     if (rule.group === undefined) {
       if (!holds(rule.startedBy.condition, letter, categories)) continue;
       if (rule.kind === 'validation') {
-        const warning = evaluateValidation(rule, letter, context, calendar, profiles);
+        const warning = evaluateValidation(rule, letter, context, calendar, profiles, effective.rules);
         if (warning) results.push({ evaluation: warning });
       } else {
         const { limit: _limit, ...tracked } = evaluateDeadline(rule, letter, context, calendar, profiles, undefined);

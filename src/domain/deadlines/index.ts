@@ -2,13 +2,14 @@
 export * from './types.js';
 export { DEADLINE_RULES_SCHEMA } from './rule-schema.js';
 export { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from './parse.js';
-export { agreementPartiesOf, applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
+export { agreementPartiesOf, partyKindsOf, applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 export {
   calendarFor,
   evaluateAtAcceptance,
   judgeFulfilment,
   lateness,
   obligedEanOf,
+  retrainingPerformerOf,
   trackAtAcceptance,
   type AcceptanceContext,
   type EvaluationOptions,

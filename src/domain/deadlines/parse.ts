@@ -87,6 +87,13 @@ export function parseDeadlineRules(raw: unknown, file: string): DeadlineRuleSet 
     }
   });
   const byId = new Map(raw.rules.map((r) => [r.id, r]));
+  raw.rules.forEach((rule, index) => {
+    if (rule.kind !== 'validation' || rule.check !== 'stated-limit') return;
+    const against = rule.against === undefined ? undefined : byId.get(rule.against);
+    if (!against || against.kind !== 'deadline' || !against.statedLimit) {
+      problems.push(`${file}#/rules/${index}/against: a "stated-limit" check needs "against": the id of a deadline rule with a statedLimit`);
+    }
+  });
   raw.profiles.forEach((profile, index) => {
     for (const [ruleId, override] of Object.entries(profile.overrides ?? {})) {
       const path = `/profiles/${index}/overrides/${ruleId}`;

@@ -98,7 +98,24 @@ export type FulfilledBy =
       readonly lookbackDays?: number;
     }
   | { readonly kind: 'receipt' }
-  | { readonly kind: 'explicit'; readonly by: 'sender' | 'receiver' };
+  /**
+   * Reported by the obliged endpoint (POST /api/v1/deadlines/{id}/fulfil). `retraining-performer` (D7):
+   * whoever performs the retraining the plan refers to — the municipality for an ordinary plan
+   * (ZZ0175X), the hospital for a specialised one (ZZ0175Y): the hospital the plan names besides its
+   * issuer, else the issuer itself (004 L2367–2369).
+   */
+  | { readonly kind: 'explicit'; readonly by: 'sender' | 'receiver' | 'retraining-performer' };
+
+/**
+ * A limit the starting message states itself (D16: the plan's RehabilitationDeadline, "seneste
+ * tidspunkt for første kontakt"). It replaces the rule's limit when it is earlier; a later one does
+ * not stretch the agreement's limit (that is the validation rule's warning).
+ */
+export interface StatedLimit {
+  readonly field: 'rehabilitationDeadline';
+  /** Time of day when the stated value is a date only. */
+  readonly at: TimeOfDay;
+}
 
 export interface RuleSource {
   /** Seed file, e.g. `004_cd77a9b5d0904ae8.txt`, or `issue` for rules that are not in the seeds. */
@@ -136,12 +153,20 @@ export interface DeadlineRule extends RuleBase {
    */
   readonly breachAt?: RuleOffset;
   readonly fulfilledBy: FulfilledBy;
+  readonly statedLimit?: StatedLimit;
 }
 
-/** A check of a date in the message, not a deadline (D28). */
+/**
+ * A check of the message, not a deadline: `weekday` (D28: the reference date must be a weekday,
+ * Monday–Friday; `countHolidays` says whether a public holiday also fails), or `stated-limit` (D16:
+ * the message must state the limit `against`'s `statedLimit` reads, no later than that rule allows).
+ */
 export interface ValidationRule extends RuleBase {
   readonly kind: 'validation';
-  readonly check: 'weekday';
+  readonly check: 'weekday' | 'stated-limit';
+  readonly countHolidays?: boolean;
+  /** For `stated-limit`: the deadline rule whose limit the stated one must not exceed. */
+  readonly against?: string;
 }
 
 export type Rule = DeadlineRule | ValidationRule;

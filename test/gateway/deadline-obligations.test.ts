@@ -1,0 +1,102 @@
+/**
+ * The deadline rules' second pass through the whole gateway (POST /api/v1/messages on real PostgreSQL
+ * and Redis): who D7 obliges, the plan's own first-contact date (D7/D16), and the scope of D28 and the
+ * regional XDIS16 rule. Each test names the seed line it follows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeadlineSummary } from '../../src/store/records.js';
+import { HOSPITAL_2, MUNICIPALITY_2, fixture, renumber, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let gw: TestGateway;
+let counter = 0;
+
+function ids(): { envelope: string; letter: string } {
+  counter += 1;
+  return { envelope: `OBL${String(counter).padStart(5, '0')}`, letter: `OBLL${String(counter).padStart(5, '0')}` };
+}
+
+function setClock(iso: string): void {
+  gw.clock.advance(new Date(iso).getTime() - gw.clock.now().getTime());
+}
+
+/** The fixture plan (HOSPITAL_2 → MUNICIPALITY_2, GP copy) with the given type and first-contact date (none: removed). */
+function plan(opts: { type: 'ZZ0175X' | 'ZZ0175Y'; firstContactBy?: string; patient?: string }): Buffer {
+  let text = fixture('GGOP_rehabilitation_plan.xml').toString('utf8');
+  text = text.replace(/(<TypeOfRehabilitationPlan>)[^<]*/, `$1${opts.type}`);
+  if (opts.patient) text = text.replace(/(<m0:CivilRegistrationNumber>)[^<]*/, `$1${opts.patient}`);
+  text =
+    opts.firstContactBy === undefined
+      ? text.replace(/<RehabilitationDeadline>[\s\S]*?<\/RehabilitationDeadline>\s*/, '')
+      : text.replace(/(<RehabilitationDeadline>\s*<m0:Date>)[^<]*/, `$1${opts.firstContactBy}`);
+  return renumber(Buffer.from(text, 'utf8'), ids());
+}
+
+async function accept(sender: string, body: Buffer): Promise<DeadlineSummary[]> {
+  const response = await gw.post(sender, body);
+  expect(response.statusCode, response.body).toBe(202);
+  return response.json<{ deadlines: DeadlineSummary[] }>().deadlines;
+}
+
+function one(deadlines: readonly DeadlineSummary[], ruleId: string): DeadlineSummary {
+  const found = deadlines.filter((d) => d.ruleId === ruleId);
+  expect(found, JSON.stringify(deadlines)).toHaveLength(1);
+  return found[0] as DeadlineSummary;
+}
+
+function fulfil(who: string, id: string, body: unknown) {
+  return gw.request({
+    method: 'POST',
+    url: `/api/v1/deadlines/${id}/fulfil`,
+    headers: { authorization: `Bearer demo-${who}`, 'content-type': 'application/json' },
+    payload: JSON.stringify(body),
+  });
+}
+
+beforeAll(async () => {
+  gw = await startTestGateway({ workers: false });
+});
+
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('D7 obliges the party that performs the retraining (004 L2369–2373: "bopælskommunen (ved almindelig …) eller hospitalet (ved specialiseret ambulant genoptræning)")', () => {
+  it('a specialised plan (ZZ0175Y, R-SPEC-OWN) from the hospital to the municipality obliges the hospital; it, not the municipality, reports the first contact', async () => {
+    setClock('2026-03-09T08:00:00.000Z');
+    const d7 = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175Y', firstContactBy: '2026-03-12' })), 'D7');
+    expect(d7).toMatchObject({ state: 'pending', obligedEan: HOSPITAL_2, dueAt: '2026-03-12T22:59:59.999Z' });
+    setClock('2026-03-10T12:00:00.000Z');
+    const byMunicipality = await fulfil(MUNICIPALITY_2, d7.id, { at: '2026-03-10T09:00:00Z' });
+    expect(byMunicipality.statusCode, byMunicipality.body).toBe(403);
+    const byHospital = await fulfil(HOSPITAL_2, d7.id, { at: '2026-03-10T09:00:00Z', note: 'Indkaldt til første træning' });
+    expect(byHospital.statusCode, byHospital.body).toBe(200);
+    expect(byHospital.json()).toMatchObject({ state: 'on-time', fulfilmentRecorded: { by: HOSPITAL_2 } });
+  });
+
+  it('an ordinary plan (ZZ0175X) obliges the municipality', async () => {
+    setClock('2026-03-09T08:00:00.000Z');
+    expect(one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175X', firstContactBy: '2026-03-12' })), 'D7').obligedEan).toBe(MUNICIPALITY_2);
+  });
+});
+
+describe('the plan\'s own first-contact date (002 L254: "skal angive det seneste tidspunkt for bopælskommunens første kontakt")', () => {
+  it('an earlier RehabilitationDeadline is the limit D7 is judged by', async () => {
+    setClock('2026-03-16T08:00:00.000Z');
+    const d7 = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175X', firstContactBy: '2026-03-17' })), 'D7');
+    expect(d7).toMatchObject({ state: 'pending', dueAt: '2026-03-17T22:59:59.999Z' });
+    setClock('2026-03-19T08:00:00.000Z');
+    // Within the agreement's 3 weekdays (Thursday), but after the plan's own date: late by one weekday.
+    const done = await fulfil(MUNICIPALITY_2, d7.id, { at: '2026-03-18T09:00:00Z' });
+    expect(done.json()).toMatchObject({ state: 'late', lateBy: { calendarDays: 1 } });
+  });
+
+  it('a missing or later date is a D16 warning on the delivered plan; D7 keeps the agreement\'s 3 weekdays (002 L262)', async () => {
+    setClock('2026-03-16T08:00:00.000Z');
+    const missing = await accept(HOSPITAL_2, plan({ type: 'ZZ0175X' }));
+    expect(one(missing, 'D16')).toMatchObject({ state: 'validation-warning', obligedEan: HOSPITAL_2, reason: expect.stringMatching(/states no RehabilitationDeadline/) });
+    expect(one(missing, 'D7').dueAt).toBe('2026-03-19T22:59:59.999Z');
+    const later = await accept(HOSPITAL_2, plan({ type: 'ZZ0175Y', firstContactBy: '2026-03-31' }));
+    expect(one(later, 'D16').reason).toMatch(/later than the agreement allows/);
+    expect(one(later, 'D7').dueAt).toBe('2026-03-19T22:59:59.999Z');
+  });
+});
