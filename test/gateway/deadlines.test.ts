@@ -176,11 +176,15 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
     expect(items.some((i) => i.messageId === accepted.id)).toBe(true);
   });
 
-  it('a warning without a category is delivered and D1–D4 recorded as not evaluable with the reason; D28 warns of a Saturday', async () => {
+  it('a warning without a category is delivered and D1–D4 recorded as not evaluable with the reason; D28 warns of a Saturday in child and youth psychiatry', async () => {
     setClock(gw, '2026-03-10T10:00:00.000Z');
-    const accepted = await accept(gw, HOSPITAL_2, warning({ planned: '2026-03-20', endOfTreatment: '2026-03-14' }));
+    const childYouth = extension('<gw:ChildYouthPsychiatry>true</gw:ChildYouthPsychiatry>');
+    const accepted = await accept(gw, HOSPITAL_2, warning({ planned: '2026-03-20', endOfTreatment: '2026-03-14', ext: childYouth }));
     expect(one(accepted.deadlines, 'D1-D4')).toMatchObject({ state: 'not-evaluable', reason: expect.stringMatching(/no warning category/) });
-    expect(one(accepted.deadlines, 'D28')).toMatchObject({ state: 'validation-warning', reason: 'EndOfTreatment 2026-03-14 is a Saturday, not a weekday (Monday–Friday, not a holiday)' });
+    // "Færdigbehandlingsdagen skal være en hverdag, mandag – fredag" (004 L7557–7559): a child and youth psychiatry rule.
+    expect(one(accepted.deadlines, 'D28')).toMatchObject({ state: 'validation-warning', reason: 'EndOfTreatment 2026-03-14 is a Saturday, not a weekday (Monday–Friday)' });
+    const somatic = await accept(gw, HOSPITAL_2, warning({ planned: '2026-03-20', endOfTreatment: '2026-03-14' }));
+    expect(somatic.deadlines.filter((d) => d.ruleId === 'D28')).toEqual([]);
   });
 
   it('D10: a plan after the discharge is late by the measured hours and closes the deadline; the advice timeline says so', async () => {

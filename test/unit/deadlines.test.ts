@@ -496,18 +496,35 @@ describe('judging a fulfilment against a stored late limit', () => {
   });
 });
 
-describe('D28: completed-treatment day must be a weekday', () => {
-  const discharge = (date: string) => letter('XDIS18', { endOfTreatment: at(date), discharge: at(date) });
+describe('D28: "Færdigbehandlingsdagen skal være en hverdag, mandag – fredag" (004 L7557–7559), child and youth psychiatry only', () => {
+  const discharge = (date: string, childYouth = true) =>
+    letter('XDIS18', { endOfTreatment: at(date), discharge: at(date) }, childYouth ? { childYouthPsychiatry: true } : undefined);
 
-  it('warns for langfredag and a Saturday, not for a weekday or a missing date', () => {
-    expect(only(judge(discharge('2026-04-03'), '2026-04-03T10:00:00.000Z'))).toMatchObject({
+  it('warns for a Saturday and a Sunday, not for a weekday or a missing date', () => {
+    expect(only(judge(discharge('2026-03-07'), '2026-03-07T10:00:00.000Z'))).toMatchObject({
       ruleId: 'D28',
       state: 'validation-warning',
-      reason: 'EndOfTreatment 2026-04-03 is Langfredag, not a weekday (Monday–Friday, not a holiday)',
+      reason: 'EndOfTreatment 2026-03-07 is a Saturday, not a weekday (Monday–Friday)',
     });
-    expect(only(judge(discharge('2026-03-07'), '2026-03-07T10:00:00.000Z')).reason).toMatch(/is a Saturday/);
+    expect(only(judge(discharge('2026-03-08'), '2026-03-08T10:00:00.000Z')).reason).toMatch(/is a Sunday/);
     expect(judge(discharge('2026-03-09'), '2026-03-09T10:00:00.000Z')).toEqual([]);
-    expect(judge(letter('XDIS18', {}), '2026-03-09T10:00:00.000Z')).toEqual([]);
+    expect(judge(letter('XDIS18', {}, { childYouthPsychiatry: true }), '2026-03-09T10:00:00.000Z')).toEqual([]);
+  });
+
+  it('a holiday on a Monday–Friday is no warning: the seed names the days (langfredag 2026-04-03)', () => {
+    expect(judge(discharge('2026-04-03'), '2026-04-03T10:00:00.000Z')).toEqual([]);
+  });
+
+  it('a profile may count holidays too', () => {
+    const rules = withProfiles({ id: 'holidays', appliesTo: { municipalityEan: MUNICIPALITY }, overrides: { D28: { countHolidays: true } } });
+    expect(only(judge(discharge('2026-04-03'), '2026-04-03T10:00:00.000Z', rules)).reason).toBe(
+      'EndOfTreatment 2026-04-03 is Langfredag, not a weekday (Monday–Friday, not a holiday)',
+    );
+  });
+
+  it('is not checked outside child and youth psychiatry (a somatic Saturday discharge)', () => {
+    expect(judge(discharge('2026-03-07', false), '2026-03-07T10:00:00.000Z')).toEqual([]);
+    expect(judge(letter('XDIS19', { plannedDischarge: at('2026-03-20'), endOfTreatment: at('2026-03-14') }, { warningCategories: ['REDUCED_CARE'] }), '2026-03-10T10:00:00.000Z').map((r) => r.ruleId)).toEqual(['D2']);
   });
 });
 

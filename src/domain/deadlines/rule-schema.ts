@@ -292,6 +292,7 @@ export const DEADLINE_RULES_SCHEMA = {
               target: { oneOf: [{ type: 'null' }, { $ref: '#/$defs/offsetPatch' }] },
               breachAt: { oneOf: [{ type: 'null' }, { $ref: '#/$defs/offsetPatch' }] },
               fulfilledBy: { $ref: '#/$defs/fulfilledBy' },
+              countHolidays: { type: 'boolean' },
             },
           },
         },

@@ -199,6 +199,8 @@ export interface RuleOverride {
   readonly target?: OffsetPatch | null;
   readonly breachAt?: OffsetPatch | null;
   readonly fulfilledBy?: FulfilledBy;
+  /** Validation `weekday` checks: whether a public holiday fails too. */
+  readonly countHolidays?: boolean;
 }
 
 /** Where a profile applies; every given key must match. Pairs match in either message direction. */
