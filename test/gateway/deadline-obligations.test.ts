@@ -3,9 +3,13 @@
  * and Redis): who D7 obliges, the plan's own first-contact date (D7/D16), and the scope of D28 and the
  * regional XDIS16 rule. Each test names the seed line it follows.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromPackageRoot } from '../../src/package-root.js';
 import type { DeadlineSummary } from '../../src/store/records.js';
-import { HOSPITAL_2, MUNICIPALITY_2, fixture, renumber, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { HOSPITAL, HOSPITAL_2, MUNICIPALITY_2, fixture, renumber, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 let gw: TestGateway;
 let counter = 0;
@@ -98,5 +102,42 @@ describe('the plan\'s own first-contact date (002 L254: "skal angive det seneste
     const later = await accept(HOSPITAL_2, plan({ type: 'ZZ0175Y', firstContactBy: '2026-03-31' }));
     expect(one(later, 'D16').reason).toMatch(/later than the agreement allows/);
     expect(one(later, 'D7').dueAt).toBe('2026-03-19T22:59:59.999Z');
+  });
+});
+
+describe('RM-XDIS16-24H is a local agreement, not in the default Region Midtjylland set (no seed gives the admission report a limit)', () => {
+  const admission = (psychiatric: boolean) => {
+    let text = fixture('XDIS20_admission_acute.xml').toString('utf8').replace(/(<Admission>\s*<Date>)[^<]*/, '$12026-03-10');
+    if (psychiatric) {
+      text = text.replace('</Emessage>', '<Local_Elements><gw:Gateway xmlns:gw="urn:medcom-gateway:extension:1"><gw:Psychiatric>true</gw:Psychiatric></gw:Gateway></Local_Elements></Emessage>');
+    }
+    return renumber(Buffer.from(text, 'utf8'), ids());
+  };
+
+  it('an admission advice under the default rules starts D19 only', async () => {
+    setClock('2026-03-10T08:00:00.000Z');
+    expect((await accept(HOSPITAL, admission(false))).map((d) => d.ruleId)).toEqual(['D19']);
+  });
+
+  it('a profile that agreed it enables it; a psychiatric admission still does not start it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medcom-xdis16-'));
+    writeFileSync(join(dir, 'endpoints.json'), readFileSync(fromPackageRoot('config', 'endpoints.json')));
+    const rules = JSON.parse(readFileSync(fromPackageRoot('config', 'deadline-rules.json'), 'utf8')) as { profiles: unknown[] };
+    rules.profiles = [{ id: 'xdis16-agreed', appliesTo: { hospitalEan: HOSPITAL }, overrides: { 'RM-XDIS16-24H': { enabled: true } } }];
+    writeFileSync(join(dir, 'deadline-rules.json'), JSON.stringify(rules));
+    const agreed = await startTestGateway({ workers: false, env: { MEDCOM_CONFIG_DIR: dir } });
+    try {
+      agreed.clock.advance(new Date('2026-03-10T08:00:00.000Z').getTime() - agreed.clock.now().getTime());
+      const somatic = await agreed.post(HOSPITAL, admission(false));
+      expect(somatic.statusCode, somatic.body).toBe(202);
+      const started = somatic.json<{ deadlines: DeadlineSummary[] }>().deadlines;
+      expect(started.map((d) => d.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
+      expect(one(started, 'RM-XDIS16-24H')).toMatchObject({ state: 'pending', profiles: ['xdis16-agreed'] });
+      const psychiatric = await agreed.post(HOSPITAL, admission(true));
+      expect(psychiatric.json<{ deadlines: DeadlineSummary[] }>().deadlines.map((d) => d.ruleId)).toEqual(['D21']);
+    } finally {
+      await agreed.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -61,10 +61,14 @@ function withProfiles(...profiles: AgreementProfile[]): DeadlineRuleSet {
   return parseDeadlineRules({ ...RULES, profiles }, 'test-profiles.json');
 }
 
+/** The local XDIS16 rule is opt-in: a profile of the hospital that agreed it enables it. */
+const XDIS16_AGREED: AgreementProfile = { id: 'xdis16-agreed', appliesTo: { hospitalEan: HOSPITAL }, overrides: { 'RM-XDIS16-24H': { enabled: true } } };
+const WITH_XDIS16 = withProfiles(XDIS16_AGREED);
+
 describe('the default rule file', () => {
   it('loads and names every required rule with its seed source', () => {
     const ids = RULES.rules.map((r) => r.id);
-    expect(ids).toEqual(expect.arrayContaining(['D1', 'D2', 'D3', 'D4', 'D10', 'D17', 'D19', 'D21', 'D28', 'RM-XDIS16-24H']));
+    expect(ids).toEqual(expect.arrayContaining(['D1', 'D2', 'D3', 'D4', 'D7', 'D10', 'D16', 'D17', 'D19', 'D21', 'D26', 'D28', 'RM-XDIS16-24H']));
     for (const rule of RULES.rules) expect(rule.source.length).toBeGreaterThan(0);
     expect(RULES.agreement.region).toBe('Region Midtjylland');
   });
@@ -257,7 +261,7 @@ describe('profiles', () => {
   });
 
   it('can disable a rule and remove a due mark', () => {
-    const rules = withProfiles({ id: 'p', appliesTo: { municipalityEan: MUNICIPALITY }, overrides: { 'RM-XDIS16-24H': { enabled: false }, D1: { target: null } } });
+    const rules = withProfiles(XDIS16_AGREED, { id: 'p', appliesTo: { municipalityEan: MUNICIPALITY, hospitalEan: HOSPITAL }, overrides: { 'RM-XDIS16-24H': { enabled: false }, D1: { target: null } } });
     const advice = letter('XDIS20', { admission: at('2026-03-02') });
     expect(judge(advice, '2026-03-02T10:00:00.000Z', rules).map((r) => r.ruleId)).toEqual(['D19']);
     const d1 = only(judge(warning('2026-03-09', ['UNCHANGED_SIMPLE_NURSING']), '2026-03-09T10:00:00.000Z', rules));
@@ -265,7 +269,7 @@ describe('profiles', () => {
     expect(d1.lateAfter).toBeUndefined();
   });
   it('can narrow what starts a rule (XDIS16 report only after acute or open admissions) and retitle it', () => {
-    const rules = withProfiles({
+    const rules = withProfiles(XDIS16_AGREED, {
       id: 'acute-only',
       appliesTo: { region: 'Region Midtjylland' },
       overrides: {
@@ -276,9 +280,33 @@ describe('profiles', () => {
     const context = { sentAt: new Date('2026-03-02T10:00:00.000Z'), senderEan: HOSPITAL, receiverEan: MUNICIPALITY, region: 'Region Midtjylland' };
     expect(evaluateAtAcceptance(advice('PLANNED'), context, rules).map((r) => r.ruleId)).toEqual(['D19']);
     const acute = evaluateAtAcceptance(advice('ACUTE'), context, rules);
-    expect(only(acute, 'RM-XDIS16-24H')).toMatchObject({ title: 'Indlæggelsesrapport inden 24 timer', profiles: ['acute-only'] });
+    expect(only(acute, 'RM-XDIS16-24H')).toMatchObject({ title: 'Indlæggelsesrapport inden 24 timer', profiles: ['acute-only', 'xdis16-agreed'] });
     // Without the region in the context the region profile does not apply.
     expect(judge(advice('PLANNED'), '2026-03-02T10:00:00.000Z', rules).map((r) => r.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
+  });
+});
+
+describe('RM-XDIS16-24H is a local agreement, not a seed rule: opt-in by profile', () => {
+  const advice = (extension?: Partial<GatewayExtension>) => letter('XDIS20', { admission: at('2026-03-02') }, extension);
+
+  it('is marked a local agreement and disabled in the default Region Midtjylland set', () => {
+    const rule = RULES.rules.find((r) => r.id === 'RM-XDIS16-24H');
+    expect(rule).toMatchObject({ localAgreement: true, enabled: false, source: [{ file: 'local-agreement' }] });
+    expect(judge(advice(), '2026-03-02T10:00:00.000Z').map((r) => r.ruleId)).toEqual(['D19']);
+  });
+
+  it('starts where a profile enables it, but not on a psychiatric admission (004 L6151–6161 is psychiatry\'s own procedure) unless the profile says so', () => {
+    expect(judge(advice(), '2026-03-02T10:00:00.000Z', WITH_XDIS16).map((r) => r.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
+    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', WITH_XDIS16).map((r) => r.ruleId)).toEqual(['D21']);
+    const withPsychiatry = withProfiles({ ...XDIS16_AGREED, overrides: { 'RM-XDIS16-24H': { enabled: true, startedBy: { types: ['XDIS20'] } } } });
+    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', withPsychiatry).map((r) => r.ruleId)).toEqual(['D21', 'RM-XDIS16-24H']);
+  });
+
+  it('the loader refuses a local agreement enabled in the default set', () => {
+    const bad = structuredClone(RULES) as unknown as { rules: Record<string, unknown>[] };
+    const rule = bad.rules.find((r) => r.id === 'RM-XDIS16-24H') as Record<string, unknown>;
+    delete rule.enabled;
+    expect(() => parseDeadlineRules(bad, 'x.json')).toThrow(/is a local agreement, not a seed rule/);
   });
 });
 
@@ -306,7 +334,7 @@ describe('D21: psychiatric admission, by the end of the first following weekday'
 
   it('replaces D19 and skips Easter: admission Wed 2026-04-01 → Tue 2026-04-07', () => {
     const results = judge(psych('2026-04-01'), '2026-04-01T15:00:00.000Z');
-    expect(results.map((r) => r.ruleId).sort()).toEqual(['D21', 'RM-XDIS16-24H']);
+    expect(results.map((r) => r.ruleId).sort()).toEqual(['D21']);
     expect(only(results, 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-01T21:59:59.999Z', lateAfter: '2026-04-07T21:59:59.999Z' });
     const grace = only(judge(psych('2026-04-01'), '2026-04-06T10:00:00.000Z'), 'D21');
     expect(grace.state).toBe('on-time');
@@ -334,9 +362,9 @@ describe('pending rules: D10, D17, RM-XDIS16-24H', () => {
     expect(judge(letter('XDIS91', {}, {}), '2026-03-28T09:00:00.000Z')).toEqual([]);
   });
 
-  it('RM-XDIS16-24H: due 24 hours after the advice, across the autumn DST change', () => {
-    const r = only(judge(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z'), 'RM-XDIS16-24H');
-    expect(r).toMatchObject({ state: 'pending', dueAt: '2026-10-25T20:00:00.000Z', severity: 'info' });
+  it('RM-XDIS16-24H, where a profile enables it: due 24 hours after the advice, across the autumn DST change', () => {
+    const r = only(judge(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z', WITH_XDIS16), 'RM-XDIS16-24H');
+    expect(r).toMatchObject({ state: 'pending', dueAt: '2026-10-25T20:00:00.000Z', severity: 'info', profiles: ['xdis16-agreed'] });
   });
 
   it('D10: a discharge advice announcing retraining waits for the plan until the discharge instant, breached at the end of the day', () => {
@@ -598,7 +626,7 @@ describe('correlated and explicit deadlines: judged when the fulfilment comes, a
   });
 
   it('RM-XDIS16-24H: 24 elapsed hours across the autumn DST change (25 wall-clock hours)', () => {
-    const { lateLimit, breachAt } = limitOf(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z', 'RM-XDIS16-24H');
+    const { lateLimit, breachAt } = limitOf(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z', 'RM-XDIS16-24H', WITH_XDIS16);
     expect(breachAt.toISOString()).toBe('2026-10-25T20:00:00.000Z');
     expect(judgeFulfilment(lateLimit, new Date('2026-10-25T20:00:00.000Z'), {}).state).toBe('on-time');
     expect(judgeFulfilment(lateLimit, new Date('2026-10-25T20:00:00.001Z'), {}).state).toBe('late');

@@ -80,6 +80,9 @@ export function parseDeadlineRules(raw: unknown, file: string): DeadlineRuleSet 
     if (rule.group !== undefined && !rule.startedBy.condition) {
       problems.push(`${file}#/rules/${index}/startedBy/condition: a rule in a group needs a condition that selects it`);
     }
+    if (rule.localAgreement === true && rule.enabled !== false) {
+      problems.push(`${file}#/rules/${index}/enabled: "${rule.id}" is a local agreement, not a seed rule — set "enabled": false here and enable it in the profile of the parties that agreed it`);
+    }
     for (const type of Object.keys(rule.startedBy.typeConditions ?? {})) {
       if (!rule.startedBy.types.some((t) => t === type)) {
         problems.push(`${file}#/rules/${index}/startedBy/typeConditions/${type}: ${type} is not in startedBy.types — add it there or remove the condition`);

@@ -212,6 +212,7 @@ export const DEADLINE_RULES_SCHEMA = {
         severity: SEVERITY,
         group: { type: 'string', minLength: 1 },
         enabled: { type: 'boolean' },
+        localAgreement: { type: 'boolean' },
         interpretation: { type: 'string' },
         offset: { $ref: '#/$defs/offset' },
         target: { $ref: '#/$defs/offset' },

@@ -137,6 +137,11 @@ interface RuleBase {
   /** Rules of one group compete: only one is reported (see `RuleGroup.select`). */
   readonly group?: string;
   readonly enabled?: boolean;
+  /**
+   * Agreed locally, not in the seeds (RM-XDIS16-24H): disabled in the default set, enabled by the
+   * profile of the parties that agreed it.
+   */
+  readonly localAgreement?: boolean;
   readonly interpretation?: string;
 }
 
