@@ -35,6 +35,19 @@ function plan(opts: { type: 'ZZ0175X' | 'ZZ0175Y'; firstContactBy?: string; pati
   return renumber(Buffer.from(text, 'utf8'), ids());
 }
 
+/** The fixture plan's patient. */
+const PLAN_PATIENT = '1507381236';
+
+/** A discharge advice (XDIS17) from HOSPITAL_2 to MUNICIPALITY_2 for the plan's patient, discharged at `date` `time` (Copenhagen). */
+function dischargeAdvice(date: string, time = '10:00', patient = PLAN_PATIENT): Buffer {
+  let text = fixture('XDIS17_discharge_home.xml').toString('utf8');
+  text = text.replace(/(<Sender>\s*<EANIdentifier>)[^<]*/, `$1${HOSPITAL_2}`).replace(/(<AnswerTo>\s*<EANIdentifier>)[^<]*/, `$1${HOSPITAL_2}`);
+  text = text.replace(/(<Receiver>\s*<EANIdentifier>)[^<]*/, `$1${MUNICIPALITY_2}`);
+  text = text.replace(/(<CivilRegistrationNumber>)[^<]*/, `$1${patient}`);
+  text = text.replace(/(<Discharge>\s*<Date>)[^<]*(<\/Date>\s*<Time>)[^<]*/, `$1${date}$2${time}`);
+  return renumber(Buffer.from(text, 'utf8'), ids());
+}
+
 async function accept(sender: string, body: Buffer): Promise<DeadlineSummary[]> {
   const response = await gw.post(sender, body);
   expect(response.statusCode, response.body).toBe(202);
@@ -66,6 +79,8 @@ afterAll(async () => {
 
 describe('D7 obliges the party that performs the retraining (004 L2369–2373: "bopælskommunen (ved almindelig …) eller hospitalet (ved specialiseret ambulant genoptræning)")', () => {
   it('a specialised plan (ZZ0175Y, R-SPEC-OWN) from the hospital to the municipality obliges the hospital; it, not the municipality, reports the first contact', async () => {
+    setClock('2026-03-09T07:00:00.000Z');
+    await accept(HOSPITAL_2, dischargeAdvice('2026-03-09', '08:00'));
     setClock('2026-03-09T08:00:00.000Z');
     const d7 = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175Y', firstContactBy: '2026-03-12' })), 'D7');
     expect(d7).toMatchObject({ state: 'pending', obligedEan: HOSPITAL_2, dueAt: '2026-03-12T22:59:59.999Z' });
@@ -85,6 +100,8 @@ describe('D7 obliges the party that performs the retraining (004 L2369–2373: "
 
 describe('the plan\'s own first-contact date (002 L254: "skal angive det seneste tidspunkt for bopælskommunens første kontakt")', () => {
   it('an earlier RehabilitationDeadline is the limit D7 is judged by', async () => {
+    setClock('2026-03-16T07:00:00.000Z');
+    await accept(HOSPITAL_2, dischargeAdvice('2026-03-16', '08:00'));
     setClock('2026-03-16T08:00:00.000Z');
     const d7 = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175X', firstContactBy: '2026-03-17' })), 'D7');
     expect(d7).toMatchObject({ state: 'pending', dueAt: '2026-03-17T22:59:59.999Z' });
@@ -139,5 +156,51 @@ describe('RM-XDIS16-24H is a local agreement, not in the default Region Midtjyll
       await agreed.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('D7 counts from the episode\'s discharge, not from a plan sent days before it (004 L2375–2377: "senest 3 hverdage efter, at borgeren og kommunen/hospitalet har modtaget genoptræningsplanen")', () => {
+  it('a plan before any discharge waits; the discharge advice starts it, counted from the discharge; a first contact reported meanwhile is judged then', async () => {
+    const patient = '1103601234';
+    setClock('2026-04-20T08:00:00.000Z');
+    const waiting = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175X', firstContactBy: '2026-04-29', patient })), 'D7');
+    expect(waiting).toMatchObject({ state: 'awaiting-start', obligedEan: MUNICIPALITY_2, reason: expect.stringMatching(/no discharge of its episode has been seen yet/) });
+    expect(waiting.dueAt).toBeUndefined();
+    const timers = await gw.db.query("SELECT id FROM outbox WHERE deadline_id = $1 AND kind = 'deadline-breach'", [waiting.id]);
+    expect(timers.rows).toHaveLength(0);
+
+    // Discharged Friday 2026-04-24 at 10:00: the first contact is due by the end of Wednesday 2026-04-29.
+    setClock('2026-04-24T09:00:00.000Z');
+    const started = await accept(HOSPITAL_2, dischargeAdvice('2026-04-24', '10:00', patient));
+    const d7 = started.find((d) => d.id === waiting.id);
+    expect(d7, JSON.stringify(started)).toMatchObject({ effect: 'started', ruleId: 'D7', state: 'pending', dueAt: '2026-04-29T21:59:59.999Z', reference: '2026-04-24' });
+    expect(d7?.note).toMatch(/counted from the XDIS17 Discharge 2026-04-24 of the same episode/);
+    const view = await gw.get(MUNICIPALITY_2, `/api/v1/deadlines/${waiting.id}`);
+    expect(view.json()).toMatchObject({ state: 'pending', dueAt: '2026-04-29T21:59:59.999Z' });
+    const timer = await gw.db.query<{ due_at: Date }>("SELECT due_at FROM outbox WHERE deadline_id = $1 AND kind = 'deadline-breach'", [waiting.id]);
+    expect(new Date((timer.rows[0] as { due_at: Date }).due_at).toISOString()).toBe('2026-04-29T21:59:59.999Z');
+  });
+
+  it('a first contact reported before the discharge is known is judged when the discharge comes', async () => {
+    const patient = '2103601234';
+    setClock('2026-04-20T08:00:00.000Z');
+    const waiting = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175X', firstContactBy: '2026-04-30', patient })), 'D7');
+    setClock('2026-04-21T08:00:00.000Z');
+    const early = await fulfil(MUNICIPALITY_2, waiting.id, { at: '2026-04-21T07:00:00Z', note: 'Ringet op' });
+    expect(early.statusCode, early.body).toBe(200);
+    expect(early.json()).toMatchObject({ state: 'awaiting-start', fulfilledAt: '2026-04-21T07:00:00.000Z' });
+    setClock('2026-04-27T08:00:00.000Z');
+    const started = await accept(HOSPITAL_2, dischargeAdvice('2026-04-27', '09:00', patient));
+    expect(started.find((d) => d.id === waiting.id)).toMatchObject({ state: 'on-time' });
+    expect((await gw.get(MUNICIPALITY_2, `/api/v1/deadlines/${waiting.id}`)).json()).toMatchObject({ state: 'on-time', fulfilledAt: '2026-04-21T07:00:00.000Z' });
+  });
+
+  it('a discharge of another patient starts nothing', async () => {
+    const patient = '3103601234';
+    setClock('2026-04-20T08:00:00.000Z');
+    const waiting = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175X', firstContactBy: '2026-04-30', patient })), 'D7');
+    setClock('2026-04-22T08:00:00.000Z');
+    await accept(HOSPITAL_2, dischargeAdvice('2026-04-22', '09:00', '0101501234'));
+    expect((await gw.get(MUNICIPALITY_2, `/api/v1/deadlines/${waiting.id}`)).json()).toMatchObject({ state: 'awaiting-start' });
   });
 });

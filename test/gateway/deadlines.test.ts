@@ -395,8 +395,8 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
       expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(csv.headers['content-disposition']).toBe('attachment; filename="deadline-compliance_2026-03-01_2026-07-01.csv"');
       const lines = csv.body.split('\r\n');
-      expect(lines[0]).toBe('obligedEan,ruleId,title,total,judged,onTime,late,breached,pending,notEvaluable,validationWarnings,shareOnTime,medianLatenessHours,worstLatenessHours');
-      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,5,5,1,4,0,0,0,0,0.2,4,50`);
+      expect(lines[0]).toBe('obligedEan,ruleId,title,total,judged,onTime,late,breached,pending,notEvaluable,validationWarnings,shareOnTime,medianLatenessHours,worstLatenessHours,awaitingStart');
+      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,5,5,1,4,0,0,0,0,0.2,4,50,0`);
       expect((await ops(gw, '/api/v1/ops/deadlines/report?format=csv')).body).toBe(
         (await ops(gw, '/api/v1/ops/deadlines/report', { accept: 'text/csv' })).body,
       );

@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GatewayExtension, Letter, LetterBody, LocalDateTime } from '../../src/domain/message.js';
 import type { MessageTypeCode } from '../../src/domain/catalogue.js';
-import { addWeekdays, endOfDay } from '../../src/domain/calendar.js';
+import { addWeekdays, copenhagenDateOf, endOfDay } from '../../src/domain/calendar.js';
 import { evaluateAtAcceptance, judgeFulfilment, trackAtAcceptance, type AcceptanceContext } from '../../src/domain/deadlines/evaluate.js';
 import { loadDeadlineRules } from '../../src/config/deadline-config.js';
 import { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from '../../src/domain/deadlines/parse.js';
 import { resolveRules } from '../../src/domain/deadlines/profiles.js';
-import type { AgreementProfile, DeadlineEvaluation, DeadlineRuleSet } from '../../src/domain/deadlines/types.js';
+import type { AgreementProfile, DeadlineEvaluation, DeadlineRuleSet, EpisodeDischarge } from '../../src/domain/deadlines/types.js';
 
 const RULES_FILE = fileURLToPath(new URL('../../config/deadline-rules.json', import.meta.url));
 const RULES = loadDeadlineRules(RULES_FILE);
@@ -38,8 +38,17 @@ function letter(type: MessageTypeCode, body: LetterBody, extension?: Partial<Gat
   };
 }
 
-function ctx(sentAt: string, receiverEan = MUNICIPALITY, clusters?: string[]): AcceptanceContext {
-  return { sentAt: new Date(sentAt), senderEan: HOSPITAL, receiverEan, ...(clusters ? { clusters } : {}) };
+/**
+ * The acceptance context. The episode was discharged an hour before `sentAt` unless told otherwise, so a
+ * plan's D7 counts from its arrival as before the episode lookup; `null`: no discharge seen yet.
+ */
+function ctx(sentAt: string, receiverEan = MUNICIPALITY, clusters?: string[], discharge: EpisodeDischarge | null = dischargedBefore(sentAt)): AcceptanceContext {
+  return { sentAt: new Date(sentAt), senderEan: HOSPITAL, receiverEan, ...(clusters ? { clusters } : {}), ...(discharge ? { episodeDischarge: discharge } : {}) };
+}
+
+function dischargedBefore(sentAt: string): EpisodeDischarge {
+  const instant = new Date(new Date(sentAt).getTime() - 3_600_000);
+  return { kind: 'discharge', date: copenhagenDateOf(instant), instant, label: 'the XDIS17 Discharge' };
 }
 
 /** A discharge warning (XDIS19) with a planned discharge date and categories. */
@@ -394,7 +403,7 @@ describe('D7: first contact within 3 weekdays of the plan', () => {
     const d7 = tracked.find((t) => t.evaluation.ruleId === 'D7');
     expect(d7?.evaluation).toMatchObject({ state: 'pending', dueAt: '2026-03-12T22:59:59.999Z', obligedEan: MUNICIPALITY });
     expect(d7?.evaluation.note).toMatch(/explicit fulfilment by the endpoint performing the retraining/);
-    expect(d7?.evaluation.note).toMatch(/carries no Discharge; counted from the arrival/);
+    expect(d7?.evaluation.reference).toBe('2026-03-09T08:00:00.000Z');
     expect(d7?.lateLimit).toEqual({ instant: new Date('2026-03-12T22:59:59.999Z'), unit: 'weekdays', day: '2026-03-12' });
     expect(d7?.breachAt).toEqual(new Date('2026-03-12T22:59:59.999Z'));
   });
@@ -417,6 +426,30 @@ describe('D7: first contact within 3 weekdays of the plan', () => {
   it('a self-training plan (ZZ0175Z) or a plan without a type starts no D7', () => {
     expect(judge(plan('ZZ0175Z'), '2026-03-09T08:00:00.000Z')).toEqual([]);
     expect(judge(letter('GGOP', {}), '2026-03-09T08:00:00.000Z')).toEqual([]);
+  });
+});
+
+describe('D7 counts from the episode\'s discharge — "senest 3 hverdage efter, at borgeren og kommunen/hospitalet har modtaget genoptræningsplanen" (004 L2375–2377)', () => {
+  const plan = () => letter('GGOP', { rehabilitation: { type: 'ZZ0175X', deadline: { date: '2026-03-12' } } });
+
+  it('waits (awaiting-start, no limit) while no discharge of the episode has been seen: the citizen may not have the plan yet', () => {
+    const tracked = trackAtAcceptance(plan(), ctx('2026-03-09T08:00:00.000Z', MUNICIPALITY, undefined, null), RULES).find((t) => t.evaluation.ruleId === 'D7');
+    expect(tracked?.evaluation).toMatchObject({ state: 'awaiting-start', obligedEan: MUNICIPALITY, awaits: { what: 'episode-discharge', stated: { date: '2026-03-12' } } });
+    expect(tracked?.evaluation.dueAt).toBeUndefined();
+    expect(tracked?.evaluation.reason).toMatch(/no discharge of its episode has been seen yet: it starts when the discharge advice \(XDIS17\)/);
+    expect(tracked?.breachAt).toBeUndefined();
+  });
+
+  it('a discharge after the plan\'s arrival (a plan sent days before discharge) is the start: Friday\'s discharge → the next Wednesday', () => {
+    const discharge: EpisodeDischarge = { kind: 'planned', date: '2026-03-13', instant: new Date('2026-03-13T09:00:00.000Z'), label: 'the XDIS19 PlannedDischarge' };
+    const later = letter('GGOP', { rehabilitation: { type: 'ZZ0175X', deadline: { date: '2026-03-18' } } });
+    const d7 = only(evaluateAtAcceptance(later, ctx('2026-03-09T08:00:00.000Z', MUNICIPALITY, undefined, discharge), RULES), 'D7');
+    expect(d7).toMatchObject({ state: 'pending', reference: '2026-03-13', dueAt: '2026-03-18T22:59:59.999Z' });
+    expect(d7.note).toMatch(/counted from the XDIS19 PlannedDischarge 2026-03-13 of the same episode, later than the arrival/);
+  });
+
+  it('a discharge before the arrival leaves the arrival the start', () => {
+    expect(only(evaluateAtAcceptance(plan(), ctx('2026-03-09T08:00:00.000Z'), RULES), 'D7').reference).toBe('2026-03-09T08:00:00.000Z');
   });
 });
 

@@ -46,6 +46,7 @@ import type {
   Severity,
   StatedLimit,
   ValidationRule,
+  EpisodeDischarge,
 } from './types.js';
 
 export interface AcceptanceContext extends AgreementParties {
@@ -56,6 +57,23 @@ export interface AcceptanceContext extends AgreementParties {
    * plan's retraining (D7). Without it a specialised plan's performer is taken to be its issuer.
    */
   readonly partyKinds?: Readonly<Record<string, EndpointKind>>;
+  /** The discharge of the letter's episode as already seen by the gateway (a `laterOf` reference with `episode`). */
+  readonly episodeDischarge?: EpisodeDischarge;
+}
+
+/** The discharge a letter states (XDIS17 Discharge, XDIS21 AgreedDischarge, XDIS19 PlannedDischarge), for the episode's deadlines. */
+export function dischargeStatedBy(letter: Letter): EpisodeDischarge | undefined {
+  const field = letter.type === 'XDIS17' ? 'discharge' : letter.type === 'XDIS21' ? 'agreedDischarge' : letter.type === 'XDIS19' ? 'plannedDischarge' : undefined;
+  const value = field === undefined ? undefined : letter.body[field];
+  if (field === undefined || value === undefined || !isCalendarDate(value.date)) return undefined;
+  let instant: Date | undefined;
+  try {
+    instant = atClockTime(value.date, value.time);
+  } catch {
+    instant = undefined;
+  }
+  const kind = field === 'discharge' ? 'discharge' : field === 'agreedDischarge' ? 'agreed' : 'planned';
+  return { kind, date: value.date, ...(instant ? { instant } : {}), label: `the ${letter.type} ${fieldLabel(field)}` };
 }
 
 export interface EvaluationOptions {
@@ -95,13 +113,19 @@ function arrivalReference(context: AcceptanceContext): ReferenceValue {
   return { date: copenhagenDateOf(context.sentAt), instant: context.sentAt, label: 'arrival at the gateway' };
 }
 
-function referenceOf(rule: Rule, letter: Letter, context: AcceptanceContext): ReferenceValue | { readonly missing: string } {
+function referenceOf(rule: Rule, letter: Letter, context: AcceptanceContext): ReferenceValue | { readonly missing: string; readonly awaiting?: true } {
   if (rule.reference.kind === 'receivedAt') return arrivalReference(context);
-  const found = fieldReference(rule.reference.fields, letter);
+  let found: ReferenceValue | { readonly missing: string } = fieldReference(rule.reference.fields, letter);
   if (rule.reference.kind === 'field') return found;
   // laterOf: a field in the future wins over the arrival (D7: counted from the later of plan delivery and
-  // discharge). A message without the field is counted from its arrival, which is the best known then.
+  // discharge). With `episode`, a message without the field takes its episode's discharge as seen, and
+  // waits for it when none is; otherwise it is counted from its arrival, the best known then.
   const arrival = arrivalReference(context);
+  if ('missing' in found && rule.reference.episode) {
+    const discharge = context.episodeDischarge;
+    if (!discharge) return { missing: `${found.missing}, and no discharge of its episode has been seen yet`, awaiting: true };
+    found = { date: discharge.date, ...(discharge.instant ? { instant: discharge.instant } : {}), label: discharge.label };
+  }
   if ('missing' in found) return { ...arrival, note: `${found.missing}; counted from the arrival` };
   const fieldInstant = found.instant ?? endOfDay(found.date);
   return fieldInstant.getTime() > arrival.instant!.getTime() ? found : arrival;
@@ -282,14 +306,30 @@ function evaluateDeadline(
   context: AcceptanceContext,
   calendar: CalendarOptions,
   profiles: readonly string[],
-  note: string | undefined,
+  categoryNote: string | undefined,
 ): Outcome {
+  let note = categoryNote;
   const head = { ...base(rule, profiles), obligedEan: obligedEanOf(rule, context, letter, context.partyKinds) };
   const reference = referenceOf(rule, letter, context);
+  if ('missing' in reference && reference.awaiting) {
+    const stated = letter.body.rehabilitation?.deadline;
+    return {
+      evaluation: {
+        ...head,
+        state: 'awaiting-start',
+        reason: `${reference.missing}: it starts when the discharge advice (XDIS17), or an agreed (XDIS21) or planned (XDIS19) discharge, of the same patient and episode arrives from ${letter.sender.ean}`,
+        awaits: { what: 'episode-discharge', ...(stated && isCalendarDate(stated.date) ? { stated: { date: stated.date, ...('time' in stated ? { time: stated.time } : {}) } } : {}) },
+      },
+      rule,
+    };
+  }
   if ('missing' in reference) {
     return { evaluation: { ...head, state: 'not-evaluable', reason: reference.missing }, rule };
   }
   const referenceText = reference.instant && reference.label === 'arrival at the gateway' ? reference.instant.toISOString() : reference.date;
+  if (rule.reference.kind === 'laterOf' && rule.reference.episode && context.episodeDischarge && reference.label === context.episodeDischarge.label) {
+    note = [note, `counted from ${context.episodeDischarge.label} ${context.episodeDischarge.date} of the same episode, later than the arrival`].filter(Boolean).join('; ');
+  }
   const limit = limitOf(rule.offset, reference, calendar);
   const target = rule.target ? limitOf(rule.target, reference, calendar) : undefined;
   const breach = rule.breachAt ? limitOf(rule.breachAt, reference, calendar) : undefined;
@@ -312,6 +352,8 @@ function evaluateDeadline(
   const notes = [note, reference.note].filter((text): text is string => text !== undefined);
   if (late !== agreed) {
     notes.push(`the plan's RehabilitationDeadline (${localText(late.instant)}) is earlier than the agreement's limit (${localText(agreed.instant)}) and is the limit`);
+  } else if (stated && 'instant' in stated && stated.instant.getTime() > agreed.instant.getTime()) {
+    notes.push(`the plan's RehabilitationDeadline (${localText(stated.instant)}) is later than the agreement allows; the agreement's limit applies`);
   }
   if (rule.fulfilledBy.kind !== 'starting-message') {
     notes.push(`fulfilled by ${describeFulfilment(rule)}; judged when it arrives`);
@@ -496,6 +538,25 @@ export function trackAtAcceptance(
     results.push(...outcomes.filter((o) => o.limit === undefined).map(({ limit: _limit, ...tracked }) => tracked));
   }
   return results;
+}
+
+/**
+ * A deadline that waited for its episode's discharge (`awaiting-start`), evaluated now that the
+ * discharge is known: `letter` is the starting letter, or as much of it as the rule reads (its
+ * stated limit); `context.sentAt` is its arrival. Undefined when the rule is gone or disabled.
+ */
+export function resumeAwaiting(
+  ruleId: string,
+  letter: Letter,
+  context: AcceptanceContext & { readonly episodeDischarge: EpisodeDischarge },
+  ruleSet: DeadlineRuleSet,
+  options: EvaluationOptions = {},
+): TrackedEvaluation | undefined {
+  const effective = resolveRules(ruleSet, context);
+  const rule = effective.rules.find((r): r is DeadlineRule => r.id === ruleId && r.kind === 'deadline');
+  if (!rule || rule.enabled === false) return undefined;
+  const { limit: _limit, ...tracked } = evaluateDeadline(rule, letter, context, calendarOf(effective, options), effective.profiles, undefined);
+  return tracked;
 }
 
 /** The deadlines one letter starts, as reported in the 202 (see trackAtAcceptance). */

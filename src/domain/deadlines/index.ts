@@ -5,10 +5,12 @@ export { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from '
 export { agreementPartiesOf, partyKindsOf, applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 export {
   calendarFor,
+  dischargeStatedBy,
   evaluateAtAcceptance,
   judgeFulfilment,
   lateness,
   obligedEanOf,
+  resumeAwaiting,
   retrainingPerformerOf,
   trackAtAcceptance,
   type AcceptanceContext,
@@ -17,4 +19,4 @@ export {
   type TrackedEvaluation,
 } from './evaluate.js';
 export { buildComplianceReport, complianceCsv, type ComplianceInputRow, type ComplianceLine, type ComplianceReport } from './compliance.js';
-export { correlationTypes, mayFulfilDeadline, type CorrelationTypes } from './correlation.js';
+export { correlationTypes, mayFulfilDeadline, mayStartAwaited, type CorrelationTypes } from './correlation.js';

@@ -126,6 +126,7 @@ export const DEADLINE_RULES_SCHEMA = {
           properties: {
             kind: { const: 'laterOf' },
             fields: { type: 'array', minItems: 1, uniqueItems: true, items: REFERENCE_FIELD },
+            episode: { type: 'boolean' },
           },
         },
       ],

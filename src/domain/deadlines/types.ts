@@ -54,7 +54,17 @@ export const REFERENCE_FIELDS: readonly ReferenceField[] = [
 export type RuleReference =
   | { readonly kind: 'field'; readonly fields: readonly ReferenceField[] }
   | { readonly kind: 'receivedAt' }
-  | { readonly kind: 'laterOf'; readonly fields: readonly ReferenceField[] };
+  | {
+      readonly kind: 'laterOf';
+      readonly fields: readonly ReferenceField[];
+      /**
+       * When the message carries none of `fields`, take the discharge of its episode as the gateway has
+       * seen it (an XDIS17 discharge advice, else an XDIS21 agreed or XDIS19 planned discharge of the same
+       * patient and episode from the same hospital); until one is seen the deadline waits
+       * (`awaiting-start`) and starts when it comes (D7: a GGOP carries no Discharge).
+       */
+      readonly episode?: boolean;
+    };
 
 /** Boolean extension flags; an absent flag (or absent extension) reads as false: "true only if stated". */
 export type ExtensionFlag = 'psychiatric' | 'childYouthPsychiatry' | 'requestForInformation' | 'retrainingExpected';
@@ -240,9 +250,20 @@ export interface DeadlineRuleSet {
  * fulfilment; `breached`: nothing came by the breach time (a later fulfilment makes it `late`);
  * `not-evaluable`: the message lacks what the rule needs; `validation-warning`: a date check failed (D28).
  */
-export type EvaluationState = 'on-time' | 'late' | 'pending' | 'breached' | 'not-evaluable' | 'validation-warning';
+export type EvaluationState = 'on-time' | 'late' | 'pending' | 'breached' | 'not-evaluable' | 'validation-warning' | 'awaiting-start';
 
-export const EVALUATION_STATES: readonly EvaluationState[] = ['on-time', 'late', 'pending', 'breached', 'not-evaluable', 'validation-warning'];
+export const EVALUATION_STATES: readonly EvaluationState[] = ['on-time', 'late', 'pending', 'breached', 'not-evaluable', 'validation-warning', 'awaiting-start'];
+
+/** A discharge of an episode as a message states it, strongest first: done (XDIS17), agreed (XDIS21), planned (XDIS19). */
+export interface EpisodeDischarge {
+  readonly kind: 'discharge' | 'agreed' | 'planned';
+  /** Copenhagen calendar date. */
+  readonly date: string;
+  /** Present when the message gives a time of day. */
+  readonly instant?: Date;
+  /** Where it was seen, for the evaluation's text, e.g. "XDIS17 Discharge". */
+  readonly label: string;
+}
 
 export interface DeadlineEvaluation {
   /** A rule id, or a group id when the group as a whole cannot be evaluated. */
@@ -272,6 +293,11 @@ export interface DeadlineEvaluation {
   readonly fulfilledAt?: string;
   readonly reason?: string;
   readonly note?: string;
+  /**
+   * `awaiting-start`: what the deadline waits for before it can start, and what it needs then: the
+   * starting message's own stated limit (D7's RehabilitationDeadline), as written.
+   */
+  readonly awaits?: { readonly what: 'episode-discharge'; readonly stated?: { readonly date: string; readonly time?: string } };
   /** Group rules that also started but have a shorter lead. */
   readonly supersedes?: readonly string[];
   /** Profiles applied, least specific first. */
