@@ -151,7 +151,7 @@ describe('RM-XDIS16-24H is a local agreement, not in the default Region Midtjyll
       expect(started.map((d) => d.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
       expect(one(started, 'RM-XDIS16-24H')).toMatchObject({ state: 'pending', profiles: ['xdis16-agreed'] });
       const psychiatric = await agreed.post(HOSPITAL, admission(true));
-      expect(psychiatric.json<{ deadlines: DeadlineSummary[] }>().deadlines.map((d) => d.ruleId)).toEqual(['D21']);
+      expect(psychiatric.json<{ deadlines: DeadlineSummary[] }>().deadlines.map((d) => d.ruleId)).toEqual(['D21', 'D21-GP']);
     } finally {
       await agreed.close();
       rmSync(dir, { recursive: true, force: true });
@@ -202,5 +202,28 @@ describe('D7 counts from the episode\'s discharge, not from a plan sent days bef
     setClock('2026-04-22T08:00:00.000Z');
     await accept(HOSPITAL_2, dischargeAdvice('2026-04-22', '09:00', '0101501234'));
     expect((await gw.get(MUNICIPALITY_2, `/api/v1/deadlines/${waiting.id}`)).json()).toMatchObject({ state: 'awaiting-start' });
+  });
+});
+
+describe('D21 and D21-GP through the gateway (004 L6153–6159: "senest den førstkommende hverdag … Den praktiserende læge orienteres tilsvarende")', () => {
+  const psychiatricAdmission = (date: string) => {
+    const text = fixture('XDIS20_admission_acute.xml')
+      .toString('utf8')
+      .replace(/(<Admission>\s*<Date>)[^<]*/, `$1${date}`)
+      .replace('</Emessage>', '<Local_Elements><gw:Gateway xmlns:gw="urn:medcom-gateway:extension:1"><gw:Psychiatric>true</gw:Psychiatric></gw:Gateway></Local_Elements></Emessage>');
+    return renumber(Buffer.from(text, 'utf8'), ids());
+  };
+
+  it('a Monday admission advised on Tuesday is late; the GP notice waits for the ward\'s report, made by phone the next day (late too)', async () => {
+    setClock('2026-03-10T08:00:00.000Z');
+    const started = await accept(HOSPITAL, psychiatricAdmission('2026-03-09'));
+    expect(one(started, 'D21')).toMatchObject({ state: 'late', dueAt: '2026-03-09T22:59:59.999Z', lateBy: { weekdays: 1 } });
+    const gp = one(started, 'D21-GP');
+    expect(gp).toMatchObject({ state: 'pending', obligedEan: HOSPITAL, dueAt: '2026-03-09T22:59:59.999Z' });
+    setClock('2026-03-10T10:00:00.000Z');
+    expect((await fulfil(MUNICIPALITY_2, gp.id, { at: '2026-03-10T09:00:00Z' })).statusCode).toBe(404);
+    const reported = await fulfil(HOSPITAL, gp.id, { at: '2026-03-10T09:00:00Z', note: 'Egen læge orienteret telefonisk' });
+    expect(reported.statusCode, reported.body).toBe(200);
+    expect(reported.json()).toMatchObject({ state: 'late', lateBy: { weekdays: 1 }, fulfilmentNote: 'Egen læge orienteret telefonisk' });
   });
 });

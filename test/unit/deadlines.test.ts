@@ -306,9 +306,9 @@ describe('RM-XDIS16-24H is a local agreement, not a seed rule: opt-in by profile
 
   it('starts where a profile enables it, but not on a psychiatric admission (004 L6151–6161 is psychiatry\'s own procedure) unless the profile says so', () => {
     expect(judge(advice(), '2026-03-02T10:00:00.000Z', WITH_XDIS16).map((r) => r.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
-    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', WITH_XDIS16).map((r) => r.ruleId)).toEqual(['D21']);
+    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', WITH_XDIS16).map((r) => r.ruleId)).toEqual(['D21', 'D21-GP']);
     const withPsychiatry = withProfiles({ ...XDIS16_AGREED, overrides: { 'RM-XDIS16-24H': { enabled: true, startedBy: { types: ['XDIS20'] } } } });
-    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', withPsychiatry).map((r) => r.ruleId)).toEqual(['D21', 'RM-XDIS16-24H']);
+    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', withPsychiatry).map((r) => r.ruleId)).toEqual(['D21', 'D21-GP', 'RM-XDIS16-24H']);
   });
 
   it('the loader refuses a local agreement enabled in the default set', () => {
@@ -338,27 +338,44 @@ describe('D19: admission advice by the end of the admission day', () => {
   });
 });
 
-describe('D21: psychiatric admission, by the end of the first following weekday', () => {
+describe('D21 and D21-GP: "Straks efter en indlæggelse (senest den førstkommende hverdag) … Den praktiserende læge orienteres tilsvarende" (004 L6153–6159)', () => {
   const psych = (date: string, time = '10:00') => letter('XDIS20', { admission: at(date, time) }, { psychiatric: true });
 
-  it('replaces D19 and skips Easter: admission Wed 2026-04-01 → Tue 2026-04-07', () => {
+  // The earlier reading gave a weekday admission until the end of the next weekday; "førstkommende
+  // hverdag" is the admission day itself when it is a weekday (calendar.nextWeekday, domain.md §3.9.6).
+  it('replaces D19; a weekday admission is due by the end of that day: Wednesday 2026-04-01', () => {
     const results = judge(psych('2026-04-01'), '2026-04-01T15:00:00.000Z');
-    expect(results.map((r) => r.ruleId).sort()).toEqual(['D21']);
-    expect(only(results, 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-01T21:59:59.999Z', lateAfter: '2026-04-07T21:59:59.999Z' });
-    const grace = only(judge(psych('2026-04-01'), '2026-04-06T10:00:00.000Z'), 'D21');
-    expect(grace.state).toBe('on-time');
-    expect(grace.note).toMatch(/after the due mark/);
-    expect(only(judge(psych('2026-04-01'), '2026-04-07T21:59:59.999Z'), 'D21').state).toBe('on-time');
-    expect(only(judge(psych('2026-04-01'), '2026-04-07T22:00:00.000Z'), 'D21')).toMatchObject({ state: 'late', lateBy: { weekdays: 1, hours: 1 } });
+    expect(results.map((r) => r.ruleId).sort()).toEqual(['D21', 'D21-GP']);
+    expect(only(results, 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-01T21:59:59.999Z' });
+    expect(only(results, 'D21').lateAfter).toBeUndefined();
+    expect(only(judge(psych('2026-04-01'), '2026-04-01T21:59:59.999Z'), 'D21').state).toBe('on-time');
+    expect(only(judge(psych('2026-04-01'), '2026-04-02T08:00:00.000Z'), 'D21')).toMatchObject({ state: 'late', lateBy: { weekdays: 0, hours: 11 } });
+  });
+
+  it('a Monday admission is due by the end of Monday, not Tuesday', () => {
+    expect(only(judge(psych('2026-03-09'), '2026-03-09T22:59:59.999Z'), 'D21').state).toBe('on-time');
+    expect(only(judge(psych('2026-03-09'), '2026-03-10T10:00:00.000Z'), 'D21')).toMatchObject({ state: 'late', lateBy: { weekdays: 1 } });
   });
 
   it('a Saturday admission is due by the end of Monday', () => {
-    expect(only(judge(psych('2026-03-07'), '2026-03-09T22:59:59.999Z'), 'D21')).toMatchObject({ state: 'on-time', lateAfter: '2026-03-09T22:59:59.999Z' });
+    expect(only(judge(psych('2026-03-07'), '2026-03-09T22:59:59.999Z'), 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-03-09T22:59:59.999Z' });
     expect(only(judge(psych('2026-03-07'), '2026-03-09T23:00:00.000Z'), 'D21').state).toBe('late');
   });
 
-  it('a Friday before Whitsun is due by the end of Tuesday 2026-05-26', () => {
-    expect(only(judge(psych('2026-05-22'), '2026-05-25T12:00:00.000Z'), 'D21')).toMatchObject({ state: 'on-time', lateAfter: '2026-05-26T21:59:59.999Z' });
+  it('skips holidays: admission on langfredag 2026-04-03 → the end of Tuesday 2026-04-07', () => {
+    expect(only(judge(psych('2026-04-03'), '2026-04-07T12:00:00.000Z'), 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-07T21:59:59.999Z' });
+  });
+
+  it('D21-GP: the GP notice is its own obligation of the ward, pending until reported, with the same limit', () => {
+    const tracked = trackAtAcceptance(psych('2026-03-07'), ctx('2026-03-07T12:00:00.000Z'), RULES).find((t) => t.evaluation.ruleId === 'D21-GP');
+    expect(tracked?.evaluation).toMatchObject({ state: 'pending', obligedEan: HOSPITAL, dueAt: '2026-03-09T22:59:59.999Z' });
+    expect(tracked?.evaluation.note).toMatch(/explicit fulfilment by the sender/);
+    expect(tracked?.lateLimit).toEqual({ instant: new Date('2026-03-09T22:59:59.999Z'), unit: 'nextWeekday', day: '2026-03-09' });
+    expect(judgeFulfilment(tracked?.lateLimit as NonNullable<typeof tracked>['lateLimit'] & object, new Date('2026-03-10T08:00:00.000Z'), {})).toMatchObject({ state: 'late', lateBy: { weekdays: 1 } });
+  });
+
+  it('a somatic admission starts neither', () => {
+    expect(judge(letter('XDIS20', { admission: at('2026-03-09') }), '2026-03-09T10:00:00.000Z').map((r) => r.ruleId)).toEqual(['D19']);
   });
 });
 

@@ -25,6 +25,7 @@ import {
   endOfDay,
   isCalendarDate,
   isWeekday,
+  nextWeekday,
   weekdaysBetween,
   type CalendarDate,
   type CalendarOptions,
@@ -185,7 +186,9 @@ function limitOf(offset: RuleOffset, reference: ReferenceValue, calendar: Calend
   const day =
     offset.unit === 'weekdays'
       ? addWeekdays(reference.date, sign * offset.amount, calendar)
-      : addCalendarDays(reference.date, sign * offset.amount);
+      : offset.unit === 'nextWeekday'
+        ? nextWeekday(reference.date, calendar)
+        : addCalendarDays(reference.date, sign * offset.amount);
   const instant = offset.at === 'end-of-day' ? endOfDay(day) : atClockTime(day, offset.at);
   return { instant, day, offset };
 }
@@ -224,7 +227,7 @@ export function lateness(limit: LateLimit, at: Date, calendar: CalendarOptions):
   const hours = Math.ceil((at.getTime() - limit.instant.getTime()) / HOUR_MS);
   if (limit.day === undefined || limit.unit === 'hours') return { hours };
   const arrivalDay = copenhagenDateOf(at);
-  return limit.unit === 'weekdays'
+  return limit.unit === 'weekdays' || limit.unit === 'nextWeekday'
     ? { weekdays: weekdaysBetween(limit.day, arrivalDay, calendar), hours }
     : { calendarDays: calendarDaysBetween(limit.day, arrivalDay), hours };
 }

@@ -73,7 +73,7 @@ export const DEADLINE_RULES_SCHEMA = {
           required: ['unit', 'amount', 'direction', 'at'],
           additionalProperties: false,
           properties: {
-            unit: { enum: ['weekdays', 'calendarDays'] },
+            unit: { enum: ['weekdays', 'calendarDays', 'nextWeekday'] },
             amount: { type: 'integer', minimum: 0, maximum: 366 },
             direction: { enum: ['before', 'after'] },
             at: TIME_OF_DAY,
@@ -96,7 +96,7 @@ export const DEADLINE_RULES_SCHEMA = {
       minProperties: 1,
       additionalProperties: false,
       properties: {
-        unit: { enum: ['weekdays', 'calendarDays', 'hours'] },
+        unit: { enum: ['weekdays', 'calendarDays', 'nextWeekday', 'hours'] },
         amount: { type: 'integer', minimum: 0, maximum: 8784 },
         direction: { enum: ['before', 'after'] },
         at: TIME_OF_DAY,

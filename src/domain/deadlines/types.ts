@@ -19,7 +19,8 @@ export type TimeOfDay = string;
  */
 export type RuleOffset =
   | {
-      readonly unit: 'weekdays' | 'calendarDays';
+      /** `nextWeekday`: "senest den førstkommende hverdag" (§3.9.6): X itself when a weekday, else the first weekday after; `amount` 0. */
+      readonly unit: 'weekdays' | 'calendarDays' | 'nextWeekday';
       readonly amount: number;
       readonly direction: 'before' | 'after';
       readonly at: TimeOfDay;
