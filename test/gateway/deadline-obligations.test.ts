@@ -227,3 +227,17 @@ describe('D21 and D21-GP through the gateway (004 L6153–6159: "senest den før
     expect(reported.json()).toMatchObject({ state: 'late', lateBy: { weekdays: 1 }, fulfilmentNote: 'Egen læge orienteret telefonisk' });
   });
 });
+
+describe('D23 through the gateway (004 L6225–6229: "orienteres skriftligt om udskrivning … senest efter 7 dage")', () => {
+  it('a psychiatric discharge advice obliges the ward to report the GP letter within 7 days', async () => {
+    setClock('2026-05-04T08:00:00.000Z');
+    const advice = dischargeAdvice('2026-05-04', '09:00', '0505501234')
+      .toString('utf8')
+      .replace('</Emessage>', '<Local_Elements><gw:Gateway xmlns:gw="urn:medcom-gateway:extension:1"><gw:Psychiatric>true</gw:Psychiatric></gw:Gateway></Local_Elements></Emessage>');
+    const d23 = one(await accept(HOSPITAL_2, Buffer.from(advice, 'utf8')), 'D23');
+    expect(d23).toMatchObject({ state: 'pending', obligedEan: HOSPITAL_2, dueAt: '2026-05-11T21:59:59.999Z' });
+    setClock('2026-05-08T08:00:00.000Z');
+    const reported = await fulfil(HOSPITAL_2, d23.id, { at: '2026-05-07T12:00:00Z', note: 'Udskrivningsbrev sendt til egen læge' });
+    expect(reported.json()).toMatchObject({ state: 'on-time' });
+  });
+});

@@ -379,6 +379,19 @@ describe('D21 and D21-GP: "Straks efter en indlæggelse (senest den førstkommen
   });
 });
 
+describe('D23: "Patientens praktiserende læge orienteres skriftligt om udskrivning … senest efter 7 dage" (004 L6225–6229)', () => {
+  it('a psychiatric discharge advice starts the GP letter obligation of the ward: the end of the 7th calendar day after, no weekend roll', () => {
+    const advice = letter('XDIS17', { discharge: at('2026-03-06') }, { psychiatric: true });
+    const tracked = trackAtAcceptance(advice, ctx('2026-03-06T10:00:00.000Z'), RULES).find((t) => t.evaluation.ruleId === 'D23');
+    expect(tracked?.evaluation).toMatchObject({ state: 'pending', obligedEan: HOSPITAL, dueAt: '2026-03-13T22:59:59.999Z' });
+    expect(judgeFulfilment(tracked?.lateLimit as NonNullable<NonNullable<typeof tracked>['lateLimit']>, new Date('2026-03-14T08:00:00.000Z'), {})).toMatchObject({ state: 'late', lateBy: { calendarDays: 1 } });
+  });
+
+  it('a somatic discharge advice does not start it', () => {
+    expect(judge(letter('XDIS17', { discharge: at('2026-03-06') }), '2026-03-06T10:00:00.000Z').map((r) => r.ruleId)).toEqual([]);
+  });
+});
+
 describe('pending rules: D10, D17, RM-XDIS16-24H', () => {
   it('D17: 24 elapsed hours across the spring DST change', () => {
     const request = letter('XDIS91', { correspondence: { subject: 'Oplysninger' } }, { requestForInformation: true });
