@@ -14,6 +14,7 @@ import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } f
 import { issueReceipt } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
+import { hasNonXmlCharacter } from '../codec/xml-characters.js';
 
 export interface InboxItem {
   readonly id: string;
@@ -65,6 +66,30 @@ export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit
   return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }
 
+export interface InboxItemWithBody extends InboxItem {
+  /** The original bytes as base64 (decode them to get exactly what the sender sent). */
+  readonly body?: string;
+  /** Set instead of `body` when the retention policy removed the bytes. */
+  readonly bodyPrunedAt?: string;
+}
+
+/**
+ * Leases and fetches in one go, for receivers that take many messages: each item carries its original
+ * bytes (base64) and counts as fetched, exactly as `GET /api/v1/inbox/{id}` would (delivered, receipt
+ * watchdog armed). Saves one request per message; the bytes are the same, the sha256 proves it.
+ */
+export async function leaseItemsWithBodies(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItemWithBody[]> {
+  const items = await leaseItems(ctx, receiverEan, limit);
+  const withBodies: InboxItemWithBody[] = [];
+  for (const item of items) {
+    const fetched = await fetchForReceiver(ctx, receiverEan, item.id);
+    // Lost between lease and fetch (it cannot be, as the lease is ours; should it be, the item is left out and offered again).
+    if (!fetched) continue;
+    withBodies.push(fetched.body ? { ...item, body: fetched.body.toString('base64') } : { ...item, bodyPrunedAt: fetched.bodyPrunedAt?.toISOString() ?? new Date(0).toISOString() });
+  }
+  return withBodies;
+}
+
 /** Someone else's item and no item look the same from outside: nothing to learn by probing. */
 function notInInbox(deliveryId: string): Refusal {
   return new Refusal(404, 'not-found', 'Not found', `there is no message ${deliveryId} in your inbox`);
@@ -106,11 +131,16 @@ export interface AnswerResult {
 
 /** A JSON answer: the gateway writes the XCTL03/XCTL02 on the receiver's behalf. */
 export async function answerWithJson(ctx: GatewayContext, receiverEan: string, deliveryId: string, answer: JsonAnswer): Promise<AnswerResult> {
+  // JSON can carry what XML 1.0 cannot; the receipt the gateway writes must stay well-formed.
+  if (answer.text !== undefined && hasNonXmlCharacter(answer.text)) {
+    const message = 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry';
+    throw new Refusal(400, 'invalid-request', 'Invalid request', `the receipt is not valid: /body/text ${message}`, [{ path: '/body/text', message }]);
+  }
   if (answer.status === 'negative' && answer.refuseCode !== undefined && !REFUSE_CODES.includes(answer.refuseCode as RefuseCode)) {
-    throw new Refusal(422, 'invalid-receipt', 'Unknown refuse code', `refuseCode must be one of ${REFUSE_CODES.join(', ')}`, [{ path: '/refuseCode', message: 'unknown refuse code' }]);
+    throw new Refusal(422, 'invalid-receipt', 'Unknown refuse code', `refuseCode must be one of ${REFUSE_CODES.join(', ')}`, [{ path: '/body/refuseCode', message: 'unknown refuse code' }]);
   }
   if (answer.status === 'positive' && (answer.refuseCode !== undefined || answer.text !== undefined)) {
-    const field = answer.refuseCode !== undefined ? '/refuseCode' : '/text';
+    const field = answer.refuseCode !== undefined ? '/body/refuseCode' : '/body/text';
     throw new Refusal(422, 'invalid-receipt', 'A positive receipt carries no refusal', 'refuseCode and text belong to a negative receipt', [
       { path: field, message: 'a positive receipt carries no refusal' },
     ]);
@@ -138,6 +168,30 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
     await recordAnswer(tx, ctx, delivery, content, receiptMessageId, now);
     return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
   });
+}
+
+export const MAX_ANSWERS_PER_BATCH = 100;
+
+export type BatchAnswerOutcome =
+  | ({ readonly ok: true } & AnswerResult)
+  | { readonly ok: false; readonly deliveryId: string; readonly status: number; readonly code: string; readonly detail: string };
+
+/**
+ * Many JSON answers at once (a receiver that leased a batch answers it in one request). Each answer is
+ * judged and recorded on its own, exactly as on `/inbox/{id}/receipt`: one refused answer (unknown
+ * item, a different answer than before) does not undo the others, and the outcome of each is reported.
+ */
+export async function answerManyWithJson(ctx: GatewayContext, receiverEan: string, answers: readonly (JsonAnswer & { readonly id: string })[]): Promise<BatchAnswerOutcome[]> {
+  const outcomes: BatchAnswerOutcome[] = [];
+  for (const { id, ...answer } of answers) {
+    try {
+      outcomes.push({ ok: true, ...(await answerWithJson(ctx, receiverEan, id, answer)) });
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      outcomes.push({ ok: false, deliveryId: id, status: error.status, code: error.slug, detail: error.detail });
+    }
+  }
+  return outcomes;
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
- * Settings from the environment, read once at start. Every variable is documented in the README;
- * a bad value is refused at start with the variable's name and what it must be.
+ * Settings from the environment, read once at start and validated by one JSON schema (ajv).
+ * Every variable is documented in docs/configuration.md; a bad value is refused at start in one line
+ * with the variable's name, its value and what it must be.
  */
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { Ajv } from 'ajv';
 import { KEEP_FOREVER, parseRetentionPolicy, type RetentionPolicy } from '../domain/retention.js';
 
 export interface Settings {
@@ -69,14 +71,74 @@ export type TrustProxy = boolean | readonly string[];
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name}=${raw} is not valid: use a whole number from ${min} to ${max}`);
+/** A whole-number variable: its range, and the default when it is unset or empty. */
+function whole(minimum: number, maximum: number, fallback: number): { type: 'integer'; minimum: number; maximum: number; default: number } {
+  return { type: 'integer', minimum, maximum, default: fallback };
+}
+
+const text = { type: 'string' } as const;
+
+/**
+ * Every variable the gateway reads, as one JSON schema: the ranges and defaults of the numbers live
+ * here, not in code. The text-valued ones with a syntax of their own (proxies, sentinels, retention)
+ * are read by the functions below after the schema has passed.
+ */
+function environmentSchema(): { type: 'object'; properties: Record<string, object> } {
+  return {
+    type: 'object',
+    properties: {
+      PORT: whole(0, 65535, 8080),
+      HOST: text,
+      DATABASE_URL: text,
+      MEDCOM_DATA_DIR: { ...text, default: './data' },
+      REDIS_URL: { ...text, default: 'redis://127.0.0.1:6379' },
+      MEDCOM_REDIS_SENTINELS: text,
+      MEDCOM_REDIS_SENTINEL_NAME: text,
+      MEDCOM_CONFIG_DIR: { ...text, default: './config' },
+      LOG_LEVEL: { ...text, default: 'info' },
+      MEDCOM_QUEUE_PREFIX: { ...text, default: 'medcom' },
+      NODE_ENV: text,
+      MEDCOM_LEASE_SECONDS: whole(1, 86_400, 300),
+      MEDCOM_MAX_WAIT_SECONDS: whole(0, 600, 60),
+      MEDCOM_RECEIPT_TIMEOUT_SECONDS: whole(1, 7 * 86_400, 1800),
+      MEDCOM_RECEIPT_MAX_REOFFERS: whole(0, 10, 2),
+      // 20 attempts from 2 s doubling to the 1-hour cap span about a day: an endpoint down for a while loses nothing.
+      MEDCOM_PUSH_MAX_ATTEMPTS: whole(1, 100, 20),
+      MEDCOM_PUSH_BACKOFF_MS: whole(1, 3_600_000, 2000),
+      MEDCOM_PUSH_TIMEOUT_MS: whole(100, 600_000, 15_000),
+      MEDCOM_MAX_BODY_BYTES: whole(1024, 100 * 1024 * 1024, 10 * 1024 * 1024),
+      MEDCOM_RATE_LIMIT_PER_MINUTE: whole(1, 10_000_000, 6000),
+      MEDCOM_RECONCILE_INTERVAL_MS: whole(100, 3_600_000, 30_000),
+      MEDCOM_TRUST_PROXY: text,
+      MEDCOM_RETENTION_DAYS: text,
+      MEDCOM_RETENTION_INTERVAL_MS: whole(1_000, 7 * 86_400_000, 3_600_000),
+      // Measured (docs/configuration.md): below 64 KB decoding inline is cheaper than the hand-over.
+      MEDCOM_CODEC_INLINE_BELOW_BYTES: whole(0, 100 * 1024 * 1024, 64 * 1024),
+      MEDCOM_CODEC_THREADS: whole(0, 64, Math.max(1, Math.min(4, availableParallelism() - 1))),
+    },
+  };
+}
+
+// Numbers arrive as text: coerce them; fill in the defaults; report the first problem (one line, as an operator reads it).
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, verbose: true });
+
+/** The variables the schema knows, validated, with defaults filled in; an empty variable counts as unset. */
+function validatedEnvironment(env: Env): Record<string, string | number | undefined> {
+  const schema = environmentSchema();
+  const values: Record<string, unknown> = {};
+  for (const name of Object.keys(schema.properties)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') values[name] = raw;
   }
-  return value;
+  const validate = ajv.compile(schema);
+  if (!validate(values)) {
+    const [error] = validate.errors ?? [];
+    const name = error?.instancePath.slice(1) ?? 'the environment';
+    const range = error?.parentSchema as { minimum?: number; maximum?: number } | undefined;
+    const what = range?.minimum !== undefined ? `use a whole number from ${range.minimum} to ${range.maximum}` : (error?.message ?? 'is not valid');
+    throw new Error(`${name}=${env[name]} is not valid: ${what}`);
+  }
+  return values as Record<string, string | number | undefined>;
 }
 
 function isAddressOrRange(text: string): boolean {
@@ -138,35 +200,36 @@ function retention(env: Env): RetentionPolicy {
 }
 
 export function readSettings(env: Env = process.env): Settings {
+  const v = validatedEnvironment(env);
+  const n = (name: string): number => v[name] as number;
+  const t = (name: string): string | undefined => v[name] as string | undefined;
   const sentinels = redisSentinels(env);
   return {
-    port: integer(env, 'PORT', 8080, 0, 65535),
-    host: env.HOST || undefined,
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: resolve(env.MEDCOM_DATA_DIR || './data'),
-    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    port: n('PORT'),
+    host: t('HOST'),
+    databaseUrl: t('DATABASE_URL'),
+    dataDir: resolve(t('MEDCOM_DATA_DIR') as string),
+    redisUrl: t('REDIS_URL') as string,
     redisSentinels: sentinels,
     redisSentinelName: redisSentinelName(env, sentinels),
-    configDir: resolve(env.MEDCOM_CONFIG_DIR || './config'),
-    logLevel: env.LOG_LEVEL || 'info',
-    queuePrefix: env.MEDCOM_QUEUE_PREFIX || 'medcom',
+    configDir: resolve(t('MEDCOM_CONFIG_DIR') as string),
+    logLevel: t('LOG_LEVEL') as string,
+    queuePrefix: t('MEDCOM_QUEUE_PREFIX') as string,
     production: env.NODE_ENV === 'production',
-    leaseSeconds: integer(env, 'MEDCOM_LEASE_SECONDS', 300, 1, 86_400),
-    maxWaitSeconds: integer(env, 'MEDCOM_MAX_WAIT_SECONDS', 60, 0, 600),
-    receiptTimeoutSeconds: integer(env, 'MEDCOM_RECEIPT_TIMEOUT_SECONDS', 1800, 1, 7 * 86_400),
-    receiptMaxReoffers: integer(env, 'MEDCOM_RECEIPT_MAX_REOFFERS', 2, 0, 10),
-    // 20 attempts from 2 s doubling to the 1-hour cap span about a day: an endpoint down for a while loses nothing.
-    pushMaxAttempts: integer(env, 'MEDCOM_PUSH_MAX_ATTEMPTS', 20, 1, 100),
-    pushBackoffMs: integer(env, 'MEDCOM_PUSH_BACKOFF_MS', 2000, 1, 3_600_000),
-    pushTimeoutMs: integer(env, 'MEDCOM_PUSH_TIMEOUT_MS', 15_000, 100, 600_000),
-    maxBodyBytes: integer(env, 'MEDCOM_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-    rateLimitPerMinute: integer(env, 'MEDCOM_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
-    reconcileIntervalMs: integer(env, 'MEDCOM_RECONCILE_INTERVAL_MS', 30_000, 100, 3_600_000),
+    leaseSeconds: n('MEDCOM_LEASE_SECONDS'),
+    maxWaitSeconds: n('MEDCOM_MAX_WAIT_SECONDS'),
+    receiptTimeoutSeconds: n('MEDCOM_RECEIPT_TIMEOUT_SECONDS'),
+    receiptMaxReoffers: n('MEDCOM_RECEIPT_MAX_REOFFERS'),
+    pushMaxAttempts: n('MEDCOM_PUSH_MAX_ATTEMPTS'),
+    pushBackoffMs: n('MEDCOM_PUSH_BACKOFF_MS'),
+    pushTimeoutMs: n('MEDCOM_PUSH_TIMEOUT_MS'),
+    maxBodyBytes: n('MEDCOM_MAX_BODY_BYTES'),
+    rateLimitPerMinute: n('MEDCOM_RATE_LIMIT_PER_MINUTE'),
+    reconcileIntervalMs: n('MEDCOM_RECONCILE_INTERVAL_MS'),
     trustProxy: trustProxy(env),
     retention: retention(env),
-    retentionIntervalMs: integer(env, 'MEDCOM_RETENTION_INTERVAL_MS', 3_600_000, 1_000, 7 * 86_400_000),
-    // Measured (docs/configuration.md): below 64 KB decoding inline is cheaper than the hand-over.
-    codecInlineBelowBytes: integer(env, 'MEDCOM_CODEC_INLINE_BELOW_BYTES', 64 * 1024, 0, 100 * 1024 * 1024),
-    codecThreads: integer(env, 'MEDCOM_CODEC_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1)), 0, 64),
+    retentionIntervalMs: n('MEDCOM_RETENTION_INTERVAL_MS'),
+    codecInlineBelowBytes: n('MEDCOM_CODEC_INLINE_BELOW_BYTES'),
+    codecThreads: n('MEDCOM_CODEC_THREADS'),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The message catalogue: the one place that knows every message type the gateway carries.
  * Pure data plus look-ups; the codec, routing and deadline code ask it instead of hard-coding codes.
- * Sources: medcom.md §1 (codes, versions, namespaces, directions) and the XSDs in ../shared/medcom-xsd.
+ * Sources: medcom.md §1 (codes, versions, namespaces, directions) and MedCom's published XSDs (the conformance tests read them beside the project).
  */
 import type { GenerationId } from './namespaces.js';
 
@@ -56,7 +56,7 @@ export interface MessageVariant {
   readonly generation: GenerationId;
   /** The ajv schema that validates the letter element's content, as `<file>#/$defs/<name>`. */
   readonly schemaRef: string;
-  /** True when MedCom's XSD in ../shared/medcom-xsd covers this variant (the conformance test relies on it). */
+  /** True when one of MedCom's published XSDs covers this variant (the conformance test relies on it). */
   readonly hasXsd: boolean;
   /** Set when the variant is known only from samples or converter XSLTs, not from an XSD: why we trust it. */
   readonly source: string;

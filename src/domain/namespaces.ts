@@ -23,7 +23,7 @@ export interface SchemaGeneration {
   readonly rootNamespaces: readonly string[];
   /** Whether every element of a message must sit in the root's namespace (true for the OIO generations with an XSD). */
   readonly singleNamespace: boolean;
-  /** Folder under `../shared/medcom-xsd/` holding MedCom's XSD for this generation, when one exists. */
+  /** Folder of MedCom's published XSDs holding the schema for this generation, when one exists. */
   readonly xsdFolder: string | null;
 }
 

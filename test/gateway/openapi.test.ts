@@ -31,6 +31,14 @@ const gatewayOperations = (): [string, Operation][] =>
     .flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]): [string, Operation] => [`${method.toUpperCase()} ${path}`, operation]));
 
 describe('/docs', () => {
+  it('documents the receipt route\'s body in both media types: the JSON answer with its fields, and the XML receipt', () => {
+    const operation = paths['/api/v1/inbox/{id}/receipt']?.post as unknown as { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown>; required?: string[] } }> } };
+    const content = operation.requestBody?.content ?? {};
+    expect(Object.keys(content).sort()).toEqual(['application/json', 'application/xml', 'text/xml']);
+    expect(Object.keys(content['application/json']?.schema?.properties ?? {})).toEqual(['status', 'refuseCode', 'text']);
+    expect(content['application/json']?.schema?.required).toEqual(['status']);
+  });
+
   it('lists the gateway\'s operations', () => {
     expect(gatewayOperations().map(([name]) => name)).toEqual(
       expect.arrayContaining([

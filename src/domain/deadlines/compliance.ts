@@ -1,5 +1,5 @@
 /**
- * The compliance report (issue 4): per obliged endpoint and rule, how many deadlines were met, how
+ * The compliance report: per obliged endpoint and rule, how many deadlines were met, how
  * late the others were. Pure: rows in, report out; CSV for spreadsheets.
  *
  * - `judged` = on time + late + breached (pending, awaiting start, not evaluable and validation

@@ -4,13 +4,12 @@
  */
 import type {} from '@fastify/swagger'; // the OpenAPI fields (summary, tags) on route schemas
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
-import { answerWithJson, answerWithXml, fetchItem, leaseItems, type InboxItem } from '../../app/inbox.js';
-import { hasNonXmlCharacter } from '../../codec/xml-characters.js';
+import { answerManyWithJson, answerWithJson, answerWithXml, fetchItem, leaseItems, leaseItemsWithBodies, type InboxItem } from '../../app/inbox.js';
 import { requireEndpoint } from '../plugins/authentication.js';
 import { bodyKindOf, xmlBodyOf } from '../plugins/content-types.js';
-import { badRequest, unsupportedMediaType } from '../problem.js';
+import { unsupportedMediaType } from '../problem.js';
 import { IdParams, problems, UNAVAILABLE } from '../schemas/common.js';
-import { Answered, Lease, leaseQuery, type JsonAnswer } from '../schemas/inbox.js';
+import { Answered, BatchAnswered, BatchAnswers, JsonAnswer, Lease, leaseQuery, XmlReceipt } from '../schemas/inbox.js';
 
 const inbox: FastifyPluginAsyncTypebox = async (app) => {
   const { settings } = app;
@@ -30,18 +29,19 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const receiver = requireEndpoint(request).ean;
-      const { limit, wait } = request.query;
+      const { limit, wait, include } = request.query;
+      const lease = include === 'body' ? leaseItemsWithBodies : leaseItems;
       const waiter = app.inboxWaiter;
       const deadline = Date.now() + wait * 1000;
       const gone = new AbortController();
       request.raw.once('close', () => gone.abort());
       let version = waiter.inboxVersion(receiver);
-      let items: InboxItem[] = await leaseItems(app.gateway, receiver, limit);
+      let items: InboxItem[] = await lease(app.gateway, receiver, limit);
       while (items.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
         const outcome = await waiter.waitForInbox(receiver, deadline - Date.now(), gone.signal, version);
         if (outcome === 'aborted') break;
         version = waiter.inboxVersion(receiver);
-        items = await leaseItems(app.gateway, receiver, limit);
+        items = await lease(app.gateway, receiver, limit);
         if (outcome === 'timeout') break;
       }
       return { items, leaseSeconds: settings.leaseSeconds };
@@ -78,6 +78,28 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.post(
+    '/api/v1/inbox/receipts',
+    {
+      config: { auth: 'endpoint', contentTypes: ['json'] },
+      schema: {
+        summary: 'Answer many messages at once',
+        description:
+          'For receivers that lease in batches: `{ "answers": [ { "id", "status", "refuseCode"?, "text"? }, … ] }`, each answer as on `/inbox/{id}/receipt`. Each is judged and recorded on its own; the answer lists the outcome of each, in order (a refused one does not undo the others).',
+        tags: ['inbox'],
+        body: BatchAnswers,
+        response: {
+          200: BatchAnswered,
+          ...problems({ 400: 'The body is malformed (`errors` names the field), or more than 100 answers', 413: 'The body is larger than the gateway accepts', 415: 'Not application/json', ...UNAVAILABLE }),
+        },
+      },
+    },
+    async (request) => {
+      const receiver = requireEndpoint(request).ean;
+      return { results: await answerManyWithJson(app.gateway, receiver, request.body.answers) };
+    },
+  );
+
+  app.post(
     '/api/v1/inbox/:id/receipt',
     {
       config: { auth: 'endpoint', contentTypes: ['xml', 'json'] },
@@ -87,6 +109,14 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
           'JSON `{ "status": "positive" | "negative", "refuseCode"?, "text"? }`, or a MedCom XCTL03/XCTL02 as application/xml. The original sender receives a proper XCTL message in its inbox. The same answer twice is harmless; a different answer is refused (409).',
         tags: ['inbox'],
         params: IdParams,
+        // Validated per media type: the JSON answer by its schema; XML receipts are bytes the codec judges.
+        body: {
+          content: {
+            'application/json': { schema: JsonAnswer },
+            'application/xml': { schema: XmlReceipt },
+            'text/xml': { schema: XmlReceipt },
+          },
+        },
         response: {
           200: Answered,
           ...problems({
@@ -104,7 +134,7 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const receiver = requireEndpoint(request).ean;
       const kind = bodyKindOf(request.headers['content-type']);
-      if (kind === 'json') return answerWithJson(app.gateway, receiver, request.params.id, validateJsonAnswer(request.body));
+      if (kind === 'json') return answerWithJson(app.gateway, receiver, request.params.id, request.body as Static<typeof JsonAnswer>);
       if (kind === 'xml') return answerWithXml(app.gateway, receiver, request.params.id, xmlBodyOf(request));
       throw unsupportedMediaType('answer with application/json or with a MedCom receipt as application/xml');
     },
@@ -112,19 +142,3 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default inbox;
-
-/**
- * The JSON answer, checked by hand rather than by a body schema: the route also takes XML bodies, and
- * the 4xx names the field as the client sent it (`/status`).
- */
-function validateJsonAnswer(body: unknown): Static<typeof JsonAnswer> {
-  const errors: { path: string; message: string }[] = [];
-  const value = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (value.status !== 'positive' && value.status !== 'negative') errors.push({ path: '/status', message: 'must be "positive" or "negative"' });
-  if (value.refuseCode !== undefined && typeof value.refuseCode !== 'string') errors.push({ path: '/refuseCode', message: 'must be a string' });
-  if (value.text !== undefined && (typeof value.text !== 'string' || value.text.length > 350)) errors.push({ path: '/text', message: 'must be text of at most 350 characters' });
-  else if (typeof value.text === 'string' && hasNonXmlCharacter(value.text)) errors.push({ path: '/text', message: 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry' });
-  for (const key of Object.keys(value)) if (!['status', 'refuseCode', 'text'].includes(key)) errors.push({ path: `/${key}`, message: 'is not a field of a receipt' });
-  if (errors.length > 0) throw badRequest(`the receipt is not valid: ${errors[0]?.path} ${errors[0]?.message}`, { type: 'invalid-request', errors });
-  return value as Static<typeof JsonAnswer>;
-}
