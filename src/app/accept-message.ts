@@ -16,7 +16,7 @@ import { FIRST_SIGHT, planAccept, withDeadlineEffects, type AcceptHistory, type 
 import { originalAnsweredBy } from './apply-receipt.js';
 import { answerDeliveries } from './delivery-lifecycle.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
-import { applyCorrelation, correlate, fulfilledSummaries, type Correlation } from './deadline-tracking.js';
+import { applyCorrelation, correlate, fulfilledSummaries, startedByDischargeSummaries, type Correlation } from './deadline-tracking.js';
 import { issueReceipt } from './issue-receipt.js';
 import { typeLabel } from './meters.js';
 import { Refusal } from './refusal.js';
@@ -218,11 +218,11 @@ async function acceptCarefully(ctx: GatewayContext, request: AcceptRequest, know
     let plan = planOrRefuse(ctx, request, history, now);
     let correlation: Correlation | undefined;
     if (plan.correlating) {
-      correlation = await correlate(tx, ctx, plan.message.id, plan.started, plan.fulfilling, now);
-      plan = withDeadlineEffects(plan, { started: correlation.started, fulfilled: fulfilledSummaries(correlation) });
+      correlation = await correlate(tx, ctx, plan.message.id, plan.started, plan.fulfilling, now, plan.discharging);
+      plan = withDeadlineEffects(plan, { started: correlation.started, fulfilled: [...fulfilledSummaries(correlation), ...startedByDischargeSummaries(correlation)] });
     }
     afterInsert(plan, insertedOutbox((await insertMessages(tx, [insertOf(plan, false)], now))[0] ?? 'not-inserted'), effects);
-    if (correlation) await applyCorrelation(tx, correlation, now);
+    if (correlation) await applyCorrelation(tx, correlation, now, effects);
     await handleDuplicates(tx, ctx, effects, plan, now);
     await handleDisabledReceivers(tx, ctx, effects, plan);
     for (const { letter, content } of plan.receipts) {

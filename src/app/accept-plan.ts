@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DecodeResult } from '../codec/decode-message.js';
-import { mayFulfilDeadline } from '../domain/deadlines/index.js';
+import { mayFulfilDeadline, mayStartAwaited } from '../domain/deadlines/index.js';
 import type { Letter, ParsedMessage } from '../domain/message.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { NewDeadline } from '../store/deadline-store.js';
@@ -64,6 +64,8 @@ export interface AcceptPlan {
   readonly started: StartedDeadlines;
   /** New letters about a patient, of a type that may fulfil an open deadline of their sender. */
   readonly fulfilling: readonly Letter[];
+  /** New letters stating a discharge of a patient's episode: recorded, and they start deadlines waiting for it (D7). */
+  readonly discharging: readonly Letter[];
   /** For the one-statement insert: when the sender has an open deadline one of these pairs fulfils, it writes nothing. */
   readonly fulfilmentChecks: readonly { readonly patientRef: string; readonly type: string }[];
   /** Correlation must run, under the patient lock: a started deadline looks back, or a letter may fulfil one. */
@@ -187,6 +189,7 @@ export function planAccept(request: AcceptRequest, setting: AcceptSetting, histo
   const id = randomUUID();
   const started = deadlinesStartedBy(setting, message, now, isResend);
   const fulfilling = message.letters.filter((l) => !isResend(l) && mayFulfilDeadline(l, setting.deadlineCorrelation));
+  const discharging = message.letters.filter((l) => !isResend(l) && mayStartAwaited(l, setting.deadlineCorrelation));
   const receipts = message.letters.flatMap((letter) => {
     const content = receiptContentOf(letter);
     return content ? [{ letter, content }] : [];
@@ -217,11 +220,13 @@ export function planAccept(request: AcceptRequest, setting: AcceptSetting, histo
     summary,
     started,
     fulfilling,
+    discharging,
     fulfilmentChecks: fulfilling.map((l) => ({ patientRef: setting.patientRef(l.patient?.cpr as string), type: l.type })),
-    correlating: started.looksBack || fulfilling.length > 0,
+    correlating: started.looksBack || fulfilling.length > 0 || discharging.length > 0,
     receipts,
     disabledReceivers,
-    oneStatement: receipts.length === 0 && disabledReceivers.length === 0 && !started.looksBack,
+    // A discharge is recorded (and may start a waiting D7) under the patient lock, so it goes the careful way.
+    oneStatement: receipts.length === 0 && disabledReceivers.length === 0 && !started.looksBack && discharging.length === 0,
   };
 }
 

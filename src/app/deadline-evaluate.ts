@@ -6,7 +6,7 @@
  */
 import type { MessageDecoder } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
-import { agreementPartiesOf, evaluateAtAcceptance, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
+import { agreementPartiesOf, evaluateAtAcceptance, partyKindsOf, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
 import { refusalForDecode } from './accept-message.js';
 
 export interface ExplainInput {
@@ -46,7 +46,7 @@ export async function explainDeadlines(deps: ExplainDeps, input: ExplainInput): 
   const letters = decoded.message.letters
     .filter((letter) => !letter.body.receipt)
     .map((letter) => {
-      const context = { sentAt: input.at, ...agreementPartiesOf(deps.register, letter.sender.ean, letter.receiver.ean) };
+      const context = { sentAt: input.at, ...agreementPartiesOf(deps.register, letter.sender.ean, letter.receiver.ean), partyKinds: partyKindsOf(deps.register, letter) };
       return {
         letterId: letter.identifier,
         type: letter.type,

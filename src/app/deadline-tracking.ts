@@ -14,15 +14,26 @@ import { randomUUID } from 'node:crypto';
 import type { Letter, ParsedMessage } from '../domain/message.js';
 import {
   agreementPartiesOf,
+  partyKindsOf,
   calendarFor,
+  dischargeStatedBy,
   judgeFulfilment,
+  resumeAwaiting,
   trackAtAcceptance,
+  type AcceptanceContext,
+  type EpisodeDischarge,
   type LateLimit,
   type TrackedEvaluation,
 } from '../domain/deadlines/index.js';
 import type { Queryable } from '../store/database.js';
 import {
+  awaitingDeadlines,
   findEarlierLetter,
+  knownDischarge,
+  recordDischarges,
+  startAwaited,
+  type AwaitedStart,
+  type NewDischarge,
   findLetterFulfilling,
   getDeadline,
   openDeadlinesFulfilledBy,
@@ -36,7 +47,7 @@ import {
 import { completeOutbox, getOutbox } from '../store/outbox.js';
 import { insertEvents, type NewEvent } from '../store/message-store.js';
 import type { DeadlineSummary } from '../store/records.js';
-import { announce, inTransaction, type GatewayContext } from './context.js';
+import { announce, inTransaction, type AfterCommit, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
 
@@ -44,7 +55,7 @@ import { isUuid } from '../domain/uuid.js';
 export type DeadlineSetting = Pick<GatewayContext, 'register' | 'deadlineRules' | 'patientRef'>;
 
 /** What judging a fulfilment needs of a deadline, stored or about to be. */
-type Judgeable = Pick<DeadlineRecord, 'lateAfter' | 'lateUnit' | 'lateDay' | 'senderEan' | 'receiverEan'>;
+type Judgeable = Pick<DeadlineRecord, 'lateAfter' | 'lateUnit' | 'lateDay' | 'senderEan' | 'receiverEan'> & { readonly state?: DeadlineRecord['state'] };
 
 function lateLimitOfRecord(record: Judgeable): LateLimit | undefined {
   if (!record.lateAfter || !record.lateUnit) return undefined;
@@ -86,8 +97,13 @@ function newDeadline(tracked: TrackedEvaluation, letter: Letter, patientRef: str
 
 export interface StartedDeadlines {
   readonly deadlines: NewDeadline[];
-  /** A pending one looks back for an earlier fulfilling message (D10): the careful path must correlate. */
+  /**
+   * A pending one looks back for an earlier fulfilling message (D10), or one waits for its episode's
+   * discharge, which may be known already (D7): the careful path must correlate.
+   */
   readonly looksBack: boolean;
+  /** Deadlines that wait for their episode's discharge, with the letter and context that started them. */
+  readonly awaiting: readonly { readonly deadlineId: string; readonly letter: Letter; readonly context: AcceptanceContext }[];
 }
 
 /** The deadlines the new letters of a message start, evaluated at `receivedAt` (pure apart from ids). */
@@ -98,16 +114,23 @@ export function deadlinesStartedBy(
   isResend: (letter: Letter) => boolean,
 ): StartedDeadlines {
   const deadlines: NewDeadline[] = [];
+  const awaiting: { deadlineId: string; letter: Letter; context: AcceptanceContext }[] = [];
   for (const letter of message.letters) {
     // Receipts answer; resends were judged when first sent.
     if (letter.body.receipt || isResend(letter)) continue;
     const patientRef = letter.patient?.cpr ? ctx.patientRef(letter.patient.cpr) : null;
-    const context = { ...agreementPartiesOf(ctx.register, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt };
+    const context = { ...agreementPartiesOf(ctx.register, letter.sender.ean, letter.receiver.ean), sentAt: receivedAt, partyKinds: partyKindsOf(ctx.register, letter) };
     for (const tracked of trackAtAcceptance(letter, context, ctx.deadlineRules)) {
-      deadlines.push(newDeadline(tracked, letter, patientRef));
+      const deadline = newDeadline(tracked, letter, patientRef);
+      deadlines.push(deadline);
+      if (deadline.state === 'awaiting-start' && patientRef !== null) awaiting.push({ deadlineId: deadline.id, letter, context });
     }
   }
-  return { deadlines, looksBack: deadlines.some((d) => d.state === 'pending' && d.lookbackDays !== null && d.patientRef !== null) };
+  return {
+    deadlines,
+    looksBack: awaiting.length > 0 || deadlines.some((d) => d.state === 'pending' && d.lookbackDays !== null && d.patientRef !== null),
+    awaiting,
+  };
 }
 
 export function startedSummaries(deadlines: readonly NewDeadline[]): DeadlineSummary[] {
@@ -126,6 +149,8 @@ function calendarOfRecord(ctx: GatewayContext, record: Judgeable) {
 }
 
 function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
+  // Not started: no limit yet to judge against; judged when it starts (startAwaitedFrom).
+  if ('state' in record && record.state === 'awaiting-start') return { state: 'awaiting-start', lateBy: null };
   const limit = lateLimitOfRecord(record);
   if (!limit) return { state: 'on-time', lateBy: null };
   const judged = judgeFulfilment(limit, at, calendarOfRecord(ctx, record));
@@ -145,10 +170,61 @@ function judgeExplicit(ctx: GatewayContext, record: DeadlineRecord, at: Date): P
 }
 
 export interface Correlation {
-  /** The started deadlines, some already fulfilled by an earlier message (D10's plan before the advice). */
+  /** The started deadlines, some already fulfilled by an earlier message (D10's plan before the advice), some started from a known discharge (D7). */
   readonly started: NewDeadline[];
   /** Deadlines of earlier messages this one fulfils; written by `applyCorrelation` after the insert. */
   readonly fulfils: readonly { readonly record: DeadlineRecord; readonly fulfilment: Fulfilment; readonly letterId: string }[];
+  /** The discharges this message states, recorded after the insert for plans to come. */
+  readonly discharges?: readonly NewDischarge[];
+  /** Waiting deadlines of earlier messages that this message's discharge starts. */
+  readonly starts?: readonly { readonly record: DeadlineRecord; readonly start: AwaitedStart; readonly letterId: string }[];
+}
+
+/**
+ * A waiting deadline evaluated from its episode's discharge (D7): pending with its limits, or judged at
+ * once when its fulfilment was reported while it waited.
+ */
+function startAwaitedFrom(
+  ctx: GatewayContext,
+  ruleId: string,
+  letter: Letter,
+  context: AcceptanceContext,
+  discharge: EpisodeDischarge,
+  fulfilledAt: Date | null,
+  obligedEan: string,
+): AwaitedStart | undefined {
+  const tracked = resumeAwaiting(ruleId, letter, { ...context, episodeDischarge: discharge }, ctx.deadlineRules);
+  if (!tracked || tracked.evaluation.state !== 'pending' || !tracked.lateLimit) return undefined;
+  const evaluation = { ...tracked.evaluation, obligedEan };
+  const base = {
+    dueAt: evaluation.dueAt ? new Date(evaluation.dueAt) : null,
+    lateAfter: tracked.lateLimit.instant,
+    lateUnit: tracked.lateLimit.unit,
+    lateDay: tracked.lateLimit.day ?? null,
+  };
+  if (fulfilledAt) {
+    const judged = judgeFulfilment(tracked.lateLimit, fulfilledAt, calendarFor(ctx.deadlineRules, context));
+    return { ...base, state: judged.state, lateBy: judged.lateBy ?? null, breachAt: null, evaluation: { ...evaluation, state: judged.state, ...(judged.lateBy ? { lateBy: judged.lateBy } : {}) } };
+  }
+  return { ...base, state: 'pending', lateBy: null, breachAt: tracked.breachAt ?? tracked.lateLimit.instant, evaluation };
+}
+
+/** A stored waiting deadline's letter, as much as its rule reads: the parties and the stated limit it recorded. */
+function letterOfRecord(record: DeadlineRecord): Letter {
+  const stated = record.evaluation.awaits?.stated;
+  return {
+    index: record.letterIndex,
+    path: '',
+    type: record.letterType as Letter['type'],
+    rootElement: '',
+    versionCode: '',
+    statisticalCode: '',
+    identifier: record.letterId,
+    sender: { ean: record.senderEan },
+    receiver: { ean: record.receiverEan },
+    ccReceivers: [],
+    body: stated ? { rehabilitation: { deadline: stated.time !== undefined ? { date: stated.date, time: stated.time } : { date: stated.date } } } : {},
+  };
 }
 
 /** Serialises correlation per patient (see the module comment). */
@@ -170,12 +246,30 @@ export async function correlate(
   started: StartedDeadlines,
   letters: readonly Letter[],
   now: Date,
+  discharging: readonly Letter[] = [],
 ): Promise<Correlation> {
   const refOf = (letter: Letter): string => ctx.patientRef(letter.patient?.cpr as string);
-  await lockPatients(tx, [...letters.map(refOf), ...started.deadlines.flatMap((d) => (d.patientRef ? [d.patientRef] : []))]);
+  await lockPatients(tx, [...letters.map(refOf), ...discharging.map(refOf), ...started.deadlines.flatMap((d) => (d.patientRef ? [d.patientRef] : []))]);
+
+  // D7: the episode's discharge may have come before the plan. Then the plan's letter is evaluated
+  // again with it, so its deadlines (D7, and D16's comparison with D7's limit) count from it.
+  let startedDeadlines = started.deadlines;
+  for (const letterIndex of new Set(started.awaiting.map((a) => a.letter.index))) {
+    const { letter, context } = started.awaiting.find((a) => a.letter.index === letterIndex) as StartedDeadlines['awaiting'][number];
+    const ofLetter = startedDeadlines.filter((d) => d.letterIndex === letterIndex);
+    const first = ofLetter[0] as NewDeadline;
+    const discharge = await knownDischarge(tx, { patientRef: first.patientRef as string, senderEan: letter.sender.ean, episodeId: first.episodeId });
+    if (!discharge) continue;
+    const again = trackAtAcceptance(letter, { ...context, episodeDischarge: discharge }, ctx.deadlineRules).map((tracked) => {
+      const fresh = newDeadline(tracked, letter, first.patientRef);
+      return { ...fresh, id: ofLetter.find((d) => d.ruleId === fresh.ruleId)?.id ?? fresh.id };
+    });
+    const at = startedDeadlines.indexOf(first);
+    startedDeadlines = [...startedDeadlines.slice(0, at).filter((d) => d.letterIndex !== letterIndex), ...again, ...startedDeadlines.slice(at).filter((d) => d.letterIndex !== letterIndex)];
+  }
 
   const deadlines: NewDeadline[] = [];
-  for (const deadline of started.deadlines) {
+  for (const deadline of startedDeadlines) {
     const { lookbackDays } = deadline;
     const types = deadline.fulfilTypes;
     if (deadline.state !== 'pending' || lookbackDays === null || deadline.patientRef === null) {
@@ -213,7 +307,21 @@ export async function correlate(
       fulfils.push({ record, letterId: letter.identifier, fulfilment: { ...judge(ctx, record, now), fulfilledAt: now, byMessageId: messageId, note: null } });
     }
   }
-  return { started: deadlines, fulfils };
+  const discharges: NewDischarge[] = [];
+  const starts: { record: DeadlineRecord; start: AwaitedStart; letterId: string }[] = [];
+  for (const letter of discharging) {
+    const discharge = dischargeStatedBy(letter);
+    if (!discharge) continue;
+    const key = { patientRef: refOf(letter), senderEan: letter.sender.ean, episodeId: letter.episodeOfCareIdentifier ?? null };
+    discharges.push({ messageId, letterIndex: letter.index, ...key, discharge });
+    for (const record of await awaitingDeadlines(tx, key)) {
+      if (starts.some((s) => s.record.id === record.id)) continue;
+      const context = { ...agreementPartiesOf(ctx.register, record.senderEan, record.receiverEan), sentAt: record.startedAt };
+      const start = startAwaitedFrom(ctx, record.ruleId, letterOfRecord(record), context, discharge, record.fulfilledAt, record.obligedEan);
+      if (start) starts.push({ record, start, letterId: letter.identifier });
+    }
+  }
+  return { started: deadlines, fulfils, discharges, starts };
 }
 
 export function fulfilledSummaries(correlation: Correlation): DeadlineSummary[] {
@@ -245,13 +353,36 @@ function fulfilledEvent(record: DeadlineRecord, fulfilment: Fulfilment): NewEven
   };
 }
 
-/** After the insert, in the same transaction: close the deadlines this message fulfils. */
-export async function applyCorrelation(tx: Queryable, correlation: Correlation, now: Date): Promise<void> {
+/**
+ * After the insert, in the same transaction: close the deadlines this message fulfils, record the
+ * discharges it states and start the deadlines that waited for them (their breach timers go to `effects`).
+ */
+export async function applyCorrelation(tx: Queryable, correlation: Correlation, now: Date, effects?: AfterCommit): Promise<void> {
   const events: NewEvent[] = [];
   for (const { record, fulfilment } of correlation.fulfils) {
     if (await recordFulfilment(tx, record.id, fulfilment, now)) events.push(fulfilledEvent(record, fulfilment));
   }
+  await recordDischarges(tx, correlation.discharges ?? [], now);
+  for (const { record, start, letterId } of correlation.starts ?? []) {
+    const timer = await startAwaited(tx, record.id, start, now);
+    if (timer) effects?.outbox.push({ id: timer.id, kind: 'deadline-breach', deadlineId: record.id, dueAt: timer.dueAt });
+    events.push({
+      messageId: record.messageId,
+      kind: 'deadline-started',
+      detail: { deadlineId: record.id, ruleId: record.ruleId, state: start.state, dueAt: start.dueAt?.toISOString() ?? null, byLetterId: letterId },
+    });
+  }
   await insertEvents(tx, events, now);
+}
+
+export function startedByDischargeSummaries(correlation: Correlation): DeadlineSummary[] {
+  return (correlation.starts ?? []).map(({ record, start, letterId }) => ({
+    ...start.evaluation,
+    id: record.id,
+    letterId,
+    effect: 'started',
+    startedBy: { messageId: record.messageId, letterId: record.letterId },
+  }));
 }
 
 /**

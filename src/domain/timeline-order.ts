@@ -24,6 +24,7 @@ const CAUSAL_RANK: Readonly<Record<string, number>> = {
   'receipt-sent': 7,
   'deadline-fulfilled': 8,
   'deadline-breached': 8,
+  'deadline-started': 8,
 };
 
 const LAST = 100;

@@ -5,7 +5,7 @@
  * The patient reference is used to correlate and to filter; it never leaves this module.
  */
 import type { ComplianceInputRow } from '../domain/deadlines/compliance.js';
-import type { DeadlineEvaluation, EvaluationState } from '../domain/deadlines/types.js';
+import type { DeadlineEvaluation, EpisodeDischarge, EvaluationState } from '../domain/deadlines/types.js';
 import type { Queryable } from './database.js';
 
 /** What a deadline row holds from the start, written or read. */
@@ -259,7 +259,8 @@ export async function findEarlierLetter(
 }
 
 export interface Fulfilment {
-  readonly state: 'on-time' | 'late';
+  /** `awaiting-start`: reported before the deadline could start (D7 before the discharge is known); judged when it starts. */
+  readonly state: 'on-time' | 'late' | 'awaiting-start';
   readonly lateBy: DeadlineEvaluation['lateBy'] | null;
   readonly fulfilledAt: Date;
   readonly byMessageId: string | null;
@@ -351,4 +352,85 @@ export async function complianceRows(db: Queryable, filter: DeadlineFilter): Pro
     lateByHours: row.late_hours === null ? null : Number(row.late_hours),
     lateAfter: date(row.late_after),
   }));
+}
+
+/** A discharge stated by a letter about a patient's episode (episode_discharges). */
+export interface NewDischarge {
+  readonly messageId: string;
+  readonly letterIndex: number;
+  readonly patientRef: string;
+  readonly senderEan: string;
+  readonly episodeId: string | null;
+  readonly discharge: EpisodeDischarge;
+}
+
+export async function recordDischarges(tx: Queryable, discharges: readonly NewDischarge[], receivedAt: Date): Promise<void> {
+  for (const d of discharges) {
+    await tx.query(
+      `INSERT INTO episode_discharges (message_id, letter_index, patient_ref, sender_ean, episode_id, kind, discharge_day, discharge_at, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      [d.messageId, d.letterIndex, d.patientRef, d.senderEan, d.episodeId, d.discharge.kind, d.discharge.date, d.discharge.instant ?? null, receivedAt],
+    );
+  }
+}
+
+/** Which discharges of one episode belong together: same patient, same hospital, and the same episode when both name one. */
+export interface EpisodeKey {
+  readonly patientRef: string;
+  readonly senderEan: string;
+  readonly episodeId: string | null;
+}
+
+const DISCHARGE_LABELS: Record<EpisodeDischarge['kind'], string> = {
+  discharge: 'the XDIS17 Discharge',
+  agreed: 'the XDIS21 AgreedDischarge',
+  planned: 'the XDIS19 PlannedDischarge',
+};
+
+/** The discharge of an episode as seen: a done one before an agreed before a planned one, the latest of a kind. */
+export async function knownDischarge(db: Queryable, key: EpisodeKey): Promise<EpisodeDischarge | undefined> {
+  const { rows } = await db.query<{ kind: EpisodeDischarge['kind']; discharge_day: string; discharge_at: Date | null }>(
+    `SELECT kind, discharge_day, discharge_at FROM episode_discharges
+     WHERE patient_ref = $1 AND sender_ean = $2 AND (episode_id IS NULL OR $3::text IS NULL OR episode_id = $3)
+     ORDER BY CASE kind WHEN 'discharge' THEN 0 WHEN 'agreed' THEN 1 ELSE 2 END, received_at DESC, message_id LIMIT 1`,
+    [key.patientRef, key.senderEan, key.episodeId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return { kind: row.kind, date: row.discharge_day, ...(row.discharge_at ? { instant: new Date(row.discharge_at) } : {}), label: DISCHARGE_LABELS[row.kind] };
+}
+
+/** Deadlines of the episode waiting for its discharge (D7 of a plan sent before it), locked. */
+export async function awaitingDeadlines(tx: Queryable, key: EpisodeKey): Promise<DeadlineRecord[]> {
+  const { rows } = await tx.query<DeadlineRow>(
+    `SELECT ${COLUMNS} FROM deadlines
+     WHERE patient_ref = $1 AND sender_ean = $2 AND state = 'awaiting-start' AND (episode_id IS NULL OR $3::text IS NULL OR episode_id = $3)
+     ORDER BY started_at, id FOR UPDATE`,
+    [key.patientRef, key.senderEan, key.episodeId],
+  );
+  return rows.map(fromRow);
+}
+
+/** What a waiting deadline becomes when its start is known: its limits, and its state (pending, or judged when fulfilled meanwhile). */
+export interface AwaitedStart {
+  readonly state: EvaluationState;
+  readonly dueAt: Date | null;
+  readonly lateAfter: Date | null;
+  readonly lateUnit: string | null;
+  readonly lateDay: string | null;
+  readonly breachAt: Date | null;
+  readonly lateBy: DeadlineEvaluation['lateBy'] | null;
+  readonly evaluation: DeadlineEvaluation;
+}
+
+/** Starts a waiting deadline; a pending one gets its breach timer, returned for the scheduler. */
+export async function startAwaited(tx: Queryable, id: string, start: AwaitedStart, now: Date): Promise<{ id: number; dueAt: Date } | undefined> {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE deadlines SET state = $2, due_at = $3, late_after = $4, late_unit = $5, late_day = $6, breach_at = $7, late_by = $8, evaluation = $9, updated_at = $10
+     WHERE id = $1 AND state = 'awaiting-start' RETURNING id`,
+    [id, start.state, start.dueAt, start.lateAfter, start.lateUnit, start.lateDay, start.breachAt, start.lateBy === null ? null : JSON.stringify(start.lateBy), JSON.stringify(start.evaluation), now],
+  );
+  if (rows.length === 0 || start.state !== 'pending' || start.breachAt === null) return undefined;
+  const timer = await tx.query<{ id: number }>(`INSERT INTO outbox (kind, deadline_id, due_at, created_at) VALUES ('deadline-breach', $1, $2, $3) RETURNING id`, [id, start.breachAt, now]);
+  return { id: Number(timer.rows[0]?.id), dueAt: start.breachAt };
 }

@@ -29,7 +29,8 @@ export type EventKind =
   | 'receiver-disabled'
   | 'receipt-sent'
   | 'deadline-fulfilled'
-  | 'deadline-breached';
+  | 'deadline-breached'
+  | 'deadline-started';
 
 /**
  * A deadline as the 202, the inbox item and the message summary report it: the evaluation, which
@@ -39,7 +40,10 @@ export interface DeadlineSummary extends DeadlineEvaluation {
   readonly id: string;
   readonly letterId: string;
   readonly effect: 'started' | 'fulfilled';
-  /** For `fulfilled`: the message and letter that started the deadline. */
+  /**
+   * For `fulfilled`: the message and letter that started the deadline. For `started` with it: a deadline
+   * of that letter that waited for its episode's discharge (D7) and this letter's discharge started.
+   */
   readonly startedBy?: { readonly messageId: string; readonly letterId: string };
 }
 

@@ -44,7 +44,7 @@ describe('medcom-gateway inbox', () => {
     const lines = inbox.stdout.trim().split('\n');
     expect(lines).toHaveLength(TO_NORD.length + 1);
     expect(lines.at(-1)).toMatch(/^4 messages, \d answered, 0 errors$/);
-    expect(inbox.stdout).toMatch(new RegExp(`^XDIS20 from ${HOSPITAL} {2}envelope \\S+ {2}letters \\S+ {2}deadlines D19 late, RM-XDIS16-24H pending {2}positive receipt sent {2}saved `, 'm'));
+    expect(inbox.stdout).toMatch(new RegExp(`^XDIS20 from ${HOSPITAL} {2}envelope \\S+ {2}letters \\S+ {2}deadlines D19 late {2}positive receipt sent {2}saved `, 'm'));
     const answered = lines.filter((line) => line.includes('positive receipt sent')).length;
     const notAsked = lines.filter((line) => line.includes('no positive receipt asked')).length;
     expect(answered + notAsked).toBe(TO_NORD.length);

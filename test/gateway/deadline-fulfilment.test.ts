@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDeadlineBreach } from '../../src/app/deadline-tracking.js';
-import { HOSPITAL_2, MUNICIPALITY_2, renumber, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { copenhagenLocal } from '../../src/domain/danish-time.js';
+import { HOSPITAL_2, MUNICIPALITY_2, fixture, renumber, startTestGateway, statingAgreedFirstContact, type TestGateway } from '../support/gateway.js';
 
 let gw: TestGateway;
 let serial = 0;
@@ -25,7 +26,15 @@ function at(iso: string): void {
 /** The fixture retraining plan (HOSPITAL_2 → MUNICIPALITY_2, which it obliges to D7) under new identifiers. */
 async function startD7(): Promise<{ id: string; startedAt: string }> {
   serial += 1;
-  const posted = await gw.post(HOSPITAL_2, renumber('GGOP_rehabilitation_plan.xml', { envelope: `FULFIL${serial}`, letter: `FULFILL${serial}` }));
+  // The plan's D7 counts from the later of its arrival and the episode's discharge: discharged just before.
+  let advice = fixture('XDIS17_discharge_home.xml').toString('utf8');
+  advice = advice.replace(/(<Sender>\s*<EANIdentifier>)[^<]*/, `$1${HOSPITAL_2}`).replace(/(<AnswerTo>\s*<EANIdentifier>)[^<]*/, `$1${HOSPITAL_2}`);
+  advice = advice.replace(/(<Receiver>\s*<EANIdentifier>)[^<]*/, `$1${MUNICIPALITY_2}`).replace(/(<CivilRegistrationNumber>)[^<]*/, '$11507381236');
+  const discharged = copenhagenLocal(new Date(gw.clock.now().getTime() - 3_600_000));
+  advice = advice.replace(/(<Discharge>\s*<Date>)[^<]*(<\/Date>\s*<Time>)[^<]*/, `$1${discharged.date}$2${discharged.time.slice(0, 5)}`);
+  const posted0 = await gw.post(HOSPITAL_2, renumber(Buffer.from(advice, 'utf8'), { envelope: `FULDIS${serial}`, letter: `FULDISL${serial}` }));
+  expect(posted0.statusCode, posted0.body).toBe(202);
+  const posted = await gw.post(HOSPITAL_2, renumber(statingAgreedFirstContact(fixture('GGOP_rehabilitation_plan.xml'), gw.clock.now()), { envelope: `FULFIL${serial}`, letter: `FULFILL${serial}` }));
   expect(posted.statusCode, posted.body).toBe(202);
   const d7 = posted.json<{ deadlines: { id: string; ruleId: string }[] }>().deadlines.find((d) => d.ruleId === 'D7');
   expect(d7).toBeDefined();

@@ -23,6 +23,7 @@ import {
   leaseInbox,
   renumber,
   startTestGateway,
+  statingAgreedFirstContact,
   viewMessage,
   type TestGateway,
 } from '../support/gateway.js';
@@ -38,7 +39,11 @@ function ids(): { envelope: string; letter: string } {
   return { envelope: `DLE${String(counter).padStart(5, '0')}`, letter: `DLL${String(counter).padStart(5, '0')}` };
 }
 
+/** The clock last set: a plan states the first-contact date the agreement gives from then. */
+let lastClock = new Date(0);
+
 function setClock(gw: TestGateway, iso: string): void {
+  lastClock = new Date(iso);
   gw.clock.advance(new Date(iso).getTime() - gw.clock.now().getTime());
 }
 
@@ -72,7 +77,7 @@ function dischargeAdvice(opts: { patient: string; discharge: string; time?: stri
 /** A retraining plan (GGOP, ordinary) from HOSPITAL_2 to MUNICIPALITY_2 with a GP copy. */
 function plan(patient: string): Buffer {
   const text = fixture('GGOP_rehabilitation_plan.xml').toString('utf8').replace(/(<m0:CivilRegistrationNumber>)[^<]*/, `$1${patient}`);
-  return renumber(Buffer.from(text, 'utf8'), ids());
+  return renumber(statingAgreedFirstContact(Buffer.from(text, 'utf8'), lastClock), ids());
 }
 
 /** A correspondence (XDIS91) between HOSPITAL and MUNICIPALITY about PATIENT_B, either way. */
@@ -171,11 +176,15 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
     expect(items.some((i) => i.messageId === accepted.id)).toBe(true);
   });
 
-  it('a warning without a category is delivered and D1–D4 recorded as not evaluable with the reason; D28 warns of a Saturday', async () => {
+  it('a warning without a category is delivered and D1–D4 recorded as not evaluable with the reason; D28 warns of a Saturday in child and youth psychiatry', async () => {
     setClock(gw, '2026-03-10T10:00:00.000Z');
-    const accepted = await accept(gw, HOSPITAL_2, warning({ planned: '2026-03-20', endOfTreatment: '2026-03-14' }));
+    const childYouth = extension('<gw:ChildYouthPsychiatry>true</gw:ChildYouthPsychiatry>');
+    const accepted = await accept(gw, HOSPITAL_2, warning({ planned: '2026-03-20', endOfTreatment: '2026-03-14', ext: childYouth }));
     expect(one(accepted.deadlines, 'D1-D4')).toMatchObject({ state: 'not-evaluable', reason: expect.stringMatching(/no warning category/) });
-    expect(one(accepted.deadlines, 'D28')).toMatchObject({ state: 'validation-warning', reason: 'EndOfTreatment 2026-03-14 is a Saturday, not a weekday (Monday–Friday, not a holiday)' });
+    // "Færdigbehandlingsdagen skal være en hverdag, mandag – fredag" (004 L7557–7559): a child and youth psychiatry rule.
+    expect(one(accepted.deadlines, 'D28')).toMatchObject({ state: 'validation-warning', reason: 'EndOfTreatment 2026-03-14 is a Saturday, not a weekday (Monday–Friday)' });
+    const somatic = await accept(gw, HOSPITAL_2, warning({ planned: '2026-03-20', endOfTreatment: '2026-03-14' }));
+    expect(somatic.deadlines.filter((d) => d.ruleId === 'D28')).toEqual([]);
   });
 
   it('D10: a plan after the discharge is late by the measured hours and closes the deadline; the advice timeline says so', async () => {
@@ -386,8 +395,8 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
       expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(csv.headers['content-disposition']).toBe('attachment; filename="deadline-compliance_2026-03-01_2026-07-01.csv"');
       const lines = csv.body.split('\r\n');
-      expect(lines[0]).toBe('obligedEan,ruleId,title,total,judged,onTime,late,breached,pending,notEvaluable,validationWarnings,shareOnTime,medianLatenessHours,worstLatenessHours');
-      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,5,5,1,4,0,0,0,0,0.2,4,50`);
+      expect(lines[0]).toBe('obligedEan,ruleId,title,total,judged,onTime,late,breached,pending,notEvaluable,validationWarnings,shareOnTime,medianLatenessHours,worstLatenessHours,awaitingStart');
+      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,5,5,1,4,0,0,0,0,0.2,4,50,0`);
       expect((await ops(gw, '/api/v1/ops/deadlines/report?format=csv')).body).toBe(
         (await ops(gw, '/api/v1/ops/deadlines/report', { accept: 'text/csv' })).body,
       );

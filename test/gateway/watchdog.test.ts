@@ -298,7 +298,7 @@ describe('Redis flushed in the middle of a flow', () => {
     const fetchedItem = await leaseAndFetch(gw, MUNICIPALITY, fetched);
     const waitingBody = body('XDIS20_windows-1252.xml', 'pluspositivkvitt');
     const waiting = await post(gw, HOSPITAL_2, waitingBody);
-    // One receipt watchdog (the fetched message); the admission advices' deadline timers (RM-XDIS16-24H) wait beside it.
+    // One receipt watchdog (the fetched message); the admission advices start no deadline timer (D19 is judged at arrival).
     expect((await gw.gateway.pipeline().queues.timers.getDelayed()).filter((job) => job.name === 'receipt-watchdog')).toHaveLength(1);
 
     await redis.flushAll();

@@ -9,6 +9,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { readSettings, type Settings } from '../../src/config/settings.js';
 import { createLogger, type Logger } from '../../src/logging.js';
 import { fromPackageRoot } from '../../src/package-root.js';
+import { addWeekdays, copenhagenDateOf } from '../../src/domain/calendar.js';
 import { createGateway, type RunningGateway } from '../../src/runtime/gateway.js';
 import type { Database } from '../../src/store/database.js';
 import { TEST_REDIS_URL, testQueuePrefix } from './redis.js';
@@ -137,6 +138,16 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
  * municipality generation). Rewrites the envelope identifier, every letter identifier (the first
  * becomes `letter`, the next `letter`B, `letter`C …) and optionally the AcknowledgementCode.
  */
+/**
+ * The plan's own first-contact date (RehabilitationDeadline) set to the agreement's limit for a plan
+ * arriving at `arrival`: the end of the 3rd weekday after (D7), so the date neither shortens D7 nor draws
+ * D16's warning. The fixture's fixed date would otherwise be the (long past) limit.
+ */
+export function statingAgreedFirstContact(plan: Buffer, arrival: Date): Buffer {
+  const date = addWeekdays(copenhagenDateOf(arrival), 3);
+  return Buffer.from(plan.toString('utf8').replace(/(<RehabilitationDeadline>\s*<m0:Date>)[^<]*/, `$1${date}`), 'utf8');
+}
+
 export function renumber(source: string | Buffer, ids: { envelope: string; letter?: string; ack?: 'pluspositivkvitt' | 'minuspositivkvitt' }): Buffer {
   const raw = (typeof source === 'string' ? fixture(source) : source).toString('latin1');
   const p = '(?:[A-Za-z][\\w.-]*:)?';

@@ -3,7 +3,7 @@
  * builds before running vitest). Needs no database or Redis.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,4 +67,27 @@ describe('--at', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     expect(parseAt(undefined, now)).toBe(now);
   });
+
+  it('shows who D7 obliges, that it waits for the discharge, the plan\'s own date (D16), and D21-GP', () => {
+    const specialised = join(scratch, 'specialised.xml');
+    const plan = readFileSync(fromPackageRoot('fixtures', 'valid', 'GGOP_rehabilitation_plan.xml'), 'utf8');
+    writeFileSync(specialised, plan.replace(/(<TypeOfRehabilitationPlan>)[^<]*/, '$1ZZ0175Y').replace(/(<RehabilitationDeadline>\s*<m0:Date>)[^<]*/, '$12026-03-31'));
+    const explained = cli(['deadlines', 'explain', specialised, '--at', '2026-03-23T10:00']);
+    expect(explained.code, explained.stderr).toBe(0);
+    // "hospitalet (ved specialiseret ambulant genoptræning)" (004 L2371): the issuing hospital performs it.
+    expect(explained.stdout).toMatch(/D7 AWAITING-START[^\n]*\n {4}obliged: 5790000000029\n {4}[^\n]*no discharge of its episode has been seen yet/);
+    const ordinary = cli(['deadlines', 'explain', fromPackageRoot('fixtures', 'valid', 'GGOP_rehabilitation_plan.xml'), '--at', '2026-03-23T10:00']);
+    expect(ordinary.stdout).toMatch(/D7 AWAITING-START[^\n]*\n {4}obliged: 5790000000043/);
+    const psychiatric = join(scratch, 'psychiatric.xml');
+    writeFileSync(
+      psychiatric,
+      readFileSync(fromPackageRoot('fixtures', 'valid', 'XDIS20_admission_acute.xml'), 'utf8').replace(
+        '</Emessage>',
+        '<Local_Elements><gw:Gateway xmlns:gw="urn:medcom-gateway:extension:1"><gw:Psychiatric>true</gw:Psychiatric></gw:Gateway></Local_Elements></Emessage>',
+      ),
+    );
+    const admitted = cli(['deadlines', 'explain', psychiatric]);
+    expect(admitted.stdout).toContain('D21-GP PENDING');
+  });
 });
+

@@ -38,11 +38,16 @@ describe('the compliance report', () => {
     expect(report.lines[0]).toMatchObject({ judged: 2, breached: 1, late: 1, shareOnTime: 0, medianLatenessHours: 8, worstLatenessHours: 14 });
   });
 
+  it('counts a deadline awaiting its start apart, outside the share (D7 before the discharge is seen)', () => {
+    const report = buildComplianceReport([row({ ruleId: 'D7', state: 'awaiting-start' }), row({ ruleId: 'D7', state: 'on-time' })], { generatedAt });
+    expect(report.lines[0]).toMatchObject({ total: 2, judged: 1, awaitingStart: 1, shareOnTime: 1 });
+  });
+
   it('writes CSV with a header, CRLF and quoted fields', () => {
     const csv = complianceCsv(buildComplianceReport([row({ title: 'Plan "at discharge", GP copy' })], { generatedAt }));
     const [header, line, end] = csv.split('\r\n');
     expect(header).toMatch(/^obligedEan,ruleId,title,total,/);
-    expect(line).toBe('5790000000012,D2,"Plan ""at discharge"", GP copy",1,1,1,0,0,0,0,0,1,,');
+    expect(line).toBe('5790000000012,D2,"Plan ""at discharge"", GP copy",1,1,1,0,0,0,0,0,1,,,0');
     expect(end).toBe('');
   });
 });

@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GatewayExtension, Letter, LetterBody, LocalDateTime } from '../../src/domain/message.js';
 import type { MessageTypeCode } from '../../src/domain/catalogue.js';
-import { addWeekdays, endOfDay } from '../../src/domain/calendar.js';
+import { addWeekdays, copenhagenDateOf, endOfDay } from '../../src/domain/calendar.js';
 import { evaluateAtAcceptance, judgeFulfilment, trackAtAcceptance, type AcceptanceContext } from '../../src/domain/deadlines/evaluate.js';
 import { loadDeadlineRules } from '../../src/config/deadline-config.js';
 import { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from '../../src/domain/deadlines/parse.js';
 import { resolveRules } from '../../src/domain/deadlines/profiles.js';
-import type { AgreementProfile, DeadlineEvaluation, DeadlineRuleSet } from '../../src/domain/deadlines/types.js';
+import type { AgreementProfile, DeadlineEvaluation, DeadlineRuleSet, EpisodeDischarge } from '../../src/domain/deadlines/types.js';
 
 const RULES_FILE = fileURLToPath(new URL('../../config/deadline-rules.json', import.meta.url));
 const RULES = loadDeadlineRules(RULES_FILE);
@@ -38,8 +38,17 @@ function letter(type: MessageTypeCode, body: LetterBody, extension?: Partial<Gat
   };
 }
 
-function ctx(sentAt: string, receiverEan = MUNICIPALITY, clusters?: string[]): AcceptanceContext {
-  return { sentAt: new Date(sentAt), senderEan: HOSPITAL, receiverEan, ...(clusters ? { clusters } : {}) };
+/**
+ * The acceptance context. The episode was discharged an hour before `sentAt` unless told otherwise, so a
+ * plan's D7 counts from its arrival as before the episode lookup; `null`: no discharge seen yet.
+ */
+function ctx(sentAt: string, receiverEan = MUNICIPALITY, clusters?: string[], discharge: EpisodeDischarge | null = dischargedBefore(sentAt)): AcceptanceContext {
+  return { sentAt: new Date(sentAt), senderEan: HOSPITAL, receiverEan, ...(clusters ? { clusters } : {}), ...(discharge ? { episodeDischarge: discharge } : {}) };
+}
+
+function dischargedBefore(sentAt: string): EpisodeDischarge {
+  const instant = new Date(new Date(sentAt).getTime() - 3_600_000);
+  return { kind: 'discharge', date: copenhagenDateOf(instant), instant, label: 'the XDIS17 Discharge' };
 }
 
 /** A discharge warning (XDIS19) with a planned discharge date and categories. */
@@ -61,10 +70,14 @@ function withProfiles(...profiles: AgreementProfile[]): DeadlineRuleSet {
   return parseDeadlineRules({ ...RULES, profiles }, 'test-profiles.json');
 }
 
+/** The local XDIS16 rule is opt-in: a profile of the hospital that agreed it enables it. */
+const XDIS16_AGREED: AgreementProfile = { id: 'xdis16-agreed', appliesTo: { hospitalEan: HOSPITAL }, overrides: { 'RM-XDIS16-24H': { enabled: true } } };
+const WITH_XDIS16 = withProfiles(XDIS16_AGREED);
+
 describe('the default rule file', () => {
   it('loads and names every required rule with its seed source', () => {
     const ids = RULES.rules.map((r) => r.id);
-    expect(ids).toEqual(expect.arrayContaining(['D1', 'D2', 'D3', 'D4', 'D10', 'D17', 'D19', 'D21', 'D28', 'RM-XDIS16-24H']));
+    expect(ids).toEqual(expect.arrayContaining(['D1', 'D2', 'D3', 'D4', 'D7', 'D10', 'D16', 'D17', 'D19', 'D21', 'D26', 'D28', 'RM-XDIS16-24H']));
     for (const rule of RULES.rules) expect(rule.source.length).toBeGreaterThan(0);
     expect(RULES.agreement.region).toBe('Region Midtjylland');
   });
@@ -257,7 +270,7 @@ describe('profiles', () => {
   });
 
   it('can disable a rule and remove a due mark', () => {
-    const rules = withProfiles({ id: 'p', appliesTo: { municipalityEan: MUNICIPALITY }, overrides: { 'RM-XDIS16-24H': { enabled: false }, D1: { target: null } } });
+    const rules = withProfiles(XDIS16_AGREED, { id: 'p', appliesTo: { municipalityEan: MUNICIPALITY, hospitalEan: HOSPITAL }, overrides: { 'RM-XDIS16-24H': { enabled: false }, D1: { target: null } } });
     const advice = letter('XDIS20', { admission: at('2026-03-02') });
     expect(judge(advice, '2026-03-02T10:00:00.000Z', rules).map((r) => r.ruleId)).toEqual(['D19']);
     const d1 = only(judge(warning('2026-03-09', ['UNCHANGED_SIMPLE_NURSING']), '2026-03-09T10:00:00.000Z', rules));
@@ -265,7 +278,7 @@ describe('profiles', () => {
     expect(d1.lateAfter).toBeUndefined();
   });
   it('can narrow what starts a rule (XDIS16 report only after acute or open admissions) and retitle it', () => {
-    const rules = withProfiles({
+    const rules = withProfiles(XDIS16_AGREED, {
       id: 'acute-only',
       appliesTo: { region: 'Region Midtjylland' },
       overrides: {
@@ -276,9 +289,33 @@ describe('profiles', () => {
     const context = { sentAt: new Date('2026-03-02T10:00:00.000Z'), senderEan: HOSPITAL, receiverEan: MUNICIPALITY, region: 'Region Midtjylland' };
     expect(evaluateAtAcceptance(advice('PLANNED'), context, rules).map((r) => r.ruleId)).toEqual(['D19']);
     const acute = evaluateAtAcceptance(advice('ACUTE'), context, rules);
-    expect(only(acute, 'RM-XDIS16-24H')).toMatchObject({ title: 'Indlæggelsesrapport inden 24 timer', profiles: ['acute-only'] });
+    expect(only(acute, 'RM-XDIS16-24H')).toMatchObject({ title: 'Indlæggelsesrapport inden 24 timer', profiles: ['acute-only', 'xdis16-agreed'] });
     // Without the region in the context the region profile does not apply.
     expect(judge(advice('PLANNED'), '2026-03-02T10:00:00.000Z', rules).map((r) => r.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
+  });
+});
+
+describe('RM-XDIS16-24H is a local agreement, not a seed rule: opt-in by profile', () => {
+  const advice = (extension?: Partial<GatewayExtension>) => letter('XDIS20', { admission: at('2026-03-02') }, extension);
+
+  it('is marked a local agreement and disabled in the default Region Midtjylland set', () => {
+    const rule = RULES.rules.find((r) => r.id === 'RM-XDIS16-24H');
+    expect(rule).toMatchObject({ localAgreement: true, enabled: false, source: [{ file: 'local-agreement' }] });
+    expect(judge(advice(), '2026-03-02T10:00:00.000Z').map((r) => r.ruleId)).toEqual(['D19']);
+  });
+
+  it('starts where a profile enables it, but not on a psychiatric admission (004 L6151–6161 is psychiatry\'s own procedure) unless the profile says so', () => {
+    expect(judge(advice(), '2026-03-02T10:00:00.000Z', WITH_XDIS16).map((r) => r.ruleId)).toEqual(['D19', 'RM-XDIS16-24H']);
+    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', WITH_XDIS16).map((r) => r.ruleId)).toEqual(['D21', 'D21-GP']);
+    const withPsychiatry = withProfiles({ ...XDIS16_AGREED, overrides: { 'RM-XDIS16-24H': { enabled: true, startedBy: { types: ['XDIS20'] } } } });
+    expect(judge(advice({ psychiatric: true }), '2026-03-02T10:00:00.000Z', withPsychiatry).map((r) => r.ruleId)).toEqual(['D21', 'D21-GP', 'RM-XDIS16-24H']);
+  });
+
+  it('the loader refuses a local agreement enabled in the default set', () => {
+    const bad = structuredClone(RULES) as unknown as { rules: Record<string, unknown>[] };
+    const rule = bad.rules.find((r) => r.id === 'RM-XDIS16-24H') as Record<string, unknown>;
+    delete rule.enabled;
+    expect(() => parseDeadlineRules(bad, 'x.json')).toThrow(/is a local agreement, not a seed rule/);
   });
 });
 
@@ -301,27 +338,57 @@ describe('D19: admission advice by the end of the admission day', () => {
   });
 });
 
-describe('D21: psychiatric admission, by the end of the first following weekday', () => {
+describe('D21 and D21-GP: "Straks efter en indlæggelse (senest den førstkommende hverdag) … Den praktiserende læge orienteres tilsvarende" (004 L6153–6159)', () => {
   const psych = (date: string, time = '10:00') => letter('XDIS20', { admission: at(date, time) }, { psychiatric: true });
 
-  it('replaces D19 and skips Easter: admission Wed 2026-04-01 → Tue 2026-04-07', () => {
+  // The earlier reading gave a weekday admission until the end of the next weekday; "førstkommende
+  // hverdag" is the admission day itself when it is a weekday (calendar.nextWeekday, domain.md §3.9.6).
+  it('replaces D19; a weekday admission is due by the end of that day: Wednesday 2026-04-01', () => {
     const results = judge(psych('2026-04-01'), '2026-04-01T15:00:00.000Z');
-    expect(results.map((r) => r.ruleId).sort()).toEqual(['D21', 'RM-XDIS16-24H']);
-    expect(only(results, 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-01T21:59:59.999Z', lateAfter: '2026-04-07T21:59:59.999Z' });
-    const grace = only(judge(psych('2026-04-01'), '2026-04-06T10:00:00.000Z'), 'D21');
-    expect(grace.state).toBe('on-time');
-    expect(grace.note).toMatch(/after the due mark/);
-    expect(only(judge(psych('2026-04-01'), '2026-04-07T21:59:59.999Z'), 'D21').state).toBe('on-time');
-    expect(only(judge(psych('2026-04-01'), '2026-04-07T22:00:00.000Z'), 'D21')).toMatchObject({ state: 'late', lateBy: { weekdays: 1, hours: 1 } });
+    expect(results.map((r) => r.ruleId).sort()).toEqual(['D21', 'D21-GP']);
+    expect(only(results, 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-01T21:59:59.999Z' });
+    expect(only(results, 'D21').lateAfter).toBeUndefined();
+    expect(only(judge(psych('2026-04-01'), '2026-04-01T21:59:59.999Z'), 'D21').state).toBe('on-time');
+    expect(only(judge(psych('2026-04-01'), '2026-04-02T08:00:00.000Z'), 'D21')).toMatchObject({ state: 'late', lateBy: { weekdays: 0, hours: 11 } });
+  });
+
+  it('a Monday admission is due by the end of Monday, not Tuesday', () => {
+    expect(only(judge(psych('2026-03-09'), '2026-03-09T22:59:59.999Z'), 'D21').state).toBe('on-time');
+    expect(only(judge(psych('2026-03-09'), '2026-03-10T10:00:00.000Z'), 'D21')).toMatchObject({ state: 'late', lateBy: { weekdays: 1 } });
   });
 
   it('a Saturday admission is due by the end of Monday', () => {
-    expect(only(judge(psych('2026-03-07'), '2026-03-09T22:59:59.999Z'), 'D21')).toMatchObject({ state: 'on-time', lateAfter: '2026-03-09T22:59:59.999Z' });
+    expect(only(judge(psych('2026-03-07'), '2026-03-09T22:59:59.999Z'), 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-03-09T22:59:59.999Z' });
     expect(only(judge(psych('2026-03-07'), '2026-03-09T23:00:00.000Z'), 'D21').state).toBe('late');
   });
 
-  it('a Friday before Whitsun is due by the end of Tuesday 2026-05-26', () => {
-    expect(only(judge(psych('2026-05-22'), '2026-05-25T12:00:00.000Z'), 'D21')).toMatchObject({ state: 'on-time', lateAfter: '2026-05-26T21:59:59.999Z' });
+  it('skips holidays: admission on langfredag 2026-04-03 → the end of Tuesday 2026-04-07', () => {
+    expect(only(judge(psych('2026-04-03'), '2026-04-07T12:00:00.000Z'), 'D21')).toMatchObject({ state: 'on-time', dueAt: '2026-04-07T21:59:59.999Z' });
+  });
+
+  it('D21-GP: the GP notice is its own obligation of the ward, pending until reported, with the same limit', () => {
+    const tracked = trackAtAcceptance(psych('2026-03-07'), ctx('2026-03-07T12:00:00.000Z'), RULES).find((t) => t.evaluation.ruleId === 'D21-GP');
+    expect(tracked?.evaluation).toMatchObject({ state: 'pending', obligedEan: HOSPITAL, dueAt: '2026-03-09T22:59:59.999Z' });
+    expect(tracked?.evaluation.note).toMatch(/explicit fulfilment by the sender/);
+    expect(tracked?.lateLimit).toEqual({ instant: new Date('2026-03-09T22:59:59.999Z'), unit: 'nextWeekday', day: '2026-03-09' });
+    expect(judgeFulfilment(tracked?.lateLimit as NonNullable<typeof tracked>['lateLimit'] & object, new Date('2026-03-10T08:00:00.000Z'), {})).toMatchObject({ state: 'late', lateBy: { weekdays: 1 } });
+  });
+
+  it('a somatic admission starts neither', () => {
+    expect(judge(letter('XDIS20', { admission: at('2026-03-09') }), '2026-03-09T10:00:00.000Z').map((r) => r.ruleId)).toEqual(['D19']);
+  });
+});
+
+describe('D23: "Patientens praktiserende læge orienteres skriftligt om udskrivning … senest efter 7 dage" (004 L6225–6229)', () => {
+  it('a psychiatric discharge advice starts the GP letter obligation of the ward: the end of the 7th calendar day after, no weekend roll', () => {
+    const advice = letter('XDIS17', { discharge: at('2026-03-06') }, { psychiatric: true });
+    const tracked = trackAtAcceptance(advice, ctx('2026-03-06T10:00:00.000Z'), RULES).find((t) => t.evaluation.ruleId === 'D23');
+    expect(tracked?.evaluation).toMatchObject({ state: 'pending', obligedEan: HOSPITAL, dueAt: '2026-03-13T22:59:59.999Z' });
+    expect(judgeFulfilment(tracked?.lateLimit as NonNullable<NonNullable<typeof tracked>['lateLimit']>, new Date('2026-03-14T08:00:00.000Z'), {})).toMatchObject({ state: 'late', lateBy: { calendarDays: 1 } });
+  });
+
+  it('a somatic discharge advice does not start it', () => {
+    expect(judge(letter('XDIS17', { discharge: at('2026-03-06') }), '2026-03-06T10:00:00.000Z').map((r) => r.ruleId)).toEqual([]);
   });
 });
 
@@ -334,9 +401,9 @@ describe('pending rules: D10, D17, RM-XDIS16-24H', () => {
     expect(judge(letter('XDIS91', {}, {}), '2026-03-28T09:00:00.000Z')).toEqual([]);
   });
 
-  it('RM-XDIS16-24H: due 24 hours after the advice, across the autumn DST change', () => {
-    const r = only(judge(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z'), 'RM-XDIS16-24H');
-    expect(r).toMatchObject({ state: 'pending', dueAt: '2026-10-25T20:00:00.000Z', severity: 'info' });
+  it('RM-XDIS16-24H, where a profile enables it: due 24 hours after the advice, across the autumn DST change', () => {
+    const r = only(judge(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z', WITH_XDIS16), 'RM-XDIS16-24H');
+    expect(r).toMatchObject({ state: 'pending', dueAt: '2026-10-25T20:00:00.000Z', severity: 'info', profiles: ['xdis16-agreed'] });
   });
 
   it('D10: a discharge advice announcing retraining waits for the plan until the discharge instant, breached at the end of the day', () => {
@@ -365,8 +432,8 @@ describe('D7: first contact within 3 weekdays of the plan', () => {
     const tracked = trackAtAcceptance(plan('ZZ0175X'), ctx('2026-03-09T08:00:00.000Z'), RULES);
     const d7 = tracked.find((t) => t.evaluation.ruleId === 'D7');
     expect(d7?.evaluation).toMatchObject({ state: 'pending', dueAt: '2026-03-12T22:59:59.999Z', obligedEan: MUNICIPALITY });
-    expect(d7?.evaluation.note).toMatch(/explicit fulfilment by the receiver/);
-    expect(d7?.evaluation.note).toMatch(/carries no Discharge; counted from the arrival/);
+    expect(d7?.evaluation.note).toMatch(/explicit fulfilment by the endpoint performing the retraining/);
+    expect(d7?.evaluation.reference).toBe('2026-03-09T08:00:00.000Z');
     expect(d7?.lateLimit).toEqual({ instant: new Date('2026-03-12T22:59:59.999Z'), unit: 'weekdays', day: '2026-03-12' });
     expect(d7?.breachAt).toEqual(new Date('2026-03-12T22:59:59.999Z'));
   });
@@ -389,6 +456,103 @@ describe('D7: first contact within 3 weekdays of the plan', () => {
   it('a self-training plan (ZZ0175Z) or a plan without a type starts no D7', () => {
     expect(judge(plan('ZZ0175Z'), '2026-03-09T08:00:00.000Z')).toEqual([]);
     expect(judge(letter('GGOP', {}), '2026-03-09T08:00:00.000Z')).toEqual([]);
+  });
+});
+
+describe('D7 counts from the episode\'s discharge — "senest 3 hverdage efter, at borgeren og kommunen/hospitalet har modtaget genoptræningsplanen" (004 L2375–2377)', () => {
+  const plan = () => letter('GGOP', { rehabilitation: { type: 'ZZ0175X', deadline: { date: '2026-03-12' } } });
+
+  it('waits (awaiting-start, no limit) while no discharge of the episode has been seen: the citizen may not have the plan yet', () => {
+    const tracked = trackAtAcceptance(plan(), ctx('2026-03-09T08:00:00.000Z', MUNICIPALITY, undefined, null), RULES).find((t) => t.evaluation.ruleId === 'D7');
+    expect(tracked?.evaluation).toMatchObject({ state: 'awaiting-start', obligedEan: MUNICIPALITY, awaits: { what: 'episode-discharge', stated: { date: '2026-03-12' } } });
+    expect(tracked?.evaluation.dueAt).toBeUndefined();
+    expect(tracked?.evaluation.reason).toMatch(/no discharge of its episode has been seen yet: it starts when the discharge advice \(XDIS17\)/);
+    expect(tracked?.breachAt).toBeUndefined();
+  });
+
+  it('a discharge after the plan\'s arrival (a plan sent days before discharge) is the start: Friday\'s discharge → the next Wednesday', () => {
+    const discharge: EpisodeDischarge = { kind: 'planned', date: '2026-03-13', instant: new Date('2026-03-13T09:00:00.000Z'), label: 'the XDIS19 PlannedDischarge' };
+    const later = letter('GGOP', { rehabilitation: { type: 'ZZ0175X', deadline: { date: '2026-03-18' } } });
+    const d7 = only(evaluateAtAcceptance(later, ctx('2026-03-09T08:00:00.000Z', MUNICIPALITY, undefined, discharge), RULES), 'D7');
+    expect(d7).toMatchObject({ state: 'pending', reference: '2026-03-13', dueAt: '2026-03-18T22:59:59.999Z' });
+    expect(d7.note).toMatch(/counted from the XDIS19 PlannedDischarge 2026-03-13 of the same episode, later than the arrival/);
+  });
+
+  it('a discharge before the arrival leaves the arrival the start', () => {
+    expect(only(evaluateAtAcceptance(plan(), ctx('2026-03-09T08:00:00.000Z'), RULES), 'D7').reference).toBe('2026-03-09T08:00:00.000Z');
+  });
+});
+
+describe('D7: who is obliged — "skal bopælskommunen (ved almindelig ambulant genoptræning) eller hospitalet (ved specialiseret ambulant genoptræning) kontakte borgeren" (004 L2369–2373)', () => {
+  const PERFORMING = '5790000400006';
+  const GP_EAN = '5790000500003';
+  const kinds = { [HOSPITAL]: 'hospital', [MUNICIPALITY]: 'municipality', [PERFORMING]: 'hospital', [GP_EAN]: 'gp' } as const;
+  const specialised = (ccs: string[] = []): Letter => ({
+    ...letter('GGOP', { rehabilitation: { type: 'ZZ0175Y' } }),
+    ccReceivers: ccs.map((ean) => ({ ean })),
+  });
+  const d7Of = (l: Letter) => only(evaluateAtAcceptance(l, { ...ctx('2026-03-09T08:00:00.000Z'), partyKinds: kinds }, RULES), 'D7');
+
+  it('a specialised plan to the municipality obliges the issuing hospital, which performs the retraining (R-SPEC-OWN)', () => {
+    expect(d7Of(specialised()).obligedEan).toBe(HOSPITAL);
+    expect(d7Of(specialised()).note).toMatch(/endpoint performing the retraining/);
+  });
+
+  it('a specialised plan naming a performing hospital obliges that hospital, not the municipality, the issuer or the GP copy', () => {
+    expect(d7Of(specialised([GP_EAN, PERFORMING])).obligedEan).toBe(PERFORMING);
+  });
+
+  it('an ordinary plan obliges the municipality, also when the plan names it as a copy', () => {
+    expect(d7Of(letter('GGOP', { rehabilitation: { type: 'ZZ0175X' } })).obligedEan).toBe(MUNICIPALITY);
+    const toGpWithMunicipalityCopy: Letter = { ...letter('GGOP', { rehabilitation: { type: 'ZZ0175X' } }), receiver: { ean: GP_EAN }, ccReceivers: [{ ean: MUNICIPALITY }] };
+    expect(d7Of(toGpWithMunicipalityCopy).obligedEan).toBe(MUNICIPALITY);
+  });
+});
+
+describe('D7 and D16: the plan\'s own RehabilitationDeadline — "skal angive det seneste tidspunkt for bopælskommunens første kontakt" (002 L254)', () => {
+  const planWith = (deadline?: string, type = 'ZZ0175X') =>
+    letter('GGOP', { rehabilitation: { type, ...(deadline !== undefined ? { deadline: { date: deadline } } : {}) } });
+  // Arrival Monday 2026-03-09: the agreement's 3 weekdays end Thursday 2026-03-12 (CET).
+
+  it('an earlier stated date is the limit (end of that day), with a note, and no D16 warning', () => {
+    const results = judge(planWith('2026-03-10'), '2026-03-09T08:00:00.000Z');
+    expect(results.map((r) => r.ruleId)).toEqual(['D7']);
+    expect(only(results, 'D7')).toMatchObject({ state: 'pending', dueAt: '2026-03-10T22:59:59.999Z' });
+    expect(only(results, 'D7').note).toMatch(/RehabilitationDeadline \(2026-03-10 23:59\) is earlier than the agreement's limit \(2026-03-12 23:59\)/);
+    const tracked = trackAtAcceptance(planWith('2026-03-10'), ctx('2026-03-09T08:00:00.000Z'), RULES).find((t) => t.evaluation.ruleId === 'D7');
+    expect(tracked?.breachAt).toEqual(new Date('2026-03-10T22:59:59.999Z'));
+    expect(tracked?.lateLimit?.day).toBe('2026-03-10');
+  });
+
+  it('a stated time of day is kept', () => {
+    const l = letter('GGOP', { rehabilitation: { type: 'ZZ0175Y', deadline: { date: '2026-03-10', time: '12:00' } } });
+    expect(only(judge(l, '2026-03-09T08:00:00.000Z'), 'D7').dueAt).toBe('2026-03-10T11:00:00.000Z');
+  });
+
+  it('the same date as the agreement\'s limit is neither a warning nor a change', () => {
+    const results = judge(planWith('2026-03-12'), '2026-03-09T08:00:00.000Z');
+    expect(results.map((r) => r.ruleId)).toEqual(['D7']);
+    expect(only(results, 'D7').note).not.toMatch(/RehabilitationDeadline/);
+  });
+
+  it('a later stated date is a D16 warning — "Regioner og kommuner skal indgå aftaler om dette seneste tidspunkt" (002 L262) — and D7 keeps 3 weekdays', () => {
+    const results = judge(planWith('2026-03-13'), '2026-03-09T08:00:00.000Z');
+    expect(only(results, 'D7').dueAt).toBe('2026-03-12T22:59:59.999Z');
+    expect(only(results, 'D16')).toMatchObject({ state: 'validation-warning', obligedEan: HOSPITAL, reference: '2026-03-13', dueAt: '2026-03-12T22:59:59.999Z' });
+    expect(only(results, 'D16').reason).toMatch(/later than the agreement allows/);
+  });
+
+  it('a plan without the date is a D16 warning: the plan must state it', () => {
+    expect(only(judge(planWith(), '2026-03-09T08:00:00.000Z'), 'D16').reason).toMatch(/states no RehabilitationDeadline/);
+  });
+
+  it('a self-training plan needs no first-contact date', () => {
+    expect(judge(planWith(undefined, 'ZZ0175Z'), '2026-03-09T08:00:00.000Z')).toEqual([]);
+  });
+
+  it('the loader refuses a stated-limit check against a rule without a statedLimit', () => {
+    const d16 = RULES.rules.find((r) => r.id === 'D16');
+    expect(() => parseDeadlineRules({ ...RULES, rules: [...RULES.rules.filter((r) => r.id !== 'D16'), { ...d16, against: 'D2' }] }, 'bad.json')).toThrow(/needs "against"/);
   });
 });
 
@@ -423,18 +587,35 @@ describe('judging a fulfilment against a stored late limit', () => {
   });
 });
 
-describe('D28: completed-treatment day must be a weekday', () => {
-  const discharge = (date: string) => letter('XDIS18', { endOfTreatment: at(date), discharge: at(date) });
+describe('D28: "Færdigbehandlingsdagen skal være en hverdag, mandag – fredag" (004 L7557–7559), child and youth psychiatry only', () => {
+  const discharge = (date: string, childYouth = true) =>
+    letter('XDIS18', { endOfTreatment: at(date), discharge: at(date) }, childYouth ? { childYouthPsychiatry: true } : undefined);
 
-  it('warns for langfredag and a Saturday, not for a weekday or a missing date', () => {
-    expect(only(judge(discharge('2026-04-03'), '2026-04-03T10:00:00.000Z'))).toMatchObject({
+  it('warns for a Saturday and a Sunday, not for a weekday or a missing date', () => {
+    expect(only(judge(discharge('2026-03-07'), '2026-03-07T10:00:00.000Z'))).toMatchObject({
       ruleId: 'D28',
       state: 'validation-warning',
-      reason: 'EndOfTreatment 2026-04-03 is Langfredag, not a weekday (Monday–Friday, not a holiday)',
+      reason: 'EndOfTreatment 2026-03-07 is a Saturday, not a weekday (Monday–Friday)',
     });
-    expect(only(judge(discharge('2026-03-07'), '2026-03-07T10:00:00.000Z')).reason).toMatch(/is a Saturday/);
+    expect(only(judge(discharge('2026-03-08'), '2026-03-08T10:00:00.000Z')).reason).toMatch(/is a Sunday/);
     expect(judge(discharge('2026-03-09'), '2026-03-09T10:00:00.000Z')).toEqual([]);
-    expect(judge(letter('XDIS18', {}), '2026-03-09T10:00:00.000Z')).toEqual([]);
+    expect(judge(letter('XDIS18', {}, { childYouthPsychiatry: true }), '2026-03-09T10:00:00.000Z')).toEqual([]);
+  });
+
+  it('a holiday on a Monday–Friday is no warning: the seed names the days (langfredag 2026-04-03)', () => {
+    expect(judge(discharge('2026-04-03'), '2026-04-03T10:00:00.000Z')).toEqual([]);
+  });
+
+  it('a profile may count holidays too', () => {
+    const rules = withProfiles({ id: 'holidays', appliesTo: { municipalityEan: MUNICIPALITY }, overrides: { D28: { countHolidays: true } } });
+    expect(only(judge(discharge('2026-04-03'), '2026-04-03T10:00:00.000Z', rules)).reason).toBe(
+      'EndOfTreatment 2026-04-03 is Langfredag, not a weekday (Monday–Friday, not a holiday)',
+    );
+  });
+
+  it('is not checked outside child and youth psychiatry (a somatic Saturday discharge)', () => {
+    expect(judge(discharge('2026-03-07', false), '2026-03-07T10:00:00.000Z')).toEqual([]);
+    expect(judge(letter('XDIS19', { plannedDischarge: at('2026-03-20'), endOfTreatment: at('2026-03-14') }, { warningCategories: ['REDUCED_CARE'] }), '2026-03-10T10:00:00.000Z').map((r) => r.ruleId)).toEqual(['D2']);
   });
 });
 
@@ -508,7 +689,7 @@ describe('correlated and explicit deadlines: judged when the fulfilment comes, a
   });
 
   it('RM-XDIS16-24H: 24 elapsed hours across the autumn DST change (25 wall-clock hours)', () => {
-    const { lateLimit, breachAt } = limitOf(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z', 'RM-XDIS16-24H');
+    const { lateLimit, breachAt } = limitOf(letter('XDIS20', { admission: at('2026-10-24', '21:00') }), '2026-10-24T20:00:00.000Z', 'RM-XDIS16-24H', WITH_XDIS16);
     expect(breachAt.toISOString()).toBe('2026-10-25T20:00:00.000Z');
     expect(judgeFulfilment(lateLimit, new Date('2026-10-25T20:00:00.000Z'), {}).state).toBe('on-time');
     expect(judgeFulfilment(lateLimit, new Date('2026-10-25T20:00:00.001Z'), {}).state).toBe('late');

@@ -2,8 +2,8 @@
  * The compliance report: per obliged endpoint and rule, how many deadlines were met, how
  * late the others were. Pure: rows in, report out; CSV for spreadsheets.
  *
- * - `judged` = on time + late + breached (pending, not evaluable and validation warnings are counted
- *   but are not part of the share).
+ * - `judged` = on time + late + breached (pending, awaiting start, not evaluable and validation
+ *   warnings are counted but are not part of the share).
  * - `shareOnTime` = on time / judged, null when nothing was judged.
  * - Lateness (median, worst) is over the late and the breached ones, in hours: a late one by its
  *   measured `lateBy.hours`; a breached one, never fulfilled, by the hours from its late limit to `now`.
@@ -34,6 +34,8 @@ export interface ComplianceLine {
   readonly pending: number;
   readonly notEvaluable: number;
   readonly validationWarnings: number;
+  /** Waiting for their start (D7 before the episode's discharge is seen): no limit yet, not judged. */
+  readonly awaitingStart: number;
   readonly shareOnTime: number | null;
   readonly medianLatenessHours: number | null;
   readonly worstLatenessHours: number | null;
@@ -86,6 +88,7 @@ export function buildComplianceReport(
       pending: count('pending'),
       notEvaluable: count('not-evaluable'),
       validationWarnings: count('validation-warning'),
+      awaitingStart: count('awaiting-start'),
       shareOnTime: judged > 0 ? Math.round((onTime / judged) * 10_000) / 10_000 : null,
       medianLatenessHours: median(lateness),
       worstLatenessHours: lateness.length > 0 ? Math.max(...lateness) : null,
@@ -110,6 +113,7 @@ const CSV_COLUMNS: readonly (keyof ComplianceLine)[] = [
   'shareOnTime',
   'medianLatenessHours',
   'worstLatenessHours',
+  'awaitingStart',
 ];
 
 /** The report as CSV (header row, CRLF line ends, UTF-8), one line per endpoint and rule. */

@@ -25,12 +25,14 @@ import {
   endOfDay,
   isCalendarDate,
   isWeekday,
+  nextWeekday,
   weekdaysBetween,
   type CalendarDate,
   type CalendarOptions,
 } from '../calendar.js';
 import { danishHolidays } from '../danish-holidays.js';
 import { copenhagenLocal } from '../danish-time.js';
+import type { EndpointKind } from '../catalogue.js';
 import type { Letter, WarningCategory } from '../message.js';
 import { resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 import type {
@@ -43,12 +45,36 @@ import type {
   RetrainingType,
   RuleOffset,
   Severity,
+  StatedLimit,
   ValidationRule,
+  EpisodeDischarge,
 } from './types.js';
 
 export interface AcceptanceContext extends AgreementParties {
   /** When the message reached the gateway. */
   readonly sentAt: Date;
+  /**
+   * What kind of endpoint each EAN the letter names is (the register's word), to tell who performs a
+   * plan's retraining (D7). Without it a specialised plan's performer is taken to be its issuer.
+   */
+  readonly partyKinds?: Readonly<Record<string, EndpointKind>>;
+  /** The discharge of the letter's episode as already seen by the gateway (a `laterOf` reference with `episode`). */
+  readonly episodeDischarge?: EpisodeDischarge;
+}
+
+/** The discharge a letter states (XDIS17 Discharge, XDIS21 AgreedDischarge, XDIS19 PlannedDischarge), for the episode's deadlines. */
+export function dischargeStatedBy(letter: Letter): EpisodeDischarge | undefined {
+  const field = letter.type === 'XDIS17' ? 'discharge' : letter.type === 'XDIS21' ? 'agreedDischarge' : letter.type === 'XDIS19' ? 'plannedDischarge' : undefined;
+  const value = field === undefined ? undefined : letter.body[field];
+  if (field === undefined || value === undefined || !isCalendarDate(value.date)) return undefined;
+  let instant: Date | undefined;
+  try {
+    instant = atClockTime(value.date, value.time);
+  } catch {
+    instant = undefined;
+  }
+  const kind = field === 'discharge' ? 'discharge' : field === 'agreedDischarge' ? 'agreed' : 'planned';
+  return { kind, date: value.date, ...(instant ? { instant } : {}), label: `the ${letter.type} ${fieldLabel(field)}` };
 }
 
 export interface EvaluationOptions {
@@ -88,13 +114,19 @@ function arrivalReference(context: AcceptanceContext): ReferenceValue {
   return { date: copenhagenDateOf(context.sentAt), instant: context.sentAt, label: 'arrival at the gateway' };
 }
 
-function referenceOf(rule: Rule, letter: Letter, context: AcceptanceContext): ReferenceValue | { readonly missing: string } {
+function referenceOf(rule: Rule, letter: Letter, context: AcceptanceContext): ReferenceValue | { readonly missing: string; readonly awaiting?: true } {
   if (rule.reference.kind === 'receivedAt') return arrivalReference(context);
-  const found = fieldReference(rule.reference.fields, letter);
+  let found: ReferenceValue | { readonly missing: string } = fieldReference(rule.reference.fields, letter);
   if (rule.reference.kind === 'field') return found;
   // laterOf: a field in the future wins over the arrival (D7: counted from the later of plan delivery and
-  // discharge). A message without the field is counted from its arrival, which is the best known then.
+  // discharge). With `episode`, a message without the field takes its episode's discharge as seen, and
+  // waits for it when none is; otherwise it is counted from its arrival, the best known then.
   const arrival = arrivalReference(context);
+  if ('missing' in found && rule.reference.episode) {
+    const discharge = context.episodeDischarge;
+    if (!discharge) return { missing: `${found.missing}, and no discharge of its episode has been seen yet`, awaiting: true };
+    found = { date: discharge.date, ...(discharge.instant ? { instant: discharge.instant } : {}), label: discharge.label };
+  }
   if ('missing' in found) return { ...arrival, note: `${found.missing}; counted from the arrival` };
   const fieldInstant = found.instant ?? endOfDay(found.date);
   return fieldInstant.getTime() > arrival.instant!.getTime() ? found : arrival;
@@ -154,9 +186,24 @@ function limitOf(offset: RuleOffset, reference: ReferenceValue, calendar: Calend
   const day =
     offset.unit === 'weekdays'
       ? addWeekdays(reference.date, sign * offset.amount, calendar)
-      : addCalendarDays(reference.date, sign * offset.amount);
+      : offset.unit === 'nextWeekday'
+        ? nextWeekday(reference.date, calendar)
+        : addCalendarDays(reference.date, sign * offset.amount);
   const instant = offset.at === 'end-of-day' ? endOfDay(day) : atClockTime(day, offset.at);
   return { instant, day, offset };
+}
+
+/**
+ * The limit a message states itself (D16): its RehabilitationDeadline, at its time of day or at
+ * `at` on its date. Counted as a calendar-day limit: lateness against it is in days past that date.
+ */
+function statedLimitOf(stated: StatedLimit, letter: Letter): Limit | { readonly missing: string } | undefined {
+  const value = letter.body.rehabilitation?.deadline;
+  if (value === undefined) return undefined;
+  const time = 'time' in value ? value.time : undefined;
+  if (!isCalendarDate(value.date)) return { missing: `RehabilitationDeadline ${JSON.stringify(value.date)} is not a date` };
+  const instant = time !== undefined ? atClockTime(value.date, time) : stated.at === 'end-of-day' ? endOfDay(value.date) : atClockTime(value.date, stated.at);
+  return { instant, day: value.date, offset: { unit: 'calendarDays', amount: 0, direction: 'after', at: time ?? stated.at } };
 }
 
 function calendarDaysBetween(a: CalendarDate, b: CalendarDate): number {
@@ -180,7 +227,7 @@ export function lateness(limit: LateLimit, at: Date, calendar: CalendarOptions):
   const hours = Math.ceil((at.getTime() - limit.instant.getTime()) / HOUR_MS);
   if (limit.day === undefined || limit.unit === 'hours') return { hours };
   const arrivalDay = copenhagenDateOf(at);
-  return limit.unit === 'weekdays'
+  return limit.unit === 'weekdays' || limit.unit === 'nextWeekday'
     ? { weekdays: weekdaysBetween(limit.day, arrivalDay, calendar), hours }
     : { calendarDays: calendarDaysBetween(limit.day, arrivalDay), hours };
 }
@@ -194,8 +241,27 @@ function base(rule: { readonly id: string; readonly title: string; readonly seve
   return { ruleId: rule.id, title: rule.title, severity: rule.severity, ...(profiles.length > 0 ? { profiles } : {}) };
 }
 
+/**
+ * Who performs the retraining a plan refers to, and so makes the first contact (D7, 004 L2367–2369:
+ * "bopælskommunen (ved almindelig ambulant genoptræning) eller hospitalet (ved specialiseret ambulant
+ * genoptræning) kontakte borgeren"). Ordinary or self-training: the municipality the plan goes to (its
+ * Receiver, else the first municipality among the copies). Specialised: the hospital the plan names
+ * besides its issuer (the performing hospital, 004 L2245–2249; the home hospital for a private
+ * hospital's plan, L2338–2344), else the issuer itself — as the routing table reads a plan that names
+ * no other hospital (R-SPEC-OWN).
+ */
+export function retrainingPerformerOf(letter: Letter, kinds: Readonly<Record<string, EndpointKind>> = {}): string {
+  const named = [letter.receiver.ean, ...letter.ccReceivers.flatMap((cc) => (cc.ean !== undefined ? [cc.ean] : []))];
+  if (letter.body.rehabilitation?.type !== 'ZZ0175Y') {
+    if (kinds[letter.receiver.ean] === undefined || kinds[letter.receiver.ean] === 'municipality') return letter.receiver.ean;
+    return named.find((ean) => kinds[ean] === 'municipality') ?? letter.receiver.ean;
+  }
+  return named.find((ean) => ean !== letter.sender.ean && kinds[ean] === 'hospital') ?? letter.sender.ean;
+}
+
 /** The endpoint that must act for a rule: the one whose message or fulfilment the deadline waits for. */
-export function obligedEanOf(rule: DeadlineRule, parties: AgreementParties): string {
+export function obligedEanOf(rule: DeadlineRule, parties: AgreementParties, letter?: Letter, kinds?: Readonly<Record<string, EndpointKind>>): string {
+  if (rule.fulfilledBy.kind === 'explicit' && rule.fulfilledBy.by === 'retraining-performer' && letter) return retrainingPerformerOf(letter, kinds);
   const side =
     rule.fulfilledBy.kind === 'starting-message'
       ? 'sender'
@@ -215,7 +281,7 @@ function describeFulfilment(rule: DeadlineRule): string {
     case 'receipt':
       return 'a receipt';
     case 'explicit':
-      return `an explicit fulfilment by the ${by.by} (POST /api/v1/deadlines/{id}/fulfil)`;
+      return `an explicit fulfilment by the ${by.by === 'retraining-performer' ? 'endpoint performing the retraining' : by.by} (POST /api/v1/deadlines/{id}/fulfil)`;
     default:
       return 'this message';
   }
@@ -243,14 +309,30 @@ function evaluateDeadline(
   context: AcceptanceContext,
   calendar: CalendarOptions,
   profiles: readonly string[],
-  note: string | undefined,
+  categoryNote: string | undefined,
 ): Outcome {
-  const head = { ...base(rule, profiles), obligedEan: obligedEanOf(rule, context) };
+  let note = categoryNote;
+  const head = { ...base(rule, profiles), obligedEan: obligedEanOf(rule, context, letter, context.partyKinds) };
   const reference = referenceOf(rule, letter, context);
+  if ('missing' in reference && reference.awaiting) {
+    const stated = letter.body.rehabilitation?.deadline;
+    return {
+      evaluation: {
+        ...head,
+        state: 'awaiting-start',
+        reason: `${reference.missing}: it starts when the discharge advice (XDIS17), or an agreed (XDIS21) or planned (XDIS19) discharge, of the same patient and episode arrives from ${letter.sender.ean}`,
+        awaits: { what: 'episode-discharge', ...(stated && isCalendarDate(stated.date) ? { stated: { date: stated.date, ...('time' in stated ? { time: stated.time } : {}) } } : {}) },
+      },
+      rule,
+    };
+  }
   if ('missing' in reference) {
     return { evaluation: { ...head, state: 'not-evaluable', reason: reference.missing }, rule };
   }
   const referenceText = reference.instant && reference.label === 'arrival at the gateway' ? reference.instant.toISOString() : reference.date;
+  if (rule.reference.kind === 'laterOf' && rule.reference.episode && context.episodeDischarge && reference.label === context.episodeDischarge.label) {
+    note = [note, `counted from ${context.episodeDischarge.label} ${context.episodeDischarge.date} of the same episode, later than the arrival`].filter(Boolean).join('; ');
+  }
   const limit = limitOf(rule.offset, reference, calendar);
   const target = rule.target ? limitOf(rule.target, reference, calendar) : undefined;
   const breach = rule.breachAt ? limitOf(rule.breachAt, reference, calendar) : undefined;
@@ -259,7 +341,9 @@ function evaluateDeadline(
       return { evaluation: { ...head, state: 'not-evaluable', reason: computed.missing, reference: referenceText }, rule };
     }
   }
-  const late = limit as Limit;
+  const stated = rule.statedLimit ? statedLimitOf(rule.statedLimit, letter) : undefined;
+  const agreed = limit as Limit;
+  const late = stated && 'instant' in stated && stated.instant.getTime() < agreed.instant.getTime() ? stated : agreed;
   const due = (target as Limit | undefined) ?? late;
   const breachInstant = (breach as Limit | undefined)?.instant;
   const times = {
@@ -269,6 +353,11 @@ function evaluateDeadline(
     reference: referenceText,
   };
   const notes = [note, reference.note].filter((text): text is string => text !== undefined);
+  if (late !== agreed) {
+    notes.push(`the plan's RehabilitationDeadline (${localText(late.instant)}) is earlier than the agreement's limit (${localText(agreed.instant)}) and is the limit`);
+  } else if (stated && 'instant' in stated && stated.instant.getTime() > agreed.instant.getTime()) {
+    notes.push(`the plan's RehabilitationDeadline (${localText(stated.instant)}) is later than the agreement allows; the agreement's limit applies`);
+  }
   if (rule.fulfilledBy.kind !== 'starting-message') {
     notes.push(`fulfilled by ${describeFulfilment(rule)}; judged when it arrives`);
     if (late.instant.getTime() < context.sentAt.getTime()) notes.push('the limit had already passed when this message arrived');
@@ -312,17 +401,56 @@ function evaluateValidation(
   context: AcceptanceContext,
   calendar: CalendarOptions,
   profiles: readonly string[],
+  rules: readonly Rule[],
 ): DeadlineEvaluation | undefined {
+  if (rule.check === 'stated-limit') return evaluateStatedLimit(rule, letter, context, calendar, profiles, rules);
   const reference = referenceOf(rule, letter, context);
-  if ('missing' in reference || isWeekday(reference.date, calendar)) return undefined;
+  if ('missing' in reference) return undefined;
+  const weekend = dayOfWeek(reference.date) > 5;
+  // "hverdag, mandag – fredag" (D28) names the days of the week; whether a holiday fails too is the rule's countHolidays.
+  if (!weekend && (rule.countHolidays === false || isWeekday(reference.date, calendar))) return undefined;
   const holiday = danishHolidays(Number(reference.date.slice(0, 4)), calendar.closedDays ?? {}).find((h) => h.date === reference.date);
-  const why = dayOfWeek(reference.date) > 5 ? `a ${DAY_NAMES[dayOfWeek(reference.date)]}` : `${holiday?.name ?? 'a closed day'}`;
+  const why = weekend ? `a ${DAY_NAMES[dayOfWeek(reference.date)]}` : `${holiday?.name ?? 'a closed day'}`;
+  const wanted = rule.countHolidays === false ? 'Monday–Friday' : 'Monday–Friday, not a holiday';
   return {
     ...base(rule, profiles),
     obligedEan: context.senderEan,
     state: 'validation-warning',
     reference: reference.date,
-    reason: `${reference.label} ${reference.date} is ${why}, not a weekday (Monday–Friday, not a holiday)`,
+    reason: `${reference.label} ${reference.date} is ${why}, not a weekday (${wanted})`,
+  };
+}
+
+/**
+ * D16 (002 L254, L260–262): the plan must state the latest time for the first contact, and not later
+ * than the agreement allows (the `against` rule's limit counted from the same reference). Missing or
+ * later: a validation warning; the message is delivered and the agreement's limit applies.
+ */
+function evaluateStatedLimit(
+  rule: ValidationRule,
+  letter: Letter,
+  context: AcceptanceContext,
+  calendar: CalendarOptions,
+  profiles: readonly string[],
+  rules: readonly Rule[],
+): DeadlineEvaluation | undefined {
+  const against = rules.find((r): r is DeadlineRule => r.id === rule.against && r.kind === 'deadline');
+  if (!against?.statedLimit || against.enabled === false) return undefined;
+  const head = { ...base(rule, profiles), obligedEan: context.senderEan, state: 'validation-warning' as const };
+  const stated = statedLimitOf(against.statedLimit, letter);
+  if (stated === undefined) {
+    return { ...head, reason: `the ${letter.type} states no RehabilitationDeadline; the plan must state the latest time for the first contact, so ${against.id}'s limit of the agreement applies` };
+  }
+  if ('missing' in stated) return { ...head, reason: stated.missing };
+  const reference = referenceOf(against, letter, context);
+  if ('missing' in reference) return undefined;
+  const agreed = limitOf(against.offset, reference, calendar);
+  if ('missing' in agreed || stated.instant.getTime() <= agreed.instant.getTime()) return undefined;
+  return {
+    ...head,
+    reference: stated.day,
+    dueAt: agreed.instant.toISOString(),
+    reason: `RehabilitationDeadline ${stated.day} is later than the agreement allows (${against.id}: ${localText(agreed.instant)} Copenhagen time, counted from ${reference.label} ${reference.date}); the agreement's limit applies`,
   };
 }
 
@@ -370,7 +498,7 @@ export function trackAtAcceptance(
     if (rule.group === undefined) {
       if (!holds(rule.startedBy.condition, letter, categories)) continue;
       if (rule.kind === 'validation') {
-        const warning = evaluateValidation(rule, letter, context, calendar, profiles);
+        const warning = evaluateValidation(rule, letter, context, calendar, profiles, effective.rules);
         if (warning) results.push({ evaluation: warning });
       } else {
         const { limit: _limit, ...tracked } = evaluateDeadline(rule, letter, context, calendar, profiles, undefined);
@@ -413,6 +541,25 @@ export function trackAtAcceptance(
     results.push(...outcomes.filter((o) => o.limit === undefined).map(({ limit: _limit, ...tracked }) => tracked));
   }
   return results;
+}
+
+/**
+ * A deadline that waited for its episode's discharge (`awaiting-start`), evaluated now that the
+ * discharge is known: `letter` is the starting letter, or as much of it as the rule reads (its
+ * stated limit); `context.sentAt` is its arrival. Undefined when the rule is gone or disabled.
+ */
+export function resumeAwaiting(
+  ruleId: string,
+  letter: Letter,
+  context: AcceptanceContext & { readonly episodeDischarge: EpisodeDischarge },
+  ruleSet: DeadlineRuleSet,
+  options: EvaluationOptions = {},
+): TrackedEvaluation | undefined {
+  const effective = resolveRules(ruleSet, context);
+  const rule = effective.rules.find((r): r is DeadlineRule => r.id === ruleId && r.kind === 'deadline');
+  if (!rule || rule.enabled === false) return undefined;
+  const { limit: _limit, ...tracked } = evaluateDeadline(rule, letter, context, calendarOf(effective, options), effective.profiles, undefined);
+  return tracked;
 }
 
 /** The deadlines one letter starts, as reported in the 202 (see trackAtAcceptance). */

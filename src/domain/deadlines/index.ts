@@ -2,13 +2,16 @@
 export * from './types.js';
 export { DEADLINE_RULES_SCHEMA } from './rule-schema.js';
 export { DeadlineRulesError, parseDeadlineRules, parseDeadlineRulesText } from './parse.js';
-export { agreementPartiesOf, applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
+export { agreementPartiesOf, partyKindsOf, applyOverride, matchingProfiles, resolveRules, type AgreementParties, type EffectiveRules } from './profiles.js';
 export {
   calendarFor,
+  dischargeStatedBy,
   evaluateAtAcceptance,
   judgeFulfilment,
   lateness,
   obligedEanOf,
+  resumeAwaiting,
+  retrainingPerformerOf,
   trackAtAcceptance,
   type AcceptanceContext,
   type EvaluationOptions,
@@ -16,4 +19,4 @@ export {
   type TrackedEvaluation,
 } from './evaluate.js';
 export { buildComplianceReport, complianceCsv, type ComplianceInputRow, type ComplianceLine, type ComplianceReport } from './compliance.js';
-export { correlationTypes, mayFulfilDeadline, type CorrelationTypes } from './correlation.js';
+export { correlationTypes, mayFulfilDeadline, mayStartAwaited, type CorrelationTypes } from './correlation.js';

@@ -80,6 +80,9 @@ export function parseDeadlineRules(raw: unknown, file: string): DeadlineRuleSet 
     if (rule.group !== undefined && !rule.startedBy.condition) {
       problems.push(`${file}#/rules/${index}/startedBy/condition: a rule in a group needs a condition that selects it`);
     }
+    if (rule.localAgreement === true && rule.enabled !== false) {
+      problems.push(`${file}#/rules/${index}/enabled: "${rule.id}" is a local agreement, not a seed rule — set "enabled": false here and enable it in the profile of the parties that agreed it`);
+    }
     for (const type of Object.keys(rule.startedBy.typeConditions ?? {})) {
       if (!rule.startedBy.types.some((t) => t === type)) {
         problems.push(`${file}#/rules/${index}/startedBy/typeConditions/${type}: ${type} is not in startedBy.types — add it there or remove the condition`);
@@ -87,6 +90,13 @@ export function parseDeadlineRules(raw: unknown, file: string): DeadlineRuleSet 
     }
   });
   const byId = new Map(raw.rules.map((r) => [r.id, r]));
+  raw.rules.forEach((rule, index) => {
+    if (rule.kind !== 'validation' || rule.check !== 'stated-limit') return;
+    const against = rule.against === undefined ? undefined : byId.get(rule.against);
+    if (!against || against.kind !== 'deadline' || !against.statedLimit) {
+      problems.push(`${file}#/rules/${index}/against: a "stated-limit" check needs "against": the id of a deadline rule with a statedLimit`);
+    }
+  });
   raw.profiles.forEach((profile, index) => {
     for (const [ruleId, override] of Object.entries(profile.overrides ?? {})) {
       const path = `/profiles/${index}/overrides/${ruleId}`;

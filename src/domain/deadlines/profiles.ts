@@ -6,7 +6,8 @@
  */
 import type { CalendarOptions } from '../calendar.js';
 import type { EndpointRegister } from '../endpoint.js';
-import type { WarningCategory } from '../message.js';
+import type { EndpointKind } from '../catalogue.js';
+import type { Letter, WarningCategory } from '../message.js';
 import type { AgreementProfile, DeadlineRuleSet, OffsetPatch, ProfileScope, Rule, RuleOffset, RuleOverride } from './types.js';
 
 /** Who a message is between, for choosing profiles. EANs match a pair in either direction. */
@@ -21,6 +22,16 @@ export interface AgreementParties {
 export function agreementPartiesOf(register: Pick<EndpointRegister, 'find'> | undefined, senderEan: string, receiverEan: string): AgreementParties {
   const region = register?.find(senderEan)?.region ?? register?.find(receiverEan)?.region;
   return { senderEan, receiverEan, ...(region !== undefined ? { region } : {}) };
+}
+
+/** The register's kind of every endpoint a letter names (sender, receiver, copies), for who performs a plan's retraining. */
+export function partyKindsOf(register: Pick<EndpointRegister, 'find'> | undefined, letter: Pick<Letter, 'sender' | 'receiver' | 'ccReceivers'>): Record<string, EndpointKind> {
+  const kinds: Record<string, EndpointKind> = {};
+  for (const ean of [letter.sender.ean, letter.receiver.ean, ...letter.ccReceivers.flatMap((cc) => (cc.ean !== undefined ? [cc.ean] : []))]) {
+    const kind = register?.find(ean)?.kind;
+    if (kind !== undefined) kinds[ean] = kind;
+  }
+  return kinds;
 }
 
 export interface EffectiveRules {

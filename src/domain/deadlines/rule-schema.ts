@@ -73,7 +73,7 @@ export const DEADLINE_RULES_SCHEMA = {
           required: ['unit', 'amount', 'direction', 'at'],
           additionalProperties: false,
           properties: {
-            unit: { enum: ['weekdays', 'calendarDays'] },
+            unit: { enum: ['weekdays', 'calendarDays', 'nextWeekday'] },
             amount: { type: 'integer', minimum: 0, maximum: 366 },
             direction: { enum: ['before', 'after'] },
             at: TIME_OF_DAY,
@@ -96,7 +96,7 @@ export const DEADLINE_RULES_SCHEMA = {
       minProperties: 1,
       additionalProperties: false,
       properties: {
-        unit: { enum: ['weekdays', 'calendarDays', 'hours'] },
+        unit: { enum: ['weekdays', 'calendarDays', 'nextWeekday', 'hours'] },
         amount: { type: 'integer', minimum: 0, maximum: 8784 },
         direction: { enum: ['before', 'after'] },
         at: TIME_OF_DAY,
@@ -126,6 +126,7 @@ export const DEADLINE_RULES_SCHEMA = {
           properties: {
             kind: { const: 'laterOf' },
             fields: { type: 'array', minItems: 1, uniqueItems: true, items: REFERENCE_FIELD },
+            episode: { type: 'boolean' },
           },
         },
       ],
@@ -170,7 +171,7 @@ export const DEADLINE_RULES_SCHEMA = {
           type: 'object',
           required: ['kind', 'by'],
           additionalProperties: false,
-          properties: { kind: { const: 'explicit' }, by: { enum: ['sender', 'receiver'] } },
+          properties: { kind: { const: 'explicit' }, by: { enum: ['sender', 'receiver', 'retraining-performer'] } },
         },
       ],
     },
@@ -212,19 +213,34 @@ export const DEADLINE_RULES_SCHEMA = {
         severity: SEVERITY,
         group: { type: 'string', minLength: 1 },
         enabled: { type: 'boolean' },
+        localAgreement: { type: 'boolean' },
         interpretation: { type: 'string' },
         offset: { $ref: '#/$defs/offset' },
         target: { $ref: '#/$defs/offset' },
         breachAt: { $ref: '#/$defs/offset' },
         fulfilledBy: { $ref: '#/$defs/fulfilledBy' },
-        check: { const: 'weekday' },
+        statedLimit: {
+          type: 'object',
+          required: ['field', 'at'],
+          additionalProperties: false,
+          properties: { field: { const: 'rehabilitationDeadline' }, at: TIME_OF_DAY },
+        },
+        check: { enum: ['weekday', 'stated-limit'] },
+        countHolidays: { type: 'boolean' },
+        against: { type: 'string', minLength: 1 },
       },
       oneOf: [
         {
           type: 'object',
           properties: { kind: { const: 'deadline' } },
           required: ['offset', 'fulfilledBy'],
-          not: { type: 'object', required: ['check'] },
+          not: {
+            anyOf: [
+              { type: 'object', required: ['check'] },
+              { type: 'object', required: ['countHolidays'] },
+              { type: 'object', required: ['against'] },
+            ],
+          },
         },
         {
           type: 'object',
@@ -236,6 +252,7 @@ export const DEADLINE_RULES_SCHEMA = {
               { type: 'object', required: ['target'] },
               { type: 'object', required: ['breachAt'] },
               { type: 'object', required: ['fulfilledBy'] },
+              { type: 'object', required: ['statedLimit'] },
             ],
           },
         },
@@ -277,6 +294,7 @@ export const DEADLINE_RULES_SCHEMA = {
               target: { oneOf: [{ type: 'null' }, { $ref: '#/$defs/offsetPatch' }] },
               breachAt: { oneOf: [{ type: 'null' }, { $ref: '#/$defs/offsetPatch' }] },
               fulfilledBy: { $ref: '#/$defs/fulfilledBy' },
+              countHolidays: { type: 'boolean' },
             },
           },
         },
@@ -294,7 +312,9 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   reference: 'write {"kind":"field","fields":["plannedDischarge", …]}, {"kind":"receivedAt"} or {"kind":"laterOf","fields":["discharge"]}',
   breachAt: 'same form as "offset"; when a deadline nobody fulfilled is marked breached (default: the late limit)',
   fulfilledBy:
-    'write {"kind":"starting-message","evidence":"gateway-arrival"}, {"kind":"correlated-message","types":[…],"from":"receiver","samePatient":true}, {"kind":"receipt"} or {"kind":"explicit","by":"receiver"}',
+    'write {"kind":"starting-message","evidence":"gateway-arrival"}, {"kind":"correlated-message","types":[…],"from":"receiver","samePatient":true}, {"kind":"receipt"} or {"kind":"explicit","by":"receiver"|"sender"|"retraining-performer"}',
+  statedLimit: 'write {"field":"rehabilitationDeadline","at":"end-of-day"}',
+  against: 'the id of the deadline rule whose statedLimit a "stated-limit" check compares with',
   types: `message type codes: ${MESSAGE_TYPES.map((type) => type.code).join(', ')}`,
   appliesTo: 'give at least one of region, cluster, hospitalEan, municipalityEan (13 digits)',
 };

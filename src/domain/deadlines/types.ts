@@ -19,7 +19,8 @@ export type TimeOfDay = string;
  */
 export type RuleOffset =
   | {
-      readonly unit: 'weekdays' | 'calendarDays';
+      /** `nextWeekday`: "senest den førstkommende hverdag" (§3.9.6): X itself when a weekday, else the first weekday after; `amount` 0. */
+      readonly unit: 'weekdays' | 'calendarDays' | 'nextWeekday';
       readonly amount: number;
       readonly direction: 'before' | 'after';
       readonly at: TimeOfDay;
@@ -54,7 +55,17 @@ export const REFERENCE_FIELDS: readonly ReferenceField[] = [
 export type RuleReference =
   | { readonly kind: 'field'; readonly fields: readonly ReferenceField[] }
   | { readonly kind: 'receivedAt' }
-  | { readonly kind: 'laterOf'; readonly fields: readonly ReferenceField[] };
+  | {
+      readonly kind: 'laterOf';
+      readonly fields: readonly ReferenceField[];
+      /**
+       * When the message carries none of `fields`, take the discharge of its episode as the gateway has
+       * seen it (an XDIS17 discharge advice, else an XDIS21 agreed or XDIS19 planned discharge of the same
+       * patient and episode from the same hospital); until one is seen the deadline waits
+       * (`awaiting-start`) and starts when it comes (D7: a GGOP carries no Discharge).
+       */
+      readonly episode?: boolean;
+    };
 
 /** Boolean extension flags; an absent flag (or absent extension) reads as false: "true only if stated". */
 export type ExtensionFlag = 'psychiatric' | 'childYouthPsychiatry' | 'requestForInformation' | 'retrainingExpected';
@@ -98,7 +109,24 @@ export type FulfilledBy =
       readonly lookbackDays?: number;
     }
   | { readonly kind: 'receipt' }
-  | { readonly kind: 'explicit'; readonly by: 'sender' | 'receiver' };
+  /**
+   * Reported by the obliged endpoint (POST /api/v1/deadlines/{id}/fulfil). `retraining-performer` (D7):
+   * whoever performs the retraining the plan refers to — the municipality for an ordinary plan
+   * (ZZ0175X), the hospital for a specialised one (ZZ0175Y): the hospital the plan names besides its
+   * issuer, else the issuer itself (004 L2367–2369).
+   */
+  | { readonly kind: 'explicit'; readonly by: 'sender' | 'receiver' | 'retraining-performer' };
+
+/**
+ * A limit the starting message states itself (D16: the plan's RehabilitationDeadline, "seneste
+ * tidspunkt for første kontakt"). It replaces the rule's limit when it is earlier; a later one does
+ * not stretch the agreement's limit (that is the validation rule's warning).
+ */
+export interface StatedLimit {
+  readonly field: 'rehabilitationDeadline';
+  /** Time of day when the stated value is a date only. */
+  readonly at: TimeOfDay;
+}
 
 export interface RuleSource {
   /** Seed file, e.g. `004_cd77a9b5d0904ae8.txt`, or `issue` for rules that are not in the seeds. */
@@ -120,6 +148,11 @@ interface RuleBase {
   /** Rules of one group compete: only one is reported (see `RuleGroup.select`). */
   readonly group?: string;
   readonly enabled?: boolean;
+  /**
+   * Agreed locally, not in the seeds (RM-XDIS16-24H): disabled in the default set, enabled by the
+   * profile of the parties that agreed it.
+   */
+  readonly localAgreement?: boolean;
   readonly interpretation?: string;
 }
 
@@ -136,12 +169,20 @@ export interface DeadlineRule extends RuleBase {
    */
   readonly breachAt?: RuleOffset;
   readonly fulfilledBy: FulfilledBy;
+  readonly statedLimit?: StatedLimit;
 }
 
-/** A check of a date in the message, not a deadline (D28). */
+/**
+ * A check of the message, not a deadline: `weekday` (D28: the reference date must be a weekday,
+ * Monday–Friday; `countHolidays` says whether a public holiday also fails), or `stated-limit` (D16:
+ * the message must state the limit `against`'s `statedLimit` reads, no later than that rule allows).
+ */
 export interface ValidationRule extends RuleBase {
   readonly kind: 'validation';
-  readonly check: 'weekday';
+  readonly check: 'weekday' | 'stated-limit';
+  readonly countHolidays?: boolean;
+  /** For `stated-limit`: the deadline rule whose limit the stated one must not exceed. */
+  readonly against?: string;
 }
 
 export type Rule = DeadlineRule | ValidationRule;
@@ -174,6 +215,8 @@ export interface RuleOverride {
   readonly target?: OffsetPatch | null;
   readonly breachAt?: OffsetPatch | null;
   readonly fulfilledBy?: FulfilledBy;
+  /** Validation `weekday` checks: whether a public holiday fails too. */
+  readonly countHolidays?: boolean;
 }
 
 /** Where a profile applies; every given key must match. Pairs match in either message direction. */
@@ -208,9 +251,20 @@ export interface DeadlineRuleSet {
  * fulfilment; `breached`: nothing came by the breach time (a later fulfilment makes it `late`);
  * `not-evaluable`: the message lacks what the rule needs; `validation-warning`: a date check failed (D28).
  */
-export type EvaluationState = 'on-time' | 'late' | 'pending' | 'breached' | 'not-evaluable' | 'validation-warning';
+export type EvaluationState = 'on-time' | 'late' | 'pending' | 'breached' | 'not-evaluable' | 'validation-warning' | 'awaiting-start';
 
-export const EVALUATION_STATES: readonly EvaluationState[] = ['on-time', 'late', 'pending', 'breached', 'not-evaluable', 'validation-warning'];
+export const EVALUATION_STATES: readonly EvaluationState[] = ['on-time', 'late', 'pending', 'breached', 'not-evaluable', 'validation-warning', 'awaiting-start'];
+
+/** A discharge of an episode as a message states it, strongest first: done (XDIS17), agreed (XDIS21), planned (XDIS19). */
+export interface EpisodeDischarge {
+  readonly kind: 'discharge' | 'agreed' | 'planned';
+  /** Copenhagen calendar date. */
+  readonly date: string;
+  /** Present when the message gives a time of day. */
+  readonly instant?: Date;
+  /** Where it was seen, for the evaluation's text, e.g. "XDIS17 Discharge". */
+  readonly label: string;
+}
 
 export interface DeadlineEvaluation {
   /** A rule id, or a group id when the group as a whole cannot be evaluated. */
@@ -240,6 +294,11 @@ export interface DeadlineEvaluation {
   readonly fulfilledAt?: string;
   readonly reason?: string;
   readonly note?: string;
+  /**
+   * `awaiting-start`: what the deadline waits for before it can start, and what it needs then: the
+   * starting message's own stated limit (D7's RehabilitationDeadline), as written.
+   */
+  readonly awaits?: { readonly what: 'episode-discharge'; readonly stated?: { readonly date: string; readonly time?: string } };
   /** Group rules that also started but have a shorter lead. */
   readonly supersedes?: readonly string[];
   /** Profiles applied, least specific first. */

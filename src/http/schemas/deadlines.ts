@@ -17,7 +17,7 @@ const LateBy = Open(
 export const DeadlineSummary = Open({
   id: Type.String({ format: 'uuid', description: 'GET /api/v1/deadlines/{id} shows its current state' }),
   letterId: Type.String(),
-  effect: Type.Union([Type.Literal('started'), Type.Literal('fulfilled')], { description: 'started by this letter, or fulfilled by it (started by startedBy)' }),
+  effect: Type.Union([Type.Literal('started'), Type.Literal('fulfilled')], { description: 'started by this letter, or fulfilled by it (started by startedBy); `started` with startedBy: a deadline of that letter that waited for its episode\'s discharge, started by this letter\'s discharge' }),
   ruleId: Type.String({ description: 'Rule id of config/deadline-rules.json (D1…D28, RM-XDIS16-24H), or a group id when the group cannot be evaluated' }),
   title: Type.String(),
   severity: Type.Union([Type.Literal('error'), Type.Literal('warning'), Type.Literal('info')]),
@@ -84,6 +84,7 @@ const ComplianceLine = Open({
   pending: Type.Integer(),
   notEvaluable: Type.Integer(),
   validationWarnings: Type.Integer(),
+  awaitingStart: Type.Integer({ description: 'waiting for their start (D7 before the episode\'s discharge is seen): not judged' }),
   shareOnTime: Nullable(Type.Number()),
   medianLatenessHours: Nullable(Type.Number()),
   worstLatenessHours: Nullable(Type.Number()),
