@@ -20,7 +20,7 @@ import type { AlertConfig } from '../../src/domain/alerts.js';
 import { isLoopbackHost } from '../../src/domain/alerts.js';
 import type { AlertNotification } from '../../src/pipeline/alert-webhook.js';
 import { pendingOutbox } from '../../src/store/outbox.js';
-import { HOSPITAL, HOSPITAL_2, MUNICIPALITY, MUNICIPALITY_2, fetchItems, leaseInbox, renumber, startTestGateway, testConfigDir, type TestGateway } from '../support/gateway.js';
+import { HOSPITAL, HOSPITAL_2, MUNICIPALITY, MUNICIPALITY_2, fetchItems, leaseInbox, psychiatricAdmission, renumber, startTestGateway, testConfigDir, type TestGateway } from '../support/gateway.js';
 
 const RULES = [
   { id: 'stale', kind: 'inbox-oldest-age', minutes: 10 },
@@ -109,6 +109,7 @@ describe('alert rules', () => {
   });
 
   it('deadline-breaches: raised when a rule is breached more than allowed today, cleared the next day', async () => {
+    expect((await gw.post(HOSPITAL, psychiatricAdmission({ envelope: 'AL-E5', letter: 'AL-L5' }))).statusCode).toBe(202);
     const timer = (await pendingOutbox(ctx.db, 100)).find((o) => o.kind === 'deadline-breach');
     expect(timer).toBeDefined();
     gw.clock.advance(Math.max(0, (timer?.dueAt.getTime() ?? 0) - gw.clock.now().getTime()) + 1000);

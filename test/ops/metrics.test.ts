@@ -8,7 +8,7 @@ import { runDeadlineBreach } from '../../src/app/deadline-tracking.js';
 import { recordPushFailure } from '../../src/app/delivery-lifecycle.js';
 import { cachedFor } from '../../src/runtime/gateway-metrics.js';
 import { pendingOutbox } from '../../src/store/outbox.js';
-import { HOSPITAL, HOSPITAL_2, MUNICIPALITY, MUNICIPALITY_2, fetchItems, leaseInbox, renumber, startTestGateway, testConfigDir, type TestGateway } from '../support/gateway.js';
+import { HOSPITAL, HOSPITAL_2, MUNICIPALITY, MUNICIPALITY_2, fetchItems, leaseInbox, psychiatricAdmission, renumber, startTestGateway, testConfigDir, type TestGateway } from '../support/gateway.js';
 
 const CPR = '0101501234';
 
@@ -112,6 +112,7 @@ describe('gateway metrics', () => {
     expect(sample(text, 'medcom_deliveries_total', { mode: 'push', outcome: 'dead-lettered' })).toBe(1);
     expect(sample(text, 'medcom_dead_lettered', { endpoint: MUNICIPALITY_2 })).toBe(1);
 
+    expect((await gw.post(HOSPITAL, psychiatricAdmission({ envelope: 'MET-E5', letter: 'MET-L5' }))).statusCode).toBe(202);
     const timer = (await pendingOutbox(ctx.db, 100)).find((o) => o.kind === 'deadline-breach');
     expect(timer).toBeDefined();
     gw.clock.advance(Math.max(0, (timer?.dueAt.getTime() ?? 0) - gw.clock.now().getTime()) + 1000);

@@ -25,8 +25,8 @@ import {
   MUNICIPALITY,
   MUNICIPALITY_2,
   fetchItems,
-  fixture,
   leaseInbox,
+  psychiatricAdmission,
   renumber,
   startTestGateway,
   testConfigDir,
@@ -293,11 +293,7 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('operations data o
   });
 
   it('counts deadline breaches today and this week (Copenhagen days)', async () => {
-    // A psychiatric admission leaves the GP notice (D21-GP) pending with a breach timer.
-    const psychiatric = fixture('XDIS20_admission_acute.xml')
-      .toString('utf8')
-      .replace('</Emessage>', '<Local_Elements><gw:Gateway xmlns:gw="urn:medcom-gateway:extension:1"><gw:Psychiatric>true</gw:Psychiatric></gw:Gateway></Local_Elements></Emessage>');
-    expect((await gw.post(HOSPITAL, renumber(Buffer.from(psychiatric, 'utf8'), { envelope: 'OPS-E9', letter: 'OPS-L9' }))).statusCode).toBe(202);
+    expect((await gw.post(HOSPITAL, psychiatricAdmission({ envelope: 'OPS-E9', letter: 'OPS-L9' }))).statusCode).toBe(202);
     const timer = (await pendingOutbox(ctx.db, 100)).find((o) => o.kind === 'deadline-breach');
     expect(timer).toBeDefined();
     gw.clock.advance(Math.max(0, (timer?.dueAt.getTime() ?? 0) - gw.clock.now().getTime()) + 1000);

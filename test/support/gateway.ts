@@ -164,6 +164,17 @@ export function renumber(source: string | Buffer, ids: { envelope: string; lette
   return Buffer.from(text, 'latin1');
 }
 
+/**
+ * An XDIS20 admission (HOSPITAL → MUNICIPALITY) marked psychiatric with the gateway's extension: it
+ * leaves the GP notice (D21-GP) pending with a breach timer, for tests that need a deadline to breach.
+ */
+export function psychiatricAdmission(ids: { envelope: string; letter: string }): Buffer {
+  const psychiatric = fixture('XDIS20_admission_acute.xml')
+    .toString('utf8')
+    .replace('</Emessage>', '<Local_Elements><gw:Gateway xmlns:gw="urn:medcom-gateway:extension:1"><gw:Psychiatric>true</gw:Psychiatric></gw:Gateway></Local_Elements></Emessage>');
+  return renumber(Buffer.from(psychiatric, 'utf8'), ids);
+}
+
 /** The Sender EAN of a message's first letter (prefixed element names allowed). */
 export function senderEanOf(body: Buffer): string {
   const found = /<(?:[A-Za-z][\w.-]*:)?Sender>\s*<(?:[A-Za-z][\w.-]*:)?EANIdentifier>([0-9]+)</.exec(body.toString('latin1'));
