@@ -75,7 +75,8 @@ describe('the operations page', () => {
     expect(html).not.toMatch(/<script>|<style>|style="/);
 
     await page.goto(`${gw.url}/`);
-    await expect(page.getByRole('heading', { name: 'Operations login' }).isVisible()).resolves.toBe(true);
+    // The page renders the login after its script has asked who is logged in: wait for it (isVisible() does not).
+    await page.getByRole('heading', { name: 'Operations login' }).waitFor({ state: 'visible' });
     await page.getByLabel('Operations key').fill(`demo-${HOSPITAL}`);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText('This is an endpoint\'s API key').waitFor();

@@ -256,13 +256,12 @@ describe.each(['postgres', 'pglite'] as const)('push delivery (%s)', (kind) => {
     const timer = await eventually(() => h.pipeline.queues.timers.getJob(`outbox-${watchdog.id}`), 5_000, 'watchdog job');
     expect(await timer.getState()).toBe('delayed');
     expect(timer.data).toEqual({ outboxId: watchdog.id, deliveryId: delivery.id });
-    expect(await h.pipeline.queues.push.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'active')).toMatchObject({
-      completed: 0,
-      failed: 0,
-      waiting: 0,
-      delayed: 0,
-      active: 0,
-    });
+    // The delivery is recorded inside the job; the job itself ends (and is removed) a moment later.
+    const settled = await eventually(async () => {
+      const counts = await h.pipeline.queues.push.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'active');
+      return counts.active === 0 ? counts : undefined;
+    }, 5_000, 'push job ended');
+    expect(settled).toMatchObject({ completed: 0, failed: 0, waiting: 0, delayed: 0, active: 0 });
 
     // At-least-once: the same push job running again (a reconciler race) pushes nothing.
     const pushRow = rows[0] as (typeof rows)[number];

@@ -1,5 +1,6 @@
 -- A receiver that fetches the same message 200 times, or repeats the same receipt, must not grow the
--- timeline by 200 rows: an event identical (same message, delivery, kind and detail) to one of the last
+-- timeline by 200 rows: a receiver's event (leased, lease-expired, fetched, receipt-repeated) or a failed
+-- push identical (same message, delivery, kind and detail) to one of the last
 -- two on the delivery's timeline is counted on that row instead of stored again. The timeline then reads
 -- "fetched x200, last at ...". Two, not one, so fetching and answering in turn is counted too; not any
 -- earlier one, so the fetch after a re-offer still shows after the re-offer. A trigger does it, so every
@@ -14,6 +15,11 @@ CREATE FUNCTION events_count_repeats() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   earlier bigint;
 BEGIN
+  -- Only what a receiver (or a failing push endpoint) can repeat at will is counted. The gateway's own
+  -- steps are never folded: the push after a re-offer is a new push, and must show as one.
+  IF NEW.kind NOT IN ('leased', 'lease-expired', 'fetched', 'receipt-repeated', 'push-failed') THEN
+    RETURN NEW;
+  END IF;
   SELECT latest.id INTO earlier FROM (
     SELECT id, kind, detail FROM events
     WHERE message_id = NEW.message_id AND delivery_id IS NOT DISTINCT FROM NEW.delivery_id
