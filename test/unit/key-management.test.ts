@@ -2,8 +2,7 @@
  * keys list / revoke / rotate on a configuration folder of their own, with an injected clock, and the
  * KeyRing refusing revoked and expired keys.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseGrace, runKeysCreate, runKeysList, runKeysRevoke, runKeysRotate } from '../../src/cli/keys-command.js';
@@ -12,20 +11,21 @@ import { loadEndpointRegister } from '../../src/config/endpoints.js';
 import { keysFileProblems } from '../../src/config/keys-file.js';
 import { createKey, KeyRing, loadStoredKeys, type StoredKey } from '../../src/config/keys.js';
 import { fromPackageRoot } from '../../src/package-root.js';
+import { testConfigDir } from '../support/gateway.js';
 
 const register = loadEndpointRegister(fromPackageRoot('config'));
 const HOSPITAL = '5790000000012';
-const dirs: string[] = [];
+const copies: { remove(): void }[] = [];
 
+/** A folder holding the demo network's endpoints.json and no keys.json, removed after the test. */
 function configCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'medcom-keys-'));
-  dirs.push(dir);
-  cpSync(fromPackageRoot('config', 'endpoints.json'), join(dir, 'endpoints.json'));
-  return dir;
+  const copy = testConfigDir(() => undefined);
+  copies.push(copy);
+  return copy.dir;
 }
 
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const copy of copies.splice(0)) copy.remove();
   vi.restoreAllMocks();
 });
 

@@ -2,8 +2,7 @@
  * Operators are people: every ops key names the person it belongs to, so the audit log can say who
  * read a patient's message. The demo network's operator is "Demo operator".
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runKeysCreate } from '../../src/cli/keys-command.js';
@@ -11,19 +10,20 @@ import { loadEndpointRegister } from '../../src/config/endpoints.js';
 import { keysFileProblems } from '../../src/config/keys-file.js';
 import { createKey, KeyRing, loadStoredKeys } from '../../src/config/keys.js';
 import { fromPackageRoot } from '../../src/package-root.js';
+import { testConfigDir } from '../support/gateway.js';
 
 const register = loadEndpointRegister(fromPackageRoot('config'));
-const dirs: string[] = [];
+const copies: { remove(): void }[] = [];
 
+/** A folder holding the demo network's endpoints.json and no keys.json, removed after the test. */
 function configCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'medcom-keys-'));
-  dirs.push(dir);
-  cpSync(fromPackageRoot('config', 'endpoints.json'), join(dir, 'endpoints.json'));
-  return dir;
+  const copy = testConfigDir(() => undefined);
+  copies.push(copy);
+  return copy.dir;
 }
 
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const copy of copies.splice(0)) copy.remove();
   vi.restoreAllMocks();
 });
 
