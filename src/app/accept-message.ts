@@ -226,7 +226,7 @@ async function acceptCarefully(ctx: GatewayContext, request: AcceptRequest, know
     await handleDuplicates(tx, ctx, effects, plan, now);
     await handleDisabledReceivers(tx, ctx, effects, plan);
     for (const { letter, content } of plan.receipts) {
-      await answerDeliveries(tx, ctx, originals.get(letter.index) as MessageRecord, senderEan, content, plan.message.id, now);
+      await answerDeliveries(tx, ctx, effects, originals.get(letter.index) as MessageRecord, senderEan, content, plan.message.id, now);
     }
     return plan;
   });

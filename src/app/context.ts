@@ -63,6 +63,13 @@ export function patientRefFunction(key: string): (cpr: string) => string {
 export class AfterCommit {
   readonly outbox: OutboxEntry[] = [];
   readonly inboxes = new Set<string>();
+  /** Ops events of changes the transaction makes: a live view must never hear of one that rolls back. */
+  readonly opsEvents: OpsEvent[] = [];
+
+  /** Like `announce`, but told only once the transaction has committed. */
+  announce(ctx: Pick<GatewayContext, 'clock'>, type: OpsEvent['type'], data: OpsEvent['data']): void {
+    this.opsEvents.push({ type, at: ctx.clock().toISOString(), data });
+  }
 
   /**
    * Best effort: the transaction has committed, so the request has succeeded whatever happens here.
@@ -71,6 +78,7 @@ export class AfterCommit {
   async release(signals: DeliverySignals): Promise<void> {
     if (this.outbox.length > 0) await signals.outbox(this.outbox).catch(() => undefined);
     if (this.inboxes.size > 0) await signals.inboxChanged([...this.inboxes]).catch(() => undefined);
+    for (const event of this.opsEvents) void signals.opsEvent?.(event);
   }
 }
 

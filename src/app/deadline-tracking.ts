@@ -47,7 +47,7 @@ import {
 import { completeOutbox, getOutbox } from '../store/outbox.js';
 import { insertEvents, type NewEvent } from '../store/message-store.js';
 import type { DeadlineSummary } from '../store/records.js';
-import { announce, inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
 import { Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
 
@@ -403,7 +403,7 @@ export type BreachOutcome = 'breached' | 'fulfilled' | 'not-due' | 'done';
 
 /** The breach timer of one outbox row: marks a still-pending deadline breached at its time. */
 export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): Promise<{ outcome: BreachOutcome; deadline?: DeadlineRecord }> {
-  return inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx, effects) => {
     const now = ctx.clock();
     const entry = await getOutbox(tx, outboxId);
     if (!entry || entry.doneAt || entry.kind !== 'deadline-breach') return { outcome: 'done' };
@@ -429,7 +429,7 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
       now,
     );
     ctx.meters?.deadlineBreached(deadline.ruleId);
-    announce(ctx, 'deadline-breached', { deadlineId: deadline.id, messageId: deadline.messageId, rule: deadline.ruleId, obligedEan: deadline.obligedEan });
+    effects.announce(ctx, 'deadline-breached', { deadlineId: deadline.id, messageId: deadline.messageId, rule: deadline.ruleId, obligedEan: deadline.obligedEan });
     return { outcome: 'breached', deadline: { ...deadline, state: 'breached', breachedAt: now } };
   });
 }

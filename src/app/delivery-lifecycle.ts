@@ -147,7 +147,7 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
     const attempt = await storePushFailure(tx, deliveryId, change, now, { reason, final, outboxId });
     if (attempt !== undefined) ctx.meters?.delivery('push', final ? 'dead-lettered' : 'push-failed');
     if (!final || attempt === undefined) return;
-    announce(ctx, 'dead-lettered', { deliveryId, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: 'push' });
+    effects.announce(ctx, 'dead-lettered', { deliveryId, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: 'push' });
     const message = (await getMessage(tx, delivery.messageId)) as MessageRecord;
     if (message.origin === 'gateway') return; // never answer a receipt with a receipt
     await issueReceipt(tx, ctx, effects, {
@@ -178,6 +178,7 @@ export type ReceiptOutcome = 'recorded' | 'repeated';
 export async function recordAnswer(
   tx: Queryable,
   ctx: GatewayContext,
+  effects: AfterCommit,
   delivery: DeliveryRecord,
   content: ReceiptContent,
   receiptMessageId: string,
@@ -190,8 +191,7 @@ export async function recordAnswer(
     throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
   }
   ctx.meters?.delivery(delivery.mode, content.kind === 'positive' ? 'acknowledged' : 'rejected');
-  // Announced from inside the transaction: a live view may, rarely, hear of an answer that then rolls back; it reads the truth next.
-  announce(ctx, content.kind === 'positive' ? 'acknowledged' : 'rejected', { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
+  effects.announce(ctx, content.kind === 'positive' ? 'acknowledged' : 'rejected', { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
   if (delivery.deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - delivery.deliveredAt.getTime()) / 1000));
   if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
 }
@@ -210,6 +210,7 @@ export async function noteRepeatedAnswer(tx: Queryable, delivery: DeliveryRecord
 export async function answerDeliveries(
   tx: Queryable,
   ctx: GatewayContext,
+  effects: AfterCommit,
   original: MessageRecord,
   receiverEan: string,
   content: ReceiptContent,
@@ -223,7 +224,7 @@ export async function answerDeliveries(
   let outcome: ReceiptOutcome = 'recorded';
   for (const delivery of deliveries) {
     if (compareWithRecordedAnswer(delivery.receiptContent, content, original.envelopeId) === 'new') {
-      await recordAnswer(tx, ctx, delivery, content, receiptMessageId, now);
+      await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
     } else {
       outcome = 'repeated';
       await noteRepeatedAnswer(tx, delivery, content.kind, receiptMessageId, now);

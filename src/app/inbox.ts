@@ -165,7 +165,7 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
       ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
       reason: `${receiverEan} answered ${kind}`,
     });
-    await recordAnswer(tx, ctx, delivery, content, receiptMessageId, now);
+    await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
     return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
   });
 }
