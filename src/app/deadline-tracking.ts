@@ -40,7 +40,9 @@ import {
   openReceiptDeadlines,
   recordBreach,
   recordFulfilment,
+  isMessageDeadline,
   type DeadlineRecord,
+  type MessageDeadlineRecord,
   type Fulfilment,
   type NewDeadline,
 } from '../store/deadline-store.js';
@@ -48,8 +50,6 @@ import { completeOutbox, getOutbox } from '../store/outbox.js';
 import { insertEvents, type NewEvent } from '../store/message-store.js';
 import type { DeadlineSummary } from '../store/records.js';
 import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
-import { Refusal } from './refusal.js';
-import { isUuid } from '../domain/uuid.js';
 
 /** What evaluating deadlines needs of the gateway: the register (for regions), the rules and the patient key. */
 export type DeadlineSetting = Pick<GatewayContext, 'register' | 'deadlineRules' | 'patientRef'>;
@@ -148,7 +148,7 @@ function calendarOfRecord(ctx: GatewayContext, record: Judgeable) {
   return calendarFor(ctx.deadlineRules, agreementPartiesOf(ctx.register, record.senderEan, record.receiverEan));
 }
 
-function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
+export function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
   // Not started: no limit yet to judge against; judged when it starts (startAwaitedFrom).
   if ('state' in record && record.state === 'awaiting-start') return { state: 'awaiting-start', lateBy: null };
   const limit = lateLimitOfRecord(record);
@@ -162,7 +162,7 @@ function judge(ctx: GatewayContext, record: Judgeable, at: Date): Pick<Fulfilmen
  * deadline breached (nothing was reported in time), reporting a time before the breach afterwards cannot
  * make it on time; it is late, by as much as the breach showed at least.
  */
-function judgeExplicit(ctx: GatewayContext, record: DeadlineRecord, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
+export function judgeExplicit(ctx: GatewayContext, record: DeadlineRecord, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
   const judged = judge(ctx, record, at);
   if (record.state !== 'breached' || judged.state === 'late') return judged;
   const atBreach = judge(ctx, record, record.breachedAt ?? at);
@@ -173,11 +173,11 @@ export interface Correlation {
   /** The started deadlines, some already fulfilled by an earlier message (D10's plan before the advice), some started from a known discharge (D7). */
   readonly started: NewDeadline[];
   /** Deadlines of earlier messages this one fulfils; written by `applyCorrelation` after the insert. */
-  readonly fulfils: readonly { readonly record: DeadlineRecord; readonly fulfilment: Fulfilment; readonly letterId: string }[];
+  readonly fulfils: readonly { readonly record: MessageDeadlineRecord; readonly fulfilment: Fulfilment; readonly letterId: string }[];
   /** The discharges this message states, recorded after the insert for plans to come. */
   readonly discharges?: readonly NewDischarge[];
   /** Waiting deadlines of earlier messages that this message's discharge starts. */
-  readonly starts?: readonly { readonly record: DeadlineRecord; readonly start: AwaitedStart; readonly letterId: string }[];
+  readonly starts?: readonly { readonly record: MessageDeadlineRecord; readonly start: AwaitedStart; readonly letterId: string }[];
 }
 
 /**
@@ -210,7 +210,7 @@ function startAwaitedFrom(
 }
 
 /** A stored waiting deadline's letter, as much as its rule reads: the parties and the stated limit it recorded. */
-function letterOfRecord(record: DeadlineRecord): Letter {
+function letterOfRecord(record: MessageDeadlineRecord): Letter {
   const stated = record.evaluation.awaits?.stated;
   return {
     index: record.letterIndex,
@@ -291,7 +291,7 @@ export async function correlate(
     deadlines.push({ ...deadline, state: judged.state, lateBy: judged.lateBy, fulfilledAt: earlier.receivedAt, fulfilledByMessageId: earlier.messageId, breachAt: null });
   }
 
-  const fulfils: { record: DeadlineRecord; fulfilment: Fulfilment; letterId: string }[] = [];
+  const fulfils: { record: MessageDeadlineRecord; fulfilment: Fulfilment; letterId: string }[] = [];
   const taken = new Set<string>();
   for (const letter of letters) {
     const open = await openDeadlinesFulfilledBy(tx, {
@@ -308,7 +308,7 @@ export async function correlate(
     }
   }
   const discharges: NewDischarge[] = [];
-  const starts: { record: DeadlineRecord; start: AwaitedStart; letterId: string }[] = [];
+  const starts: { record: MessageDeadlineRecord; start: AwaitedStart; letterId: string }[] = [];
   for (const letter of discharging) {
     const discharge = dischargeStatedBy(letter);
     if (!discharge) continue;
@@ -338,7 +338,7 @@ export function fulfilledSummaries(correlation: Correlation): DeadlineSummary[] 
   }));
 }
 
-function fulfilledEvent(record: DeadlineRecord, fulfilment: Fulfilment): NewEvent {
+export function fulfilledEvent(record: MessageDeadlineRecord, fulfilment: Fulfilment): NewEvent {
   return {
     messageId: record.messageId,
     kind: 'deadline-fulfilled',
@@ -410,7 +410,8 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
     if (entry.dueAt.getTime() > now.getTime()) return { outcome: 'not-due' };
     await completeOutbox(tx, outboxId, now);
     const deadline = await getDeadline(tx, entry.deadlineId, true);
-    if (!deadline) return { outcome: 'done' };
+    // A warning given outside MedCom with no message is fulfilled as it is recorded: it never has a timer.
+    if (!deadline || !isMessageDeadline(deadline)) return { outcome: 'done' };
     if (deadline.fulfilledAt) return { outcome: 'fulfilled', deadline };
     if (deadline.state !== 'pending') return { outcome: 'done', deadline };
     // The last look: a fulfilling message accepted at the same moment as the start could not see it.
@@ -431,51 +432,5 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
     ctx.meters?.deadlineBreached(deadline.ruleId);
     effects.announce(ctx, 'deadline-breached', { deadlineId: deadline.id, messageId: deadline.messageId, rule: deadline.ruleId, obligedEan: deadline.obligedEan });
     return { outcome: 'breached', deadline: { ...deadline, state: 'breached', breachedAt: now } };
-  });
-}
-
-export interface ExplicitFulfilment {
-  /** When the obliged party did it (default: now). */
-  readonly at?: Date;
-  readonly note?: string;
-}
-
-/**
- * `POST /api/v1/deadlines/{id}/fulfil`: the obliged endpoint says it has done what the rule asks
- * (D7: the first contact with the citizen). Only rules fulfilled explicitly can be; saying it twice
- * with the same time is harmless, with another time a conflict.
- */
-export async function fulfilExplicitly(ctx: GatewayContext, callerEan: string, id: string, input: ExplicitFulfilment): Promise<DeadlineRecord> {
-  const notFound = new Refusal(404, 'not-found', 'Not found', `there is no deadline ${id} visible to you`);
-  if (!isUuid(id)) throw notFound;
-  return inTransaction(ctx, async (tx) => {
-    const now = ctx.clock();
-    const record = await getDeadline(tx, id, true);
-    if (!record || ![record.obligedEan, record.senderEan, record.receiverEan].includes(callerEan)) throw notFound;
-    if (record.obligedEan !== callerEan) {
-      throw new Refusal(403, 'not-obliged', 'Only the obliged endpoint can fulfil this deadline', `${record.ruleId} obliges ${record.obligedEan}, not ${callerEan}`);
-    }
-    if (record.fulfilKind !== 'explicit') {
-      throw new Refusal(409, 'not-explicit', 'This deadline is fulfilled by a message', `${record.ruleId} is fulfilled by ${record.fulfilKind === 'correlated-message' ? `a ${record.fulfilTypes.join('/')} message` : 'the message that started it'}, not through this API`);
-    }
-    const at = input.at ?? now;
-    if (at.getTime() < record.startedAt.getTime()) {
-      throw new Refusal(422, 'fulfilment-before-start', 'The fulfilment time is before the deadline started', `"at" ${at.toISOString()} is before ${record.ruleId} started (${record.startedAt.toISOString()}); an action done before the message that asked for it does not fulfil it`, [
-        { path: '/at', message: `must not be before ${record.startedAt.toISOString()}` },
-      ]);
-    }
-    if (at.getTime() > now.getTime()) {
-      throw new Refusal(422, 'fulfilment-in-the-future', 'The fulfilment time is in the future', `"at" ${at.toISOString()} is after now (${now.toISOString()}); give the time the obliged action was done`, [
-        { path: '/at', message: 'must not be in the future' },
-      ]);
-    }
-    if (record.fulfilledAt) {
-      if (record.fulfilledAt.getTime() === at.getTime() && (record.fulfilmentNote ?? undefined) === input.note) return record;
-      throw new Refusal(409, 'already-fulfilled', 'The deadline is fulfilled already', `${record.ruleId} was fulfilled at ${record.fulfilledAt.toISOString()}; a fulfilment is recorded once`);
-    }
-    const fulfilment: Fulfilment = { ...judgeExplicit(ctx, record, at), fulfilledAt: at, byMessageId: null, note: input.note ?? null, recordedBy: callerEan };
-    await recordFulfilment(tx, record.id, fulfilment, now);
-    await insertEvents(tx, [fulfilledEvent(record, fulfilment)], now);
-    return (await getDeadline(tx, id)) as DeadlineRecord;
   });
 }

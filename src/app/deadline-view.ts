@@ -5,7 +5,7 @@
  */
 import type { Viewer } from '../domain/principal.js';
 import { buildComplianceReport, type ComplianceReport } from '../domain/deadlines/compliance.js';
-import type { EvaluationState } from '../domain/deadlines/types.js';
+import type { DeadlineEvaluation, DeadlineRuleSet, EvaluationState, FallbackChannel } from '../domain/deadlines/types.js';
 import { complianceRows, deadlinesOfMessage, getDeadline, listDeadlines, type DeadlineFilter, type DeadlineRecord } from '../store/deadline-store.js';
 import type { GatewayContext } from './context.js';
 import { UUID_KEY, decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
@@ -18,9 +18,10 @@ export interface DeadlineView {
   readonly title: string;
   readonly severity: string;
   readonly state: EvaluationState;
-  readonly messageId: string;
-  readonly letterId: string;
-  readonly letterType: string;
+  /** Null for a warning given outside MedCom that no message stands for. */
+  readonly messageId: string | null;
+  readonly letterId: string | null;
+  readonly letterType: string | null;
   readonly sender: string;
   readonly receiver: string;
   readonly obliged: string;
@@ -36,6 +37,12 @@ export interface DeadlineView {
   readonly fulfilmentNote: string | null;
   /** Who recorded the fulfilment and when; `fulfilledAt` is the time it claims. */
   readonly fulfilmentRecorded: { readonly at: string; readonly by: string | null } | null;
+  /** A warning given outside MedCom: how it reached the other party. */
+  readonly channel: FallbackChannel | null;
+  /** The channels outside MedCom the agreement allows for this rule (empty: none). */
+  readonly fallbackChannels: readonly FallbackChannel[];
+  /** What the state was judged at. */
+  readonly measuredAt?: NonNullable<DeadlineEvaluation['measuredAt']>;
   readonly breachedAt: string | null;
   readonly lateBy: DeadlineRecord['lateBy'];
   readonly reason?: string;
@@ -46,8 +53,18 @@ export interface DeadlineView {
 
 const iso = (value: Date | null): string | null => value?.toISOString() ?? null;
 
-export function deadlineView(record: DeadlineRecord): DeadlineView {
+/** What a deadline's state was judged at: its fulfilment when there is one, else what its evaluation says. */
+function measuredAtOf(record: DeadlineRecord): DeadlineView['measuredAt'] {
+  if (record.channel) return 'fallback-channel';
+  if (record.fulfilledAt && record.fulfilKind === 'explicit') return 'explicit-fulfilment';
+  if (record.fulfilledAt) return 'gateway-arrival';
+  return record.evaluation.measuredAt;
+}
+
+export function deadlineView(record: DeadlineRecord, ruleSet: DeadlineRuleSet): DeadlineView {
   const { evaluation } = record;
+  const rule = ruleSet.rules.find((r) => r.id === record.ruleId);
+  const measuredAt = measuredAtOf(record);
   return {
     id: record.id,
     ruleId: record.ruleId,
@@ -70,6 +87,9 @@ export function deadlineView(record: DeadlineRecord): DeadlineView {
     fulfilledByMessageId: record.fulfilledByMessageId,
     fulfilmentNote: record.fulfilmentNote,
     fulfilmentRecorded: record.fulfilmentRecordedAt ? { at: record.fulfilmentRecordedAt.toISOString(), by: record.fulfilmentRecordedBy } : null,
+    channel: record.channel,
+    fallbackChannels: rule?.kind === 'deadline' ? (rule.fallbackChannels ?? []) : [],
+    ...(measuredAt ? { measuredAt } : {}),
     breachedAt: iso(record.breachedAt),
     lateBy: record.lateBy,
     ...(evaluation.reason !== undefined ? { reason: evaluation.reason } : {}),
@@ -87,11 +107,11 @@ function visibleTo(principal: Viewer, record: DeadlineRecord): boolean {
 export async function viewDeadline(ctx: GatewayContext, principal: Viewer, id: string): Promise<DeadlineView> {
   const record = isUuid(id) ? await getDeadline(ctx.db, id) : undefined;
   if (!record || !visibleTo(principal, record)) throw new Refusal(404, 'not-found', 'Not found', `there is no deadline ${id} visible to you`);
-  return deadlineView(record);
+  return deadlineView(record, ctx.deadlineRules);
 }
 
 export async function deadlinesOfMessageView(ctx: GatewayContext, messageId: string): Promise<DeadlineView[]> {
-  return (await deadlinesOfMessage(ctx.db, messageId)).map(deadlineView);
+  return (await deadlinesOfMessage(ctx.db, messageId)).map((record) => deadlineView(record, ctx.deadlineRules));
 }
 
 /** The filter of the ops list and report, as given in the query string (already checked by the route schema). */
@@ -143,7 +163,7 @@ export async function listDeadlinesView(ctx: GatewayContext, query: DeadlineQuer
   });
   const items = records.slice(0, page.limit);
   const last = items.at(-1);
-  return { items: items.map(deadlineView), ...(records.length > page.limit && last ? { nextCursor: cursorOf(last) } : {}) };
+  return { items: items.map((record) => deadlineView(record, ctx.deadlineRules)), ...(records.length > page.limit && last ? { nextCursor: cursorOf(last) } : {}) };
 }
 
 /** The compliance report per obliged endpoint and rule over the deadlines started in the period. */

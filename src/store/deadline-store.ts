@@ -5,7 +5,7 @@
  * The patient reference is used to correlate and to filter; it never leaves this module.
  */
 import type { ComplianceInputRow } from '../domain/deadlines/compliance.js';
-import type { DeadlineEvaluation, EpisodeDischarge, EvaluationState } from '../domain/deadlines/types.js';
+import type { DeadlineEvaluation, EpisodeDischarge, EvaluationState, FallbackChannel } from '../domain/deadlines/types.js';
 import type { Queryable } from './database.js';
 
 /** What a deadline row holds from the start, written or read. */
@@ -45,8 +45,14 @@ export interface NewDeadline extends DeadlineFields {
 }
 
 /** A deadline row as the API shows it (no patient reference). */
-export interface DeadlineRecord extends DeadlineFields {
-  readonly messageId: string;
+export interface DeadlineRecord extends Omit<DeadlineFields, 'letterIndex' | 'letterId' | 'letterType'> {
+  /** The message whose letter started it; null for a warning given outside MedCom that no message stands for. */
+  readonly messageId: string | null;
+  readonly letterIndex: number | null;
+  readonly letterId: string | null;
+  readonly letterType: string | null;
+  /** How a warning given outside MedCom reached the party (phone, fax, …); null when a message or an explicit report fulfilled it. */
+  readonly channel: FallbackChannel | null;
   readonly startedAt: Date;
   readonly fulfilmentNote: string | null;
   /** When the fulfilment was recorded (not the time it claims: that is fulfilledAt). */
@@ -57,16 +63,31 @@ export interface DeadlineRecord extends DeadlineFields {
   readonly updatedAt: Date;
 }
 
+/**
+ * A deadline a message's letter started: every open or waiting deadline is one (a warning given
+ * outside MedCom with no message behind it is fulfilled as it is recorded).
+ */
+export type MessageDeadlineRecord = DeadlineRecord & { readonly messageId: string; readonly letterIndex: number; readonly letterId: string; readonly letterType: string };
+
+export function isMessageDeadline(record: DeadlineRecord): record is MessageDeadlineRecord {
+  return record.messageId !== null;
+}
+
+/** Rows of a query that only finds deadlines started by a message (see MessageDeadlineRecord). */
+function fromMessageRows(rows: readonly DeadlineRow[]): MessageDeadlineRecord[] {
+  return rows.map((row) => fromRow(row)).filter(isMessageDeadline);
+}
+
 interface DeadlineRow {
   id: string;
   rule_id: string;
   title: string;
   severity: string;
   state: EvaluationState;
-  message_id: string;
-  letter_index: number;
-  letter_id: string;
-  letter_type: string;
+  message_id: string | null;
+  letter_index: number | null;
+  letter_id: string | null;
+  letter_type: string | null;
   sender_ean: string;
   receiver_ean: string;
   obliged_ean: string;
@@ -85,6 +106,7 @@ interface DeadlineRow {
   fulfilment_note: string | null;
   fulfilment_recorded_at: Date | null;
   fulfilment_recorded_by: string | null;
+  fulfilment_channel: FallbackChannel | null;
   breached_at: Date | null;
   late_by: DeadlineEvaluation['lateBy'] | null;
   evaluation: DeadlineEvaluation;
@@ -93,7 +115,7 @@ interface DeadlineRow {
 
 const COLUMNS = `id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean,
   obliged_ean, episode_id, fulfil_kind, fulfil_types, lookback_days, due_at, late_after, late_unit, late_day, breach_at, started_at, fulfilled_at,
-  fulfilled_by_message_id, fulfilment_note, fulfilment_recorded_at, fulfilment_recorded_by, breached_at, late_by, evaluation, updated_at`;
+  fulfilled_by_message_id, fulfilment_note, fulfilment_recorded_at, fulfilment_recorded_by, fulfilment_channel, breached_at, late_by, evaluation, updated_at`;
 
 const date = (value: Date | null): Date | null => (value === null ? null : new Date(value));
 
@@ -127,6 +149,7 @@ function fromRow(row: DeadlineRow): DeadlineRecord {
     // A deadline that started fulfilled (D10: the plan came first) was recorded with its message, by its sender.
     fulfilmentRecordedAt: date(row.fulfilment_recorded_at) ?? (row.fulfilled_at ? new Date(row.started_at) : null),
     fulfilmentRecordedBy: row.fulfilment_recorded_by ?? (row.fulfilled_at ? row.obliged_ean : null),
+    channel: row.fulfilment_channel,
     breachedAt: date(row.breached_at),
     lateBy: row.late_by,
     evaluation: row.evaluation,
@@ -171,14 +194,63 @@ export const DEADLINE_RECORDSET = `y(id uuid, rule_id text, title text, severity
   fulfil_types text[], lookback_days int, due_at timestamptz, late_after timestamptz, late_unit text, late_day text, breach_at timestamptz,
   fulfilled_at timestamptz, fulfilled_by_message_id uuid, late_by jsonb, evaluation jsonb)`;
 
+/**
+ * A deadline started and fulfilled at once by a warning given outside MedCom, with no message behind it
+ * (`POST /api/v1/deadlines/fallback-warnings`): judged, never pending, so it has no breach timer.
+ */
+export async function insertFallbackDeadline(
+  tx: Queryable,
+  d: Omit<NewDeadline, 'letterIndex' | 'letterId' | 'letterType' | 'fulfilledAt'> & { readonly fulfilledAt: Date; readonly channel: FallbackChannel; readonly note: string | null; readonly recordedBy: string },
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO deadlines (id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean, obliged_ean,
+       patient_ref, episode_id, fulfil_kind, fulfil_types, lookback_days, due_at, late_after, late_unit, late_day, breach_at, started_at, fulfilled_at,
+       fulfilled_by_message_id, fulfilment_note, fulfilment_recorded_at, fulfilment_recorded_by, fulfilment_channel, late_by, evaluation, updated_at)
+     VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL, NULL, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, NULL, $18, $19, NULL, $20, $18, $21, $22, $23, $24, $18)`,
+    [
+      d.id,
+      d.ruleId,
+      d.title,
+      d.severity,
+      d.state,
+      d.senderEan,
+      d.receiverEan,
+      d.obligedEan,
+      d.patientRef,
+      d.episodeId,
+      d.fulfilKind,
+      d.fulfilTypes,
+      d.lookbackDays,
+      d.dueAt,
+      d.lateAfter,
+      d.lateUnit,
+      d.lateDay,
+      now,
+      d.fulfilledAt,
+      d.note,
+      d.recordedBy,
+      d.channel,
+      d.lateBy === null ? null : JSON.stringify(d.lateBy),
+      JSON.stringify(d.evaluation),
+    ],
+  );
+}
+
+/** The keyed patient reference of a deadline, for the audit log of an operator's action on it. */
+export async function patientRefOfDeadline(db: Queryable, id: string): Promise<string | null> {
+  const { rows } = await db.query<{ patient_ref: string | null }>('SELECT patient_ref FROM deadlines WHERE id = $1', [id]);
+  return rows[0]?.patient_ref ?? null;
+}
+
 export async function getDeadline(db: Queryable, id: string, forUpdate = false): Promise<DeadlineRecord | undefined> {
   const { rows } = await db.query<DeadlineRow>(`SELECT ${COLUMNS} FROM deadlines WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
-export async function deadlinesOfMessage(db: Queryable, messageId: string): Promise<DeadlineRecord[]> {
+export async function deadlinesOfMessage(db: Queryable, messageId: string): Promise<MessageDeadlineRecord[]> {
   const { rows } = await db.query<DeadlineRow>(`SELECT ${COLUMNS} FROM deadlines WHERE message_id = $1 ORDER BY letter_index, started_at, rule_id`, [messageId]);
-  return rows.map(fromRow);
+  return fromMessageRows(rows);
 }
 
 /**
@@ -196,7 +268,7 @@ export async function openDeadlinesFulfilledBy(
     readonly episodeId: string | null;
     readonly excludeMessageId: string;
   },
-): Promise<DeadlineRecord[]> {
+): Promise<MessageDeadlineRecord[]> {
   const { rows } = await tx.query<DeadlineRow>(
     `SELECT ${COLUMNS} FROM deadlines
      WHERE patient_ref = $1 AND obliged_ean = $2 AND fulfilled_at IS NULL AND fulfil_kind = 'correlated-message'
@@ -206,16 +278,16 @@ export async function openDeadlinesFulfilledBy(
      ORDER BY started_at, id FOR UPDATE`,
     [query.patientRef, query.senderEan, query.type, query.episodeId, query.excludeMessageId, query.receiverEan],
   );
-  return rows.map(fromRow);
+  return fromMessageRows(rows);
 }
 
 /** The open deadlines of a message that the receiver's receipt fulfils, locked. */
-export async function openReceiptDeadlines(tx: Queryable, messageId: string, receiverEan: string): Promise<DeadlineRecord[]> {
+export async function openReceiptDeadlines(tx: Queryable, messageId: string, receiverEan: string): Promise<MessageDeadlineRecord[]> {
   const { rows } = await tx.query<DeadlineRow>(
     `SELECT ${COLUMNS} FROM deadlines WHERE message_id = $1 AND receiver_ean = $2 AND fulfil_kind = 'receipt' AND fulfilled_at IS NULL ORDER BY id FOR UPDATE`,
     [messageId, receiverEan],
   );
-  return rows.map(fromRow);
+  return fromMessageRows(rows);
 }
 
 /**
@@ -267,15 +339,27 @@ export interface Fulfilment {
   readonly note: string | null;
   /** Who records it; by default the obliged endpoint (whose message fulfils it). */
   readonly recordedBy?: string;
+  /** A warning given outside MedCom: how. */
+  readonly channel?: FallbackChannel;
 }
 
 /** Closes an open deadline and its breach timer. False when it was closed already. */
 export async function recordFulfilment(tx: Queryable, id: string, fulfilment: Fulfilment, now: Date): Promise<boolean> {
   const { rows } = await tx.query<{ id: string }>(
     `UPDATE deadlines SET state = $2, late_by = $3, fulfilled_at = $4, fulfilled_by_message_id = $5, fulfilment_note = $6, updated_at = $7,
-       fulfilment_recorded_at = $7, fulfilment_recorded_by = COALESCE($8, obliged_ean)
+       fulfilment_recorded_at = $7, fulfilment_recorded_by = COALESCE($8, obliged_ean), fulfilment_channel = $9
      WHERE id = $1 AND fulfilled_at IS NULL RETURNING id`,
-    [id, fulfilment.state, fulfilment.lateBy === null ? null : JSON.stringify(fulfilment.lateBy), fulfilment.fulfilledAt, fulfilment.byMessageId, fulfilment.note, now, fulfilment.recordedBy ?? null],
+    [
+      id,
+      fulfilment.state,
+      fulfilment.lateBy === null ? null : JSON.stringify(fulfilment.lateBy),
+      fulfilment.fulfilledAt,
+      fulfilment.byMessageId,
+      fulfilment.note,
+      now,
+      fulfilment.recordedBy ?? null,
+      fulfilment.channel ?? null,
+    ],
   );
   if (rows.length === 0) return false;
   await tx.query('UPDATE outbox SET done_at = $2 WHERE deadline_id = $1 AND done_at IS NULL', [id, now]);
@@ -340,8 +424,21 @@ export async function listDeadlines(
 /** What the compliance report aggregates: one row per deadline, no patient data. */
 export async function complianceRows(db: Queryable, filter: DeadlineFilter): Promise<ComplianceInputRow[]> {
   const { sql, params } = whereOf(filter);
-  const { rows } = await db.query<{ rule_id: string; title: string; obliged_ean: string; state: EvaluationState; late_hours: number | null; late_after: Date | null }>(
-    `SELECT rule_id, title, obliged_ean, state, (late_by->>'hours')::int AS late_hours, late_after FROM deadlines ${sql} ORDER BY obliged_ean, rule_id`,
+  const { rows } = await db.query<{
+    rule_id: string;
+    title: string;
+    obliged_ean: string;
+    state: EvaluationState;
+    late_hours: number | null;
+    late_after: Date | null;
+    fulfilled_via: ComplianceInputRow['fulfilledVia'];
+  }>(
+    `SELECT rule_id, title, obliged_ean, state, (late_by->>'hours')::int AS late_hours, late_after,
+       CASE WHEN state NOT IN ('on-time', 'late') THEN NULL
+            WHEN fulfilment_channel IS NOT NULL THEN 'fallback'
+            WHEN fulfil_kind = 'explicit' THEN 'report'
+            ELSE 'message' END AS fulfilled_via
+     FROM deadlines ${sql} ORDER BY obliged_ean, rule_id`,
     params,
   );
   return rows.map((row) => ({
@@ -351,6 +448,7 @@ export async function complianceRows(db: Queryable, filter: DeadlineFilter): Pro
     state: row.state,
     lateByHours: row.late_hours === null ? null : Number(row.late_hours),
     lateAfter: date(row.late_after),
+    fulfilledVia: row.fulfilled_via,
   }));
 }
 
@@ -401,14 +499,14 @@ export async function knownDischarge(db: Queryable, key: EpisodeKey): Promise<Ep
 }
 
 /** Deadlines of the episode waiting for its discharge (D7 of a plan sent before it), locked. */
-export async function awaitingDeadlines(tx: Queryable, key: EpisodeKey): Promise<DeadlineRecord[]> {
+export async function awaitingDeadlines(tx: Queryable, key: EpisodeKey): Promise<MessageDeadlineRecord[]> {
   const { rows } = await tx.query<DeadlineRow>(
     `SELECT ${COLUMNS} FROM deadlines
      WHERE patient_ref = $1 AND sender_ean = $2 AND state = 'awaiting-start' AND (episode_id IS NULL OR $3::text IS NULL OR episode_id = $3)
      ORDER BY started_at, id FOR UPDATE`,
     [key.patientRef, key.senderEan, key.episodeId],
   );
-  return rows.map(fromRow);
+  return fromMessageRows(rows);
 }
 
 /** What a waiting deadline becomes when its start is known: its limits, and its state (pending, or judged when fulfilled meanwhile). */

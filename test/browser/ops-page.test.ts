@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromPackageRoot } from '../../src/package-root.js';
-import { HOSPITAL, MUNICIPALITY, variant } from '../support/gateway.js';
+import { HOSPITAL, MUNICIPALITY, psychiatricAdmission, variant } from '../support/gateway.js';
 import { startListeningGateway, type ListeningGateway } from '../support/listening-gateway.js';
 
 const CHROMIUM = process.env.MEDCOM_CHROMIUM ?? '/usr/bin/chromium';
@@ -26,11 +26,11 @@ let posted: { id: string; envelopeId: string };
 /** Errors the page logged: a Content-Security-Policy violation would be one. */
 const consoleErrors: string[] = [];
 
-async function postMessage(fixture: string, envelope: string, letter: string): Promise<{ id: string; envelopeId: string }> {
+async function postMessage(fixture: string | Buffer, envelope: string, letter: string): Promise<{ id: string; envelopeId: string }> {
   const response = await fetch(`${gw.url}/api/v1/messages`, {
     method: 'POST',
     headers: { authorization: `Bearer demo-${HOSPITAL}`, 'content-type': 'application/xml' },
-    body: variant(fixture, { envelope, letter }),
+    body: typeof fixture === 'string' ? variant(fixture, { envelope, letter }) : fixture,
   });
   expect(response.status).toBe(202);
   return (await response.json()) as { id: string; envelopeId: string };
@@ -170,9 +170,22 @@ describe('the operations page', () => {
   });
 
   it('shows deadlines, dead letters and alerts, and pauses and resumes an endpoint with a reason', async () => {
+    // A psychiatric admission leaves the GP notice (D21-GP) open: the hospital phoned the GP instead.
+    await postMessage(psychiatricAdmission({ envelope: 'PAGEPSY1', letter: 'PAGEPSYL1' }), 'PAGEPSY1', 'PAGEPSYL1');
     await open('Deadlines');
     await page.locator('#compliance, #deadlines-upcoming').first().waitFor();
+    const form = page.locator('form.warning-form');
+    await form.getByLabel('Deadline').selectOption({ label: (await form.getByLabel('Deadline').locator('option', { hasText: 'D21-GP' }).first().textContent()) ?? '' });
+    await form.getByLabel('Channel').selectOption('phone');
+    await form.getByLabel('Note (the reason the audit log keeps)').fill('The ward phoned the GP about the admission');
+    await form.getByRole('button', { name: 'Record' }).click();
+    await page.getByRole('status').getByText('Recorded.').waitFor();
+    // The deadline left the breached list, and the report counts it as fulfilled outside MedCom.
+    await page.locator('#deadlines-breached').waitFor({ state: 'detached' });
+    await page.locator('#compliance tr', { hasText: 'D21-GP' }).locator('td').last().getByText('1').waitFor();
     await shoot('deadlines');
+    const audit = await page.evaluate(async () => (await fetch('/api/v1/ops/audit?limit=20')).json());
+    expect(JSON.stringify(audit)).toContain('The ward phoned the GP about the admission');
     await open('Dead letters');
     await page.getByRole('heading', { name: 'Dead letters' }).waitFor();
     await page.waitForLoadState('networkidle');

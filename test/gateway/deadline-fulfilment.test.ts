@@ -64,7 +64,7 @@ describe('POST /api/v1/deadlines/{id}/fulfil bounds what it is told', () => {
     for (const claimed of ['1970-01-01T00:00:00Z', new Date(new Date(d7.startedAt).getTime() - 1).toISOString()]) {
       const response = await fulfil(d7.id, { at: claimed });
       expect(response.statusCode, response.body).toBe(422);
-      expect(response.json()).toMatchObject({ type: expect.stringMatching(/fulfilment-before-start$/), errors: [{ path: '/at' }] });
+      expect(response.json()).toMatchObject({ type: expect.stringMatching(/fulfilment-before-start$/), errors: [{ path: '/body/at' }] });
     }
     expect((await gw.get(MUNICIPALITY_2, `/api/v1/deadlines/${d7.id}`)).json()).toMatchObject({ state: 'pending', fulfilledAt: null, fulfilmentRecorded: null });
     // At the very start it is accepted.

@@ -167,6 +167,18 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
     expect(await deadlineJson(gw, MUNICIPALITY_2, d2.id)).toMatchObject({ state: 'on-time', obliged: HOSPITAL_2, fulfilledBy: { kind: 'starting-message' } });
   });
 
+  it('a warning is judged when the gateway took it, not when the municipality fetched it ("Varsling senest 3 hverdage før udskrivning", 004 L1526–1532)', async () => {
+    // Discharge Friday 2026-08-21: D2's limit is the end of Tuesday 2026-08-18 (21:59:59.999Z in summer time).
+    setClock(gw, '2026-08-18T20:00:00.000Z');
+    const accepted = await accept(gw, HOSPITAL_2, warning({ planned: '2026-08-21', ext: extension('<gw:WarningCategory>REDUCED_CARE</gw:WarningCategory>') }));
+    const d2 = one(accepted.deadlines, 'D2');
+    // The municipality polls two days after the limit: the hospital warned in time all the same.
+    setClock(gw, '2026-08-20T09:00:00.000Z');
+    const items = await leaseInbox(gw, MUNICIPALITY_2, '?limit=100');
+    await fetchItems(gw, MUNICIPALITY_2, items.filter((i) => i.messageId === accepted.id));
+    expect(await deadlineJson(gw, HOSPITAL_2, d2.id)).toMatchObject({ state: 'on-time', measuredAt: 'gateway-arrival' });
+  });
+
   it('a millisecond after the limit is late, counted in weekdays and hours; the message is still delivered', async () => {
     setClock(gw, '2026-03-17T23:00:00.000Z');
     const accepted = await accept(gw, HOSPITAL_2, warning({ planned: '2026-03-20', ext: extension('<gw:WarningCategory>REDUCED_CARE</gw:WarningCategory>') }));
@@ -395,8 +407,8 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
       expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(csv.headers['content-disposition']).toBe('attachment; filename="deadline-compliance_2026-03-01_2026-07-01.csv"');
       const lines = csv.body.split('\r\n');
-      expect(lines[0]).toBe('obligedEan,ruleId,title,total,judged,onTime,late,breached,pending,notEvaluable,validationWarnings,shareOnTime,medianLatenessHours,worstLatenessHours,awaitingStart');
-      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,5,5,1,4,0,0,0,0,0.2,4,50,0`);
+      expect(lines[0]).toBe('obligedEan,ruleId,title,total,judged,onTime,late,breached,pending,notEvaluable,validationWarnings,shareOnTime,medianLatenessHours,worstLatenessHours,awaitingStart,byMessage,byFallback,byReport');
+      expect(lines).toContain(`${HOSPITAL_2},D10,Retraining plan to the home municipality (and the copy to the GP) at the latest at discharge,5,5,1,4,0,0,0,0,0.2,4,50,0,5,0,0`);
       expect((await ops(gw, '/api/v1/ops/deadlines/report?format=csv')).body).toBe(
         (await ops(gw, '/api/v1/ops/deadlines/report', { accept: 'text/csv' })).body,
       );

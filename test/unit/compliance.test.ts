@@ -8,6 +8,7 @@ const row = (over: Partial<ComplianceInputRow>): ComplianceInputRow => ({
   state: 'on-time',
   lateByHours: null,
   lateAfter: null,
+  fulfilledVia: over.state === undefined || over.state === 'on-time' || over.state === 'late' ? 'message' : null,
   ...over,
 });
 
@@ -43,11 +44,25 @@ describe('the compliance report', () => {
     expect(report.lines[0]).toMatchObject({ total: 2, judged: 1, awaitingStart: 1, shareOnTime: 1 });
   });
 
+  it('counts MedCom and fallback fulfilments apart: by a message, by a warning given outside MedCom (004 L1505–1509), by a report', () => {
+    const report = buildComplianceReport(
+      [
+        row({}),
+        row({ state: 'late', lateByHours: 3, fulfilledVia: 'fallback' }),
+        row({ fulfilledVia: 'fallback' }),
+        row({ fulfilledVia: 'report' }),
+        row({ state: 'pending' }),
+      ],
+      { generatedAt },
+    );
+    expect(report.lines[0]).toMatchObject({ total: 5, judged: 4, byMessage: 1, byFallback: 2, byReport: 1, pending: 1 });
+  });
+
   it('writes CSV with a header, CRLF and quoted fields', () => {
     const csv = complianceCsv(buildComplianceReport([row({ title: 'Plan "at discharge", GP copy' })], { generatedAt }));
     const [header, line, end] = csv.split('\r\n');
     expect(header).toMatch(/^obligedEan,ruleId,title,total,/);
-    expect(line).toBe('5790000000012,D2,"Plan ""at discharge"", GP copy",1,1,1,0,0,0,0,0,1,,,0');
+    expect(line).toBe('5790000000012,D2,"Plan ""at discharge"", GP copy",1,1,1,0,0,0,0,0,1,,,0,1,0,0');
     expect(end).toBe('');
   });
 });

@@ -651,6 +651,15 @@ describe('the loader', () => {
     expect(message).toContain('"severty"');
   });
 
+  it('refuses "delivery-receipt" evidence: a warning counts when the gateway took it, and says so', () => {
+    const bad = structuredClone(good);
+    const index = bad.rules.findIndex((r) => (r as { fulfilledBy?: { kind: string } }).fulfilledBy?.kind === 'starting-message');
+    (bad.rules[index] as { fulfilledBy: unknown }).fulfilledBy = { kind: 'starting-message', evidence: 'delivery-receipt' };
+    const message = problemsOf(() => parseDeadlineRules(bad, 'config/bad.json'));
+    expect(message).toContain(`config/bad.json#/rules/${index}/fulfilledBy/evidence`);
+    expect(message).toContain('write "gateway-arrival"');
+  });
+
   it('refuses duplicate ids, unknown groups and overrides of unknown rules', () => {
     const bad = structuredClone(good);
     (bad.rules[3] as { id: string }).id = 'D2';

@@ -5,6 +5,8 @@
  * - `judged` = on time + late + breached (pending, awaiting start, not evaluable and validation
  *   warnings are counted but are not part of the share).
  * - `shareOnTime` = on time / judged, null when nothing was judged.
+ * - How the judged ones were fulfilled: by a MedCom message (or its receipt), by a warning given outside
+ *   MedCom (phone, secure e-mail, fax, letter, in person), or by the obliged party's report (D7's first contact).
  * - Lateness (median, worst) is over the late and the breached ones, in hours: a late one by its
  *   measured `lateBy.hours`; a breached one, never fulfilled, by the hours from its late limit to `now`.
  */
@@ -20,6 +22,8 @@ export interface ComplianceInputRow {
   readonly lateByHours: number | null;
   /** The late limit, for a breached deadline's lateness so far. */
   readonly lateAfter: Date | null;
+  /** How a judged (on time or late) deadline was fulfilled; null for the others. */
+  readonly fulfilledVia: 'message' | 'fallback' | 'report' | null;
 }
 
 export interface ComplianceLine {
@@ -36,6 +40,12 @@ export interface ComplianceLine {
   readonly validationWarnings: number;
   /** Waiting for their start (D7 before the episode's discharge is seen): no limit yet, not judged. */
   readonly awaitingStart: number;
+  /** Judged ones fulfilled by a MedCom message (or its receipt). */
+  readonly byMessage: number;
+  /** Judged ones fulfilled by a warning given outside MedCom. */
+  readonly byFallback: number;
+  /** Judged ones the obliged party reported done (explicit rules, no channel named). */
+  readonly byReport: number;
   readonly shareOnTime: number | null;
   readonly medianLatenessHours: number | null;
   readonly worstLatenessHours: number | null;
@@ -89,6 +99,9 @@ export function buildComplianceReport(
       notEvaluable: count('not-evaluable'),
       validationWarnings: count('validation-warning'),
       awaitingStart: count('awaiting-start'),
+      byMessage: group.filter((r) => r.fulfilledVia === 'message').length,
+      byFallback: group.filter((r) => r.fulfilledVia === 'fallback').length,
+      byReport: group.filter((r) => r.fulfilledVia === 'report').length,
       shareOnTime: judged > 0 ? Math.round((onTime / judged) * 10_000) / 10_000 : null,
       medianLatenessHours: median(lateness),
       worstLatenessHours: lateness.length > 0 ? Math.max(...lateness) : null,
@@ -114,6 +127,9 @@ const CSV_COLUMNS: readonly (keyof ComplianceLine)[] = [
   'medianLatenessHours',
   'worstLatenessHours',
   'awaitingStart',
+  'byMessage',
+  'byFallback',
+  'byReport',
 ];
 
 /** The report as CSV (header row, CRLF line ends, UTF-8), one line per endpoint and rule. */

@@ -5,9 +5,9 @@
  *
  * Interpretations (domain.md §3; see also the `interpretation` texts in config/deadline-rules.json):
  * - A rule fulfilled by the starting message itself (a warning, an advice) is judged against the time
- *   the message reached the gateway (`measuredAt: 'gateway-arrival'`). §3.1 names the municipality's
- *   delivery receipt as the evidence and the send time as the fallback; the receipt arrives later,
- *   so re-judging on it is the store's work.
+ *   the message reached the gateway (`measuredAt: 'gateway-arrival'`): the agreements' limits are on
+ *   the hospital's act of warning (varsle, fremsende, orientere), and from that moment the message is
+ *   in the receiver's inbox. The receiver's fetch is its own business and does not move the verdict.
  * - A deadline is met by any instant `<=` it; "end-of-day" is 23:59:59.999 Copenhagen time (§3.9.3).
  * - A `target` is an earlier "due" mark inside the limit: sent after it but by the limit is on time
  *   with a note (D1: due 12:00, late after 13:00; D21: due the admission day, late after the next weekday).
@@ -552,6 +552,20 @@ export function resumeAwaiting(
   ruleId: string,
   letter: Letter,
   context: AcceptanceContext & { readonly episodeDischarge: EpisodeDischarge },
+  ruleSet: DeadlineRuleSet,
+  options: EvaluationOptions = {},
+): TrackedEvaluation | undefined {
+  return evaluateRule(ruleId, letter, context, ruleSet, options);
+}
+
+/**
+ * One named deadline rule for `letter` (whatever the rule's start conditions: the caller chose the
+ * rule), judged at `context.sentAt`. Undefined when the rule is gone or disabled.
+ */
+export function evaluateRule(
+  ruleId: string,
+  letter: Letter,
+  context: AcceptanceContext,
   ruleSet: DeadlineRuleSet,
   options: EvaluationOptions = {},
 ): TrackedEvaluation | undefined {

@@ -7,6 +7,7 @@ export {
   calendarFor,
   dischargeStatedBy,
   evaluateAtAcceptance,
+  evaluateRule,
   judgeFulfilment,
   lateness,
   obligedEanOf,
@@ -18,5 +19,6 @@ export {
   type LateLimit,
   type TrackedEvaluation,
 } from './evaluate.js';
+export { evaluateFallbackWarning, type FallbackEvaluation, type FallbackRefusal, type FallbackWarning } from './fallback.js';
 export { buildComplianceReport, complianceCsv, type ComplianceInputRow, type ComplianceLine, type ComplianceReport } from './compliance.js';
 export { correlationTypes, mayFulfilDeadline, mayStartAwaited, type CorrelationTypes } from './correlation.js';

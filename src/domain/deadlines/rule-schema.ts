@@ -5,7 +5,7 @@
  */
 import { MESSAGE_TYPES } from '../catalogue.js';
 import { WARNING_CATEGORIES } from '../message.js';
-import { EXTENSION_FLAGS, REFERENCE_FIELDS } from './types.js';
+import { EXTENSION_FLAGS, FALLBACK_CHANNELS, REFERENCE_FIELDS } from './types.js';
 
 const MESSAGE_TYPE = { enum: MESSAGE_TYPES.map((type) => type.code) };
 const TIME_OF_DAY = {
@@ -152,7 +152,7 @@ export const DEADLINE_RULES_SCHEMA = {
           type: 'object',
           required: ['kind', 'evidence'],
           additionalProperties: false,
-          properties: { kind: { const: 'starting-message' }, evidence: { enum: ['gateway-arrival', 'delivery-receipt'] } },
+          properties: { kind: { const: 'starting-message' }, evidence: { const: 'gateway-arrival' } },
         },
         {
           type: 'object',
@@ -225,6 +225,7 @@ export const DEADLINE_RULES_SCHEMA = {
           additionalProperties: false,
           properties: { field: { const: 'rehabilitationDeadline' }, at: TIME_OF_DAY },
         },
+        fallbackChannels: { type: 'array', uniqueItems: true, items: { enum: [...FALLBACK_CHANNELS] } },
         check: { enum: ['weekday', 'stated-limit'] },
         countHolidays: { type: 'boolean' },
         against: { type: 'string', minLength: 1 },
@@ -253,6 +254,7 @@ export const DEADLINE_RULES_SCHEMA = {
               { type: 'object', required: ['breachAt'] },
               { type: 'object', required: ['fulfilledBy'] },
               { type: 'object', required: ['statedLimit'] },
+              { type: 'object', required: ['fallbackChannels'] },
             ],
           },
         },
@@ -313,6 +315,9 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   breachAt: 'same form as "offset"; when a deadline nobody fulfilled is marked breached (default: the late limit)',
   fulfilledBy:
     'write {"kind":"starting-message","evidence":"gateway-arrival"}, {"kind":"correlated-message","types":[…],"from":"receiver","samePatient":true}, {"kind":"receipt"} or {"kind":"explicit","by":"receiver"|"sender"|"retraining-performer"}',
+  evidence:
+    'write "gateway-arrival": a warning counts as given when the gateway accepted it, the hospital\'s act the agreements set the limit for; the receiver\'s fetch or push is not read ("delivery-receipt" was never used)',
+  fallbackChannels: `the channels outside MedCom the agreement allows for this rule: ${FALLBACK_CHANNELS.join(', ')}`,
   statedLimit: 'write {"field":"rehabilitationDeadline","at":"end-of-day"}',
   against: 'the id of the deadline rule whose statedLimit a "stated-limit" check compares with',
   types: `message type codes: ${MESSAGE_TYPES.map((type) => type.code).join(', ')}`,

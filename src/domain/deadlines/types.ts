@@ -94,8 +94,13 @@ export interface StartedBy {
 }
 
 export type FulfilledBy =
-  /** The starting message is itself the fulfilment (a warning, an advice): judged at acceptance. */
-  | { readonly kind: 'starting-message'; readonly evidence: 'gateway-arrival' | 'delivery-receipt' }
+  /**
+   * The starting message is itself the fulfilment (a warning, an advice): judged at acceptance, the
+   * moment the gateway took it. The agreements set the limit for the hospital's act ("Varsling senest
+   * 3 hverdage før udskrivning", "Fremsender indlæggelsesadvis … eller kontakter kommunen på anden
+   * vis", 004 L1526–1532, L634–636), not for the receiver's fetch, which the hospital cannot hasten.
+   */
+  | { readonly kind: 'starting-message'; readonly evidence: 'gateway-arrival' }
   /** A later message of one of `types`, from the `from` side of the starting message, for the same patient. */
   | {
       readonly kind: 'correlated-message';
@@ -138,6 +143,15 @@ export interface RuleSource {
 
 export type Severity = 'error' | 'warning' | 'info';
 
+/**
+ * Ways outside MedCom by which an obliged party may give what a rule asks for: "Hvor dette ikke er
+ * muligt, kan anvendes enten telefonisk besked, sikker e-mail eller FAX" (004 L1505–1509), "kontakter
+ * kommunen på anden vis" (L634–636).
+ */
+export type FallbackChannel = 'phone' | 'secure-email' | 'fax' | 'letter' | 'in-person';
+
+export const FALLBACK_CHANNELS: readonly FallbackChannel[] = ['phone', 'secure-email', 'fax', 'letter', 'in-person'];
+
 interface RuleBase {
   readonly id: string;
   readonly title: string;
@@ -170,6 +184,12 @@ export interface DeadlineRule extends RuleBase {
   readonly breachAt?: RuleOffset;
   readonly fulfilledBy: FulfilledBy;
   readonly statedLimit?: StatedLimit;
+  /**
+   * The channels outside MedCom the agreement allows for what this rule asks (absent: none). A
+   * deadline of the rule may be fulfilled through one of them, and a warning given through one of them
+   * for which no message exists starts the rule's deadline and fulfils it at once.
+   */
+  readonly fallbackChannels?: readonly FallbackChannel[];
 }
 
 /**
@@ -289,7 +309,9 @@ export interface DeadlineEvaluation {
   /** The reference the deadline was counted from: a date, or an ISO instant. */
   readonly reference?: string;
   /** What the state was measured against: the gateway arrival time (of this or the fulfilling message) or an explicit fulfilment's time. */
-  readonly measuredAt?: 'gateway-arrival' | 'explicit-fulfilment';
+  readonly measuredAt?: 'gateway-arrival' | 'explicit-fulfilment' | 'fallback-channel';
+  /** A warning given outside MedCom: how it reached the other party. */
+  readonly channel?: FallbackChannel;
   /** When the deadline was fulfilled (a correlated message's arrival or an explicit fulfilment's time). */
   readonly fulfilledAt?: string;
   readonly reason?: string;

@@ -1,9 +1,16 @@
 /** Deadlines as the API answers them (see src/app/deadline-view.ts and src/domain/deadlines). */
 import { Type } from '@fastify/type-provider-typebox';
-import { EVALUATION_STATES, type EvaluationState } from '../../domain/deadlines/types.js';
+import { EVALUATION_STATES, FALLBACK_CHANNELS, type EvaluationState, type FallbackChannel } from '../../domain/deadlines/types.js';
 import { DateTime, Ean, List, Nullable, Open, Uuid } from './common.js';
 
 const State = Type.Unsafe<EvaluationState>({ type: 'string', enum: [...EVALUATION_STATES] });
+
+/** How a warning given outside MedCom reached the other party. */
+export const Channel = Type.Unsafe<FallbackChannel>({
+  type: 'string',
+  enum: [...FALLBACK_CHANNELS],
+  description: 'How a warning given outside MedCom reached the other party (the agreements allow phone, secure e-mail and fax for a discharge warning, any other way for an admission advice)',
+});
 
 const LateBy = Open(
   { hours: Type.Integer(), weekdays: Type.Optional(Type.Integer()), calendarDays: Type.Optional(Type.Integer()) },
@@ -28,8 +35,9 @@ export const DeadlineSummary = Open({
   breachAt: Type.Optional(Type.String({ format: 'date-time', description: 'when a pending deadline is marked breached, if not at the late limit' })),
   lateBy: Type.Optional(LateBy),
   reference: Type.Optional(Type.String({ description: 'what the deadline is counted from: a date, or an instant' })),
-  measuredAt: Type.Optional(Type.Union([Type.Literal('gateway-arrival'), Type.Literal('explicit-fulfilment')])),
+  measuredAt: Type.Optional(Type.Union([Type.Literal('gateway-arrival'), Type.Literal('explicit-fulfilment'), Type.Literal('fallback-channel')])),
   fulfilledAt: Type.Optional(DateTime),
+  channel: Type.Optional(Channel),
   reason: Type.Optional(Type.String()),
   note: Type.Optional(Type.String()),
   supersedes: Type.Optional(List(Type.String(), { description: 'rules of the same group that also started but give a shorter lead' })),
@@ -44,9 +52,9 @@ export const DeadlineView = Open({
   title: Type.String(),
   severity: Type.String(),
   state: State,
-  messageId: Uuid,
-  letterId: Type.String(),
-  letterType: Type.String(),
+  messageId: Nullable(Uuid, { description: 'The message whose letter started it; null for a warning given outside MedCom that no message stands for' }),
+  letterId: Nullable(Type.String()),
+  letterType: Nullable(Type.String()),
   sender: Ean,
   receiver: Ean,
   obliged: Ean,
@@ -59,6 +67,10 @@ export const DeadlineView = Open({
   fulfilledAt: Nullable(DateTime),
   fulfilledByMessageId: Nullable(Type.String()),
   fulfilmentNote: Nullable(Type.String()),
+  fulfilmentRecorded: Nullable(Open({ at: DateTime, by: Nullable(Type.String({ description: 'the endpoint (EAN) or the operator (name) that recorded it' })) })),
+  channel: Nullable(Channel),
+  fallbackChannels: List(Channel, { description: 'The channels outside MedCom through which this deadline may be fulfilled (POST /api/v1/deadlines/{id}/fulfil with `channel`); empty when none' }),
+  measuredAt: Type.Optional(Type.String({ description: 'What the state was judged at: gateway-arrival, explicit-fulfilment or fallback-channel' })),
   breachedAt: Nullable(DateTime),
   lateBy: Type.Optional(Nullable(LateBy)),
   reason: Type.Optional(Type.String()),
@@ -85,6 +97,9 @@ const ComplianceLine = Open({
   notEvaluable: Type.Integer(),
   validationWarnings: Type.Integer(),
   awaitingStart: Type.Integer({ description: 'waiting for their start (D7 before the episode\'s discharge is seen): not judged' }),
+  byMessage: Type.Integer({ description: 'judged ones fulfilled by a MedCom message or its receipt' }),
+  byFallback: Type.Integer({ description: 'judged ones fulfilled by a warning given outside MedCom (phone, secure e-mail, fax, letter, in person)' }),
+  byReport: Type.Integer({ description: 'judged ones the obliged party reported done through the API without naming a channel' }),
   shareOnTime: Nullable(Type.Number()),
   medianLatenessHours: Nullable(Type.Number()),
   worstLatenessHours: Nullable(Type.Number()),

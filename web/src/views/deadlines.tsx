@@ -1,5 +1,6 @@
 import type { DeadlinePage, DeadlineView } from '../../../src/app/deadline-view.js';
 import type { ComplianceReport } from '../../../src/domain/deadlines/compliance.js';
+import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Empty, Show, useLoad } from '../components.js';
 import { count, percent, when } from '../format.js';
@@ -57,7 +58,7 @@ function GroupTable({ id, items, dueLabel }: { id: string; items: readonly Deadl
                   </td>
                   <td class="num">{count(group.items.length)}</td>
                   <td>{when(dueLabel === 'breached' ? (first?.breachedAt ?? first?.dueAt) : first?.dueAt)}</td>
-                  <td>{first ? <a href={href(`/message/${first.messageId}`)}>{first.letterType} {first.letterId}</a> : '—'}</td>
+                  <td>{first?.messageId ? <a href={href(`/message/${first.messageId}`)}>{first.letterType} {first.letterId}</a> : '—'}</td>
                 </tr>
               );
             })}
@@ -70,9 +71,16 @@ function GroupTable({ id, items, dueLabel }: { id: string; items: readonly Deadl
 
 export function DeadlinesView() {
   const names = useEndpointNames();
-  const [upcoming] = useLoad(() => api.get<DeadlinePage>('/api/v1/ops/deadlines', { state: 'pending', limit: 500 }), []);
-  const [breached] = useLoad(() => api.get<DeadlinePage>('/api/v1/ops/deadlines', { state: 'breached', limit: 500 }), []);
-  const [report] = useLoad(() => api.get<ComplianceReport>('/api/v1/ops/deadlines/report'), []);
+  const [upcoming, reloadUpcoming] = useLoad(() => api.get<DeadlinePage>('/api/v1/ops/deadlines', { state: 'pending', limit: 500 }), []);
+  const [breached, reloadBreached] = useLoad(() => api.get<DeadlinePage>('/api/v1/ops/deadlines', { state: 'breached', limit: 500 }), []);
+  const [report, reloadReport] = useLoad(() => api.get<ComplianceReport>('/api/v1/ops/deadlines/report'), []);
+  const [recorded, setRecorded] = useState(false);
+  const onRecorded = () => {
+    setRecorded(true);
+    reloadUpcoming();
+    reloadBreached();
+    reloadReport();
+  };
   return (
     <section aria-labelledby="deadlines-title">
       <h1 id="deadlines-title">{t('deadlinesTitle')}</h1>
@@ -106,6 +114,7 @@ export function DeadlinesView() {
                     <th scope="col" class="num">{t('pending')}</th>
                     <th scope="col" class="num">{t('shareOnTime')}</th>
                     <th scope="col" class="num">{t('medianLate')}</th>
+                    <th scope="col" class="num">{t('outsideMedcom')}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -124,6 +133,7 @@ export function DeadlinesView() {
                       <td class="num">{count(line.pending)}</td>
                       <td class="num">{percent(line.shareOnTime)}</td>
                       <td class="num">{line.medianLatenessHours ?? '—'}</td>
+                      <td class="num">{count(line.byFallback)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -132,7 +142,12 @@ export function DeadlinesView() {
           </Empty>
         )}
       </Show>
-      <WarningForm deadlines={[...(upcoming.state === 'ready' ? upcoming.data.items : []), ...(breached.state === 'ready' ? breached.data.items : [])]} />
+      {recorded ? (
+        <p class="notice" role="status">
+          {t('recorded')}
+        </p>
+      ) : null}
+      <WarningForm deadlines={[...(upcoming.state === 'ready' ? upcoming.data.items : []), ...(breached.state === 'ready' ? breached.data.items : [])]} onRecorded={onRecorded} />
     </section>
   );
 }
