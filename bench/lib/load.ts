@@ -149,6 +149,8 @@ export interface FlowEntry {
   readonly measured: boolean;
   /** Receipts that complete it (its receiver and copies), known from its 202; null until then. */
   expected: number | null;
+  /** When its 202 arrived. */
+  acceptedAt: number | null;
   readonly answeredBy: Set<string>;
   done: boolean;
 }
@@ -161,6 +163,8 @@ export interface FlowEntry {
 export class InboxFlow {
   readonly counts = new StatusCounts();
   readonly endToEnd = new Latencies();
+  /** The part of the end-to-end time after the 202: delivery, answer and the receipt's way back. */
+  readonly afterAcceptance = new Latencies();
   readonly started = performance.now();
   accepted = 0;
   completed = 0;
@@ -198,7 +202,7 @@ export class InboxFlow {
 
   /** Before a post: the message's entry, with the instant its end-to-end time counts from. */
   posting(envelopeKey: string, sentAt: number, measured = true): void {
-    this.pending.set(envelopeKey, { sentAt, measured, expected: null, answeredBy: new Set(), done: false });
+    this.pending.set(envelopeKey, { sentAt, measured, expected: null, acceptedAt: null, answeredBy: new Set(), done: false });
   }
 
   /** After a post: a 202 names the endpoints whose receipts complete the message; any other answer drops it. */
@@ -210,6 +214,7 @@ export class InboxFlow {
       return;
     }
     this.accepted++;
+    entry.acceptedAt = performance.now();
     const body = jsonOf<{ letters?: { receiver: string; copies?: string[] }[] }>(reply);
     const endpoints = new Set<string>();
     for (const letter of body?.letters ?? []) {
@@ -252,7 +257,10 @@ export class InboxFlow {
     if (entry.done || entry.expected === null || entry.answeredBy.size < entry.expected) return;
     entry.done = true;
     const now = performance.now();
-    if (entry.measured) this.endToEnd.add(now - entry.sentAt);
+    if (entry.measured) {
+      this.endToEnd.add(now - entry.sentAt);
+      if (entry.acceptedAt !== null) this.afterAcceptance.add(now - entry.acceptedAt);
+    }
     this.completed++;
     if (!this.postsDone) this.completedWhilePosting++;
     this.lastCompletion = now;
