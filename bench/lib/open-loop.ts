@@ -45,7 +45,7 @@ export interface OpenLoopResult {
   readonly sendLagMs: LatencySummary;
   /** Post due → 202 (the gateway's answer plus any wait for a connection). */
   readonly acceptLatencyMs: LatencySummary;
-  /** The POST round trip alone, from the moment it was written, for comparison. */
+  /** Sent → 202: the POST from the moment the bench sent it, its wait for a free connection included. */
   readonly serviceLatencyMs: LatencySummary;
   /** Post due → the sender fetched the last receipt; messages still incomplete at the end count with their wait so far. */
   readonly endToEndLatencyMs: LatencySummary;

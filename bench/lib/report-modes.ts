@@ -43,7 +43,7 @@ export function reportOpenLoop(header: readonly string[], phase: Phase<OpenLoopR
   out(LINE);
   latencyHeader();
   out(latencyRow('acceptance (due → 202)', r.acceptLatencyMs));
-  out(latencyRow('  POST round trip alone', r.serviceLatencyMs));
+  out(latencyRow('  sent → 202', r.serviceLatencyMs));
   out(latencyRow('end to end (due → last receipt)', r.endToEndLatencyMs));
   out(latencyRow('  of which 202 → last receipt', r.afterAcceptanceLatencyMs));
   out(latencyRow('bench send lag (due → sent)', r.sendLagMs));
