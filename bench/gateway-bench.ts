@@ -98,6 +98,7 @@ const openLoop: OpenLoopConfig = {
 /** The open loop's targets, set for 200 messages/s. */
 const RATE_TARGETS = { rate: 200, acceptP99Ms: 50, endToEndP99Ms: 2_000 } as const;
 const backlogMessages = Math.floor(envNumber('BENCH_BACKLOG', 50_000, 1, 10_000_000));
+const backlogOverlap = process.env.BENCH_BACKLOG_OVERLAP === '1';
 const oneByOneMessages = Math.floor(envNumber('BENCH_BACKLOG_ONE_BY_ONE', Math.min(backlogMessages, 2_000), 0, 10_000_000));
 /** The drain's target: messages drained per second at least this share of the floor's accepted/s. */
 const DRAIN_TARGET = 0.25;
@@ -471,9 +472,9 @@ async function backlogMode(machine: Machine, source: Source): Promise<number> {
     const fill = await fillBacklog(port, batchTemplates, batch.municipality, fillConfig, abort);
     console.log(`  accepted ${fill.accepted} in ${fmt(fill.postSeconds, 1)} s; waiting for the gateway to go quiet`);
     const settleSeconds = [await settle(pid)];
-    console.log(`drain: one poller, GET /api/v1/inbox?limit=100&include=body then POST /api/v1/inbox/receipts, one request at a time`);
+    console.log(`drain: one poller, GET /api/v1/inbox?limit=100&include=body then POST /api/v1/inbox/receipts, ${backlogOverlap ? 'the next lease while the receipts are recorded' : 'one request at a time'}`);
     const drainCpuWindow = new CpuWindow({ gateway: pid });
-    const drain = await drainInBatches(port, batch.municipality, fill.accepted, load.requestTimeoutMs, abort);
+    const drain = await drainInBatches(port, batch.municipality, fill.accepted, load.requestTimeoutMs, backlogOverlap, abort);
     const drainCpu = drainCpuWindow.finish();
     console.log(`  acknowledged ${drain.acknowledged} in ${fmt(drain.seconds, 1)} s`);
     if (oneByOneMessages === 0 || abort.aborted) return { fill, drain, drainCpu, settleSeconds, accepted: fill.accepted };
@@ -496,7 +497,7 @@ async function backlogMode(machine: Machine, source: Source): Promise<number> {
     source,
     machine,
     postgres: serverSettings,
-    config: { ...load, backlog: backlogMessages, oneByOne: oneByOneMessages, floorMessages: floorLoad.messages, floor: runFloor, cpuProfile },
+    config: { ...load, backlog: backlogMessages, overlap: backlogOverlap, oneByOne: oneByOneMessages, floorMessages: floorLoad.messages, floor: runFloor, cpuProfile },
     gateway: { ...phase.result, ...phase.resources },
     floor: floor ? { ...floor.result, ...floor.resources } : null,
     ratioDrainToFloor: floor && floor.result.acceptedPerSecond > 0 ? phase.result.drain.perSecond / floor.result.acceptedPerSecond : null,

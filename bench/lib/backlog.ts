@@ -4,7 +4,7 @@
  * hospitals would send, so it is also a figure for acceptance into one inbox. The drain uses the
  * batch paths a catching-up receiver has: `GET /api/v1/inbox?limit=100&include=body` (lease and fetch
  * in one request) and `POST /api/v1/inbox/receipts` (100 positive receipts in one request), one
- * request at a time. For comparison a second, smaller backlog for another municipality is drained one
+ * request at a time (or, if asked, the next lease while the last receipts are recorded). For comparison a second, smaller backlog for another municipality is drained one
  * message at a time: lease, then per message a fetch and a receipt.
  */
 import { createHash } from 'node:crypto';
@@ -38,7 +38,7 @@ export interface FillResult extends PostPhaseResult {
 
 export interface DrainResult {
   readonly municipality: string;
-  readonly how: 'batch' | 'one by one';
+  readonly how: 'batch' | 'batch, lease and answer overlapping' | 'one by one';
   /** Messages acknowledged with a positive receipt the gateway recorded. */
   readonly acknowledged: number;
   /** Messages the fill put in the inbox; the drain should acknowledge them all. */
@@ -95,20 +95,43 @@ interface BatchAnswer {
 }
 
 /**
- * Drains the municipality's inbox through the batch paths, one request at a time, until it has
- * acknowledged `expected` messages or a lease comes back empty twice (the second time after waiting a
- * second, in case the last messages were still being committed).
+ * Drains the municipality's inbox through the batch paths until it has leased `expected` messages or a
+ * lease comes back empty twice (the second time after waiting a second, in case the last messages were
+ * still being committed). One request at a time, or with `overlap` the next lease goes out while the
+ * previous batch's receipts are being recorded (never more than one of each in flight).
  */
-export async function drainInBatches(port: number, municipality: string, expected: number, requestTimeoutMs: number, abort: Abort): Promise<DrainResult> {
-  const client = new HttpClient('127.0.0.1', port, 1);
+export async function drainInBatches(port: number, municipality: string, expected: number, requestTimeoutMs: number, overlap: boolean, abort: Abort): Promise<DrainResult> {
+  const client = new HttpClient('127.0.0.1', port, overlap ? 2 : 1);
   const meter: Meter = { counts: new StatusCounts(), latency: {}, requests: 0 };
   const key = keyOf(municipality);
+  let leased = 0;
   let acknowledged = 0;
   let lastAnswer = 0;
+  let failed = false;
+  const answerBatch = async (items: readonly LeasedItem[]) => {
+    const answer = await timed(client, meter, 'answer', {
+      method: 'POST',
+      path: '/api/v1/inbox/receipts',
+      key,
+      body: JSON.stringify({ answers: items.map((item) => ({ id: item.id, status: 'positive' })) }),
+      contentType: 'application/json',
+      timeoutMs: requestTimeoutMs,
+    });
+    lastAnswer = performance.now();
+    if (answer.status !== 200) {
+      failed = true;
+      return;
+    }
+    for (const result of jsonOf<{ results: BatchAnswer[] }>(answer)?.results ?? []) {
+      if (result.ok) acknowledged++;
+      else meter.counts.add('answer', `refused ${result.code ?? '?'}`);
+    }
+  };
   const start = performance.now();
+  let answering: Promise<void> | undefined;
   try {
     let emptyLeases = 0;
-    while (!abort.aborted && acknowledged < expected && emptyLeases < 2) {
+    while (!abort.aborted && !failed && leased < expected && emptyLeases < 2) {
       const wait = emptyLeases === 0 ? 0 : 1;
       const lease = await timed(client, meter, 'lease', { method: 'GET', path: `/api/v1/inbox?limit=100&include=body&wait=${wait}`, key, timeoutMs: requestTimeoutMs });
       if (lease.status !== 200) break;
@@ -118,30 +141,21 @@ export async function drainInBatches(port: number, municipality: string, expecte
         continue;
       }
       emptyLeases = 0;
+      leased += items.length;
       // What a careful receiver does with the bytes: decode them and check them against the sha256.
       for (const item of items) {
         const sha = item.body === undefined ? undefined : createHash('sha256').update(Buffer.from(item.body, 'base64')).digest('hex');
         if (sha !== item.sha256) meter.counts.add('fetch', item.body === undefined ? 'no body' : 'sha256 mismatch');
       }
-      const answer = await timed(client, meter, 'answer', {
-        method: 'POST',
-        path: '/api/v1/inbox/receipts',
-        key,
-        body: JSON.stringify({ answers: items.map((item) => ({ id: item.id, status: 'positive' })) }),
-        contentType: 'application/json',
-        timeoutMs: requestTimeoutMs,
-      });
-      lastAnswer = performance.now();
-      if (answer.status !== 200) break;
-      for (const result of jsonOf<{ results: BatchAnswer[] }>(answer)?.results ?? []) {
-        if (result.ok) acknowledged++;
-        else meter.counts.add('answer', `refused ${result.code ?? '?'}`);
-      }
+      await answering;
+      answering = answerBatch(items);
+      if (!overlap) await answering;
     }
+    await answering;
   } finally {
     client.close();
   }
-  return drainResult(municipality, 'batch', acknowledged, expected, meter, start, lastAnswer);
+  return drainResult(municipality, overlap ? 'batch, lease and answer overlapping' : 'batch', acknowledged, expected, meter, start, lastAnswer);
 }
 
 /**

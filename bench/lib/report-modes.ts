@@ -101,13 +101,13 @@ export function reportBacklog(header: readonly string[], phase: Phase<BacklogRun
   const ratio = (perSecond: number) => (floorRate > 0 ? perSecond / floorRate : null);
   out(`\n${LINE}`);
   for (const text of header) out(text);
-  out(`backlog: ${fill.attempted} messages posted for ${fill.municipality} while nobody reads, then one poller drains them, one request at a time`);
+  out(`backlog: ${fill.attempted} messages posted for ${fill.municipality} while nobody reads, then one poller drains them`);
   out(LINE);
   out(`  ${'throughput'.padEnd(44)} ${'msg/s'.padStart(8)} ${'× floor'.padStart(8)} ${'count'.padStart(8)} ${'seconds'.padStart(8)} ${'requests'.padStart(9)}`);
   const rate = (label: string, perSecond: number, count: number, seconds: number, requests?: number) =>
     out(`  ${label.padEnd(44)} ${fmt(perSecond, 0).padStart(8)} ${fmt(ratio(perSecond), 2).padStart(8)} ${String(count).padStart(8)} ${fmt(seconds, 1).padStart(8)} ${(requests === undefined ? '' : String(requests)).padStart(9)}`);
   rate('fill: accepted (POST 202), nobody reading', fill.acceptedPerSecond, fill.accepted, fill.postSeconds);
-  rate('drain in batches (include=body + receipts)', drain.perSecond, drain.acknowledged, drain.seconds, drain.requests);
+  rate(drain.how === 'batch' ? 'drain in batches (include=body + receipts)' : 'drain in batches, lease overlapping answer', drain.perSecond, drain.acknowledged, drain.seconds, drain.requests);
   if (oneByOne && oneByOneFill) {
     rate(`drain one by one (${oneByOneFill.accepted} for ${oneByOne.municipality})`, oneByOne.perSecond, oneByOne.acknowledged, oneByOne.seconds, oneByOne.requests);
   }
