@@ -12,8 +12,17 @@
  * 3. floor: bench/floor-server.ts, a bare Fastify server doing one durable INSERT and one BullMQ add
  *    per request, with the same posts and concurrency.
  *
+ * Two other modes (BENCH_MODE, or set by BENCH_RATE / BENCH_BACKLOG) measure what a closed loop cannot:
+ *
+ * - rate: the open loop, BENCH_RATE messages per second on a fixed schedule with the full flow reading,
+ *   latencies counted from each message's scheduled instant (bench/lib/open-loop.ts);
+ * - backlog: one municipality's inbox filled with BENCH_BACKLOG messages while nobody reads, then drained
+ *   by one poller through the batch paths, and a smaller one one by one; then the floor
+ *   (bench/lib/backlog.ts).
+ *
  * Then the children are stopped, the databases dropped and the Redis keys of the prefixes deleted.
- * Results are printed and written to bench/results/latest.json. See bench/README.md for the knobs.
+ * Results are printed and written to bench/results/latest.json (latest-rate.json, latest-backlog.json).
+ * See docs/performance.md for the knobs.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -25,11 +34,15 @@ import { fromPackageRoot, PACKAGE_ROOT } from '../src/package-root.js';
 import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { HttpClient } from './lib/http-client.js';
 import { checkpoint, createDatabase, databaseUrl, deleteRedisPrefix, dropDatabase, PgActivitySampler, pgCounters, pgPerMessage, type PostgresTarget } from './lib/infra.js';
+import { BACKLOG_INBOXES, drainInBatches, drainOneByOne, fillBacklog } from './lib/backlog.js';
 import { runGatewayLoad, runPostOnlyLoad, type GatewayLoadResult, type LoadConfig, type PostOnlyLoadResult } from './lib/load.js';
 import { loadTemplates, verifyTemplates, type Template } from './lib/messages.js';
-import { readProbe, type ProbeSummary } from './lib/probe-report.js';
-import { CpuWindow, freePort, MemorySampler, startChild, stopChild, waitUntilReady, type Child, type CpuUse } from './lib/processes.js';
-import { fmt, type LatencySummary } from './lib/stats.js';
+import { runOpenLoopLoad, type OpenLoopConfig } from './lib/open-loop.js';
+import { readProbe } from './lib/probe-report.js';
+import { CpuWindow, freePort, MemorySampler, startChild, stopChild, waitUntilReady, type Child } from './lib/processes.js';
+import { reportBacklog, reportOpenLoop, type BacklogRun } from './lib/report-modes.js';
+import { cpuLines, errorText, latencyRow, pgText, type Phase, type PhaseResources } from './lib/report.js';
+import { fmt } from './lib/stats.js';
 
 function envNumber(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -57,6 +70,38 @@ const load: LoadConfig = {
 /** The floor is fast: at least 10 000 posts so it is measured over seconds, not a blip. */
 const floorLoad: LoadConfig = { ...load, messages: Math.floor(envNumber('BENCH_FLOOR_MESSAGES', Math.max(load.messages, 10_000), 1, 10_000_000)) };
 const runFloor = process.env.BENCH_FLOOR !== '0';
+
+type Mode = 'closed' | 'rate' | 'backlog';
+/** BENCH_MODE, else the mode whose variable is set, else the closed loop. */
+function modeOf(): Mode {
+  const named = process.env.BENCH_MODE;
+  if (named !== undefined && named !== '') {
+    if (named === 'closed' || named === 'rate' || named === 'backlog') return named;
+    console.error(`BENCH_MODE=${named} is not valid: use closed, rate or backlog`);
+    process.exit(2);
+  }
+  const rate = (process.env.BENCH_RATE ?? '') !== '';
+  const backlog = (process.env.BENCH_BACKLOG ?? '') !== '';
+  if (rate && backlog) {
+    console.error('BENCH_RATE and BENCH_BACKLOG are both set: run one mode at a time (or say which with BENCH_MODE)');
+    process.exit(2);
+  }
+  return rate ? 'rate' : backlog ? 'backlog' : 'closed';
+}
+const mode = modeOf();
+const openLoop: OpenLoopConfig = {
+  rate: envNumber('BENCH_RATE', 200, 1, 100_000),
+  seconds: envNumber('BENCH_RATE_SECONDS', 30, 1, 3_600),
+  warmupSeconds: envNumber('BENCH_RATE_WARMUP_SECONDS', 5, 0, 600),
+  connections: Math.floor(envNumber('BENCH_RATE_CONNECTIONS', 64, 1, 1_024)),
+};
+/** The open loop's targets, set for 200 messages/s. */
+const RATE_TARGETS = { rate: 200, acceptP99Ms: 50, endToEndP99Ms: 2_000 } as const;
+const backlogMessages = Math.floor(envNumber('BENCH_BACKLOG', 50_000, 1, 10_000_000));
+const backlogOverlap = process.env.BENCH_BACKLOG_OVERLAP === '1';
+const oneByOneMessages = Math.floor(envNumber('BENCH_BACKLOG_ONE_BY_ONE', Math.min(backlogMessages, 2_000), 0, 10_000_000));
+/** The drain's target: messages drained per second at least this share of the floor's accepted/s. */
+const DRAIN_TARGET = 0.25;
 const runAcceptOnly = process.env.BENCH_ACCEPT_ONLY !== '0';
 const cpuProfile = process.env.BENCH_CPU_PROF === '1';
 const startTimeoutMs = envNumber('BENCH_START_TIMEOUT_SECONDS', 60, 1, 600) * 1000;
@@ -68,7 +113,7 @@ const resultsDir = fromPackageRoot('bench', 'results');
 const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
 const runId = `${stamp}_${process.pid}`;
 
-type PhaseKind = 'flow' | 'accept' | 'floor';
+type PhaseKind = 'flow' | 'accept' | 'floor' | 'rate' | 'backlog';
 const databases = new Set<string>();
 const prefixes = new Set<string>();
 const children: Child[] = [];
@@ -111,22 +156,6 @@ function latestProfile(dir: string, since: number): string | undefined {
   }
 }
 
-interface PhaseResources extends ProbeSummary {
-  readonly peakRssMb: number;
-  readonly cpu: CpuUse;
-  readonly stopped: string;
-  /** PostgreSQL's work per accepted message: commits, rows, WAL bytes and WAL fsyncs. */
-  readonly postgresPerMessage?: Record<string, number>;
-  /** Average number of the phase database's connections per state during the load. */
-  readonly postgresConnections: Record<string, number>;
-  readonly profile?: ProfileSummary;
-}
-
-interface Phase<R> {
-  readonly result: R;
-  readonly resources: PhaseResources;
-}
-
 async function startOrFail(name: string, args: string[], env: NodeJS.ProcessEnv, port: number): Promise<Child | undefined> {
   const child = startChild(name, process.execPath, args, env, PACKAGE_ROOT);
   children.push(child);
@@ -145,7 +174,7 @@ async function startOrFail(name: string, args: string[], env: NodeJS.ProcessEnv,
  * One phase: a fresh database and prefix, the server as a child, the load, and around it the
  * samplers (memory, CPU, PostgreSQL activity and counters, and for the gateway the in-process probe).
  */
-async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind, work: (port: number) => Promise<R>): Promise<Phase<R> | undefined> {
+async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind, work: (port: number, pid: number) => Promise<R>): Promise<Phase<R> | undefined> {
   const database = databaseOf(kind);
   const prefix = prefixOf(kind);
   databases.add(database);
@@ -173,7 +202,13 @@ async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind
       ? { MEDCOM_QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', MEDCOM_RATE_LIMIT_PER_MINUTE: '10000000', BENCH_PROBE_FILE: probeFile }
       : { FLOOR_QUEUE_PREFIX: prefix }),
   });
-  const title = { flow: 'the gateway, full flow', accept: 'the gateway, acceptance only (nobody reads the inboxes)', floor: 'the floor server' }[kind];
+  const title = {
+    flow: 'the gateway, full flow',
+    accept: 'the gateway, acceptance only (nobody reads the inboxes)',
+    floor: 'the floor server',
+    rate: 'the gateway, open loop with the full flow',
+    backlog: 'the gateway, a backlog filled and drained',
+  }[kind];
   console.log(`\n${title}: node ${args.filter((a) => !a.startsWith('--import')).join(' ')} on 127.0.0.1:${port}, database ${database}, Redis prefix ${prefix}`);
   const child = await startOrFail(title, args, env, port);
   if (!child) return undefined;
@@ -185,7 +220,7 @@ async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind
   const memory = new MemorySampler(child.pid);
   const cpu = new CpuWindow({ [isGateway ? 'gateway' : 'floor']: child.pid });
   const loadStart = Date.now();
-  const result = await work(port);
+  const result = await work(port, child.pid);
   const loadEnd = Date.now();
   const cpuUse = cpu.finish();
   const postgresConnections = await activity.stop();
@@ -205,49 +240,6 @@ async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind
     result,
     resources: { peakRssMb, cpu: cpuUse, stopped, postgresConnections, ...(postgresPerMessage ? { postgresPerMessage } : {}), ...probed, ...(profile ? { profile } : {}) },
   };
-}
-
-function latencyRow(label: string, s: LatencySummary | undefined): string {
-  return `  ${label.padEnd(36)} ${fmt(s?.p50).padStart(8)} ${fmt(s?.p95).padStart(8)} ${fmt(s?.p99).padStart(8)} ${fmt(s?.max).padStart(9)} ${String(s?.count ?? 0).padStart(8)}`;
-}
-
-function cpuLines(label: string, cpu: CpuUse, messages: number): string[] {
-  const cores = Object.entries(cpu.coresByProcess)
-    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
-    .join(', ');
-  // CPU milliseconds per message: cores × seconds of the window ÷ messages.
-  const perMessage = Object.entries(cpu.coresByProcess)
-    .map(([name, n]) => `${name} ${messages > 0 ? ((n * cpu.seconds * 1000) / messages).toFixed(2) : '–'}`)
-    .join(', ');
-  const others = Object.entries(cpu.others)
-    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
-    .join(', ');
-  const kinds = Object.entries(cpu.machineCores)
-    .filter(([kind, n]) => n >= 0.01 && kind !== 'idle')
-    .map(([kind, n]) => `${kind} ${n.toFixed(2)}`)
-    .join(', ');
-  const lines = [
-    `  CPU, ${label}: ${cores} cores; other processes: ${others || 'none'}`,
-    `      CPU ms per message: ${perMessage}`,
-    `      machine ${(cpu.machineBusy * 100).toFixed(0)} % busy (cores: ${kinds})`,
-  ];
-  for (const [name, c] of Object.entries(cpu.children)) {
-    lines.push(`      ${name}'s main thread: running ${(c.mainThreadRunning * 100).toFixed(0)} % of the time, runnable but waiting for a CPU ${(c.mainThreadWaitingForCpu * 100).toFixed(0)} %; kernel mode ${c.systemCores.toFixed(2)} cores`);
-  }
-  return lines;
-}
-
-function pgText(r: PhaseResources): string {
-  const p = r.postgresPerMessage;
-  return p ? `${p.commits} commits, ${p.rowsInserted} rows inserted, ${p.rowsUpdated} updated, ${p.walBytes} WAL bytes, ${p.walSyncs} WAL fsyncs` : 'not available';
-}
-
-function errorText(errors: Record<string, Record<string, number>>): string {
-  return Object.keys(errors).length === 0
-    ? 'none'
-    : Object.entries(errors)
-        .map(([op, byStatus]) => `${op}: ${Object.entries(byStatus).map(([s, c]) => `${s}×${c}`).join(' ')}`)
-        .join('; ');
 }
 
 async function cleanUp(): Promise<void> {
@@ -373,13 +365,45 @@ function sourceVersion(): { commit: string; srcChanged: boolean } {
   }
 }
 
-async function main(): Promise<number> {
-  const source = sourceVersion();
-  const machine = { cpuModel: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), memoryGb: Math.round(totalmem() / 1024 ** 3), node: process.version };
-  console.log(`gateway benchmark on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; gateway at ${source.commit}${source.srcChanged ? ' with uncommitted changes in src/' : ''}`);
-  const templates: Template[] = loadTemplates();
+type Machine = Record<string, string | number>;
+type Source = ReturnType<typeof sourceVersion>;
+
+function writeResults(file: string, json: Record<string, unknown>): void {
+  const out = join(resultsDir, file);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), ...json, aborted: abort.aborted }, null, 2)}\n`);
+  console.log(`results written to ${out}`);
+}
+
+function reportHeader(machine: Machine, source: Source): string[] {
+  const database = serverSettings ?? { version: '?', synchronousCommit: '?', fsync: '?' };
+  return [
+    `gateway benchmark  ${new Date().toISOString()}  ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`,
+    `gateway at commit ${source.commit}${source.srcChanged ? ' with uncommitted changes in src/' : ''}`,
+    `PostgreSQL ${database.version}: synchronous_commit=${database.synchronousCommit}, fsync=${database.fsync}`,
+  ];
+}
+
+/** Waits (at most a minute) until the gateway has used under 0.05 cores for a second: its work after a fill is done. */
+async function settle(pid: number): Promise<number> {
+  const started = Date.now();
+  while (!abort.aborted && Date.now() - started < 60_000) {
+    const window = new CpuWindow({ gateway: pid });
+    await sleep(1_000);
+    if ((window.finish().coresByProcess.gateway ?? 0) < 0.05) break;
+  }
+  return (Date.now() - started) / 1000;
+}
+
+function allTemplates(): Template[] {
+  const templates = loadTemplates();
   verifyTemplates(templates, load.patientGroup);
   console.log(`messages: ${templates.map((t) => t.file.replace(/\.xml$/, '')).join(', ')} (round robin; identifiers and CPR numbers rewritten per message)`);
+  return templates;
+}
+
+async function closedLoop(machine: Machine, source: Source): Promise<number> {
+  const templates = allTemplates();
   const benchMemory = new MemorySampler('self');
 
   const flow = await runPhase('flow', (port) => {
@@ -397,8 +421,7 @@ async function main(): Promise<number> {
   const database = serverSettings ?? { version: '?', synchronousCommit: '?', fsync: '?' };
 
   const { ratio, acceptOnlyRatio } = report(machine, database, flow, accept, floor, benchPeakRssMb, source);
-  const json = {
-    at: new Date().toISOString(),
+  writeResults('latest.json', {
     source,
     machine,
     postgres: database,
@@ -409,13 +432,87 @@ async function main(): Promise<number> {
     ratioAcceptedToFloor: ratio,
     ratioAcceptOnlyToFloor: acceptOnlyRatio,
     bench: { peakRssMb: benchPeakRssMb },
-    aborted: abort.aborted,
-  };
-  const out = join(resultsDir, 'latest.json');
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
-  console.log(`results written to ${out}`);
+  });
   return abort.aborted ? 130 : 0;
+}
+
+async function openLoopMode(machine: Machine, source: Source): Promise<number> {
+  const templates = allTemplates();
+  const benchMemory = new MemorySampler('self');
+  const phase = await runPhase('rate', (port) => {
+    console.log(
+      `open loop: ${openLoop.rate} msg/s for ${openLoop.seconds} s after ${openLoop.warmupSeconds} s of warm-up, up to ${openLoop.connections} connections for the posts; ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time`,
+    );
+    return runOpenLoopLoad(port, templates, load, openLoop, abort, (text) => console.log(text));
+  });
+  if (!phase) return 1;
+  const benchPeakRssMb = benchMemory.stop();
+  const verdicts = reportOpenLoop(reportHeader(machine, source), phase, RATE_TARGETS);
+  writeResults('latest-rate.json', {
+    source,
+    machine,
+    postgres: serverSettings,
+    config: { ...load, openLoop, cpuProfile },
+    gateway: { ...phase.result, ...phase.resources },
+    targets: verdicts,
+    bench: { peakRssMb: benchPeakRssMb },
+  });
+  return abort.aborted ? 130 : 0;
+}
+
+async function backlogMode(machine: Machine, source: Source): Promise<number> {
+  const { batch, oneByOne } = BACKLOG_INBOXES;
+  const batchTemplates = loadTemplates(batch.fixtures);
+  const oneByOneTemplates = loadTemplates(oneByOne.fixtures);
+  verifyTemplates([...batchTemplates, ...oneByOneTemplates], load.patientGroup);
+  // The fill is not cut short by BENCH_SECONDS: the backlog is the point.
+  const fillConfig: LoadConfig = { ...load, messages: backlogMessages, seconds: 3_600 };
+  const phase = await runPhase('backlog', async (port, pid): Promise<BacklogRun> => {
+    console.log(`fill: ${backlogMessages} messages for ${batch.municipality} (${batch.fixtures.map((f) => f.replace(/\.xml$/, '')).join(', ')}), ${load.concurrency} posts in flight, nobody reading`);
+    const fill = await fillBacklog(port, batchTemplates, batch.municipality, fillConfig, abort);
+    console.log(`  accepted ${fill.accepted} in ${fmt(fill.postSeconds, 1)} s; waiting for the gateway to go quiet`);
+    const settleSeconds = [await settle(pid)];
+    console.log(`drain: one poller, GET /api/v1/inbox?limit=100&include=body then POST /api/v1/inbox/receipts, ${backlogOverlap ? 'the next lease while the receipts are recorded' : 'one request at a time'}`);
+    const drainCpuWindow = new CpuWindow({ gateway: pid });
+    const drain = await drainInBatches(port, batch.municipality, fill.accepted, load.requestTimeoutMs, backlogOverlap, abort);
+    const drainCpu = drainCpuWindow.finish();
+    console.log(`  acknowledged ${drain.acknowledged} in ${fmt(drain.seconds, 1)} s`);
+    if (oneByOneMessages === 0 || abort.aborted) return { fill, drain, drainCpu, settleSeconds, accepted: fill.accepted };
+    console.log(`fill: ${oneByOneMessages} messages for ${oneByOne.municipality}, to drain one by one`);
+    const oneByOneFill = await fillBacklog(port, oneByOneTemplates, oneByOne.municipality, { ...fillConfig, messages: oneByOneMessages, firstMessage: backlogMessages }, abort);
+    settleSeconds.push(await settle(pid));
+    console.log(`drain: one poller, a lease of 100, then per message GET /api/v1/inbox/{id} and POST …/receipt, one request at a time`);
+    const oneByOneCpuWindow = new CpuWindow({ gateway: pid });
+    const drained = await drainOneByOne(port, oneByOne.municipality, oneByOneFill.accepted, load.requestTimeoutMs, abort);
+    const oneByOneCpu = oneByOneCpuWindow.finish();
+    console.log(`  acknowledged ${drained.acknowledged} in ${fmt(drained.seconds, 1)} s`);
+    return { fill, drain, drainCpu, settleSeconds, oneByOneFill, oneByOne: drained, oneByOneCpu, accepted: fill.accepted + oneByOneFill.accepted };
+  });
+  if (!phase) return 1;
+  const templates = runFloor && !abort.aborted ? allTemplates() : [];
+  const floor = runFloor && !abort.aborted ? await runPhase('floor', (port) => runPostOnlyLoad(port, templates, floorLoad, abort)) : undefined;
+  if (runFloor && !floor && !abort.aborted) return 1;
+  const verdicts = reportBacklog(reportHeader(machine, source), phase, floor, DRAIN_TARGET);
+  writeResults('latest-backlog.json', {
+    source,
+    machine,
+    postgres: serverSettings,
+    config: { ...load, backlog: backlogMessages, overlap: backlogOverlap, oneByOne: oneByOneMessages, floorMessages: floorLoad.messages, floor: runFloor, cpuProfile },
+    gateway: { ...phase.result, ...phase.resources },
+    floor: floor ? { ...floor.result, ...floor.resources } : null,
+    ratioDrainToFloor: floor && floor.result.acceptedPerSecond > 0 ? phase.result.drain.perSecond / floor.result.acceptedPerSecond : null,
+    targets: verdicts,
+  });
+  return abort.aborted ? 130 : 0;
+}
+
+async function main(): Promise<number> {
+  const source = sourceVersion();
+  const machine = { cpuModel: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), memoryGb: Math.round(totalmem() / 1024 ** 3), node: process.version };
+  console.log(`gateway benchmark on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; gateway at ${source.commit}${source.srcChanged ? ' with uncommitted changes in src/' : ''}`);
+  if (mode === 'rate') return openLoopMode(machine, source);
+  if (mode === 'backlog') return backlogMode(machine, source);
+  return closedLoop(machine, source);
 }
 
 let exitCode = 1;

@@ -11,6 +11,9 @@
  * queries read are as wide as here. Ends with VACUUM ANALYZE, as autovacuum would have done.
  */
 import { patientRefFunction } from '../src/app/context.js';
+import { DEADLINE_RULES_FILE, loadDeadlineRules } from '../src/config/deadline-config.js';
+import type { DeadlineRule } from '../src/domain/deadlines/index.js';
+import { fromPackageRoot } from '../src/package-root.js';
 import { PostgresDatabase } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 import { patientRefKey } from '../src/store/message-store.js';
@@ -155,21 +158,31 @@ e AS (
   WHERE x.keep
   ORDER BY x.at),
 dl AS (
-  -- Admissions, warnings of discharge and discharge reports start a deadline of the health agreement.
+  -- The deadlines the packaged rule set starts on these messages ($11: each rule's title and severity,
+  -- read from it). An admission advice starts D19 and a warning of discharge D1: both are fulfilled by
+  -- the message itself, so they are judged on arrival, on time or late, and never wait. A hospital's
+  -- correspondence to a municipality starts D17, an answer from the receiver within 24 hours: it waits
+  -- (pending with its breach timer), or was answered on time or late, or breached.
   INSERT INTO deadlines (id, rule_id, title, severity, state, message_id, letter_index, letter_id, letter_type, sender_ean, receiver_ean, obliged_ean,
     patient_ref, fulfil_kind, fulfil_types, due_at, late_after, breach_at, started_at, fulfilled_at, breached_at, evaluation, updated_at)
-  SELECT gen_random_uuid(), rule, rule || ' deadline', 'breach', st, id, 0, 'L' || g, type, sender, receiver,
-    CASE WHEN rule = 'RM-XDIS16-24H' THEN receiver ELSE sender END, patient_ref,
-    CASE WHEN rule = 'RM-XDIS16-24H' THEN 'correlated-message' ELSE 'starting-message' END,
-    CASE WHEN rule = 'RM-XDIS16-24H' THEN '{XDIS16}'::text[] ELSE '{}'::text[] END,
-    at + interval '1 day', at + interval '1 day', CASE WHEN st = 'pending' THEN at + interval '1 day' END, at,
-    CASE WHEN st IN ('on-time', 'late') THEN LEAST($3::timestamptz, at + (CASE WHEN st = 'late' THEN 30 ELSE 10 END) * interval '1 hour') END,
-    CASE WHEN st = 'breached' THEN at + interval '1 day' END,
+  SELECT gen_random_uuid(), rule, $11::jsonb -> rule ->> 'title', $11::jsonb -> rule ->> 'severity', st, id, 0, 'L' || g, type, sender, receiver,
+    CASE WHEN correlated THEN receiver ELSE sender END, patient_ref,
+    CASE WHEN correlated THEN 'correlated-message' ELSE 'starting-message' END,
+    CASE WHEN correlated THEN '{XDIS91,XDIS90}'::text[] ELSE '{}'::text[] END,
+    due, due, CASE WHEN st = 'pending' THEN due END, at,
+    CASE WHEN correlated AND st IN ('on-time', 'late') THEN LEAST($3::timestamptz, at + (CASE WHEN st = 'late' THEN 30 ELSE 10 END) * interval '1 hour') END,
+    CASE WHEN st = 'breached' THEN due END,
     jsonb_build_object('ruleId', rule, 'state', st), at
-  FROM (SELECT s.*, CASE s.type WHEN 'XDIS20' THEN 'RM-XDIS16-24H' WHEN 'XDIS19' THEN 'D1' ELSE 'D28' END AS rule,
-          CASE WHEN s.age < 86400 THEN CASE WHEN s.r_misc < 0.7 THEN 'pending' ELSE 'on-time' END
-               WHEN s.r_misc < 0.88 THEN 'on-time' WHEN s.r_misc < 0.94 THEN 'late' ELSE 'breached' END AS st
-        FROM stated s WHERE s.type IN ('XDIS20', 'XDIS19', 'XDIS18')) x)
+  FROM (SELECT y.*,
+          -- judged on arrival: a late one's limit (the end of the admission or service day) had passed
+          CASE WHEN y.correlated THEN y.at + interval '24 hours'
+               WHEN y.st = 'late' THEN date_trunc('day', y.at) ELSE date_trunc('day', y.at) + interval '1 day' END AS due
+        FROM (SELECT s.*, s.type = 'XDIS91' AS correlated,
+                CASE s.type WHEN 'XDIS20' THEN 'D19' WHEN 'XDIS19' THEN 'D1' ELSE 'D17' END AS rule,
+                CASE WHEN s.type <> 'XDIS91' THEN CASE WHEN s.r_misc < 0.94 THEN 'on-time' ELSE 'late' END
+                     WHEN s.age < 86400 THEN CASE WHEN s.r_misc < 0.7 THEN 'pending' ELSE 'on-time' END
+                     WHEN s.r_misc < 0.88 THEN 'on-time' WHEN s.r_misc < 0.94 THEN 'late' ELSE 'breached' END AS st
+              FROM stated s WHERE s.type IN ('XDIS20', 'XDIS19') OR (s.type = 'XDIS91' AND NOT s.to_hospital)) y) x)
 SELECT (SELECT count(*) FROM stated)::int AS originals, (SELECT count(*) FROM stated WHERE state IN ('acknowledged', 'rejected'))::int AS receipts`;
 
 async function main(): Promise<void> {
@@ -196,12 +209,13 @@ async function main(): Promise<void> {
     const municipalities = municipalityEans();
     const now = new Date();
     const originals = Math.round(target / MESSAGES_PER_ORIGINAL);
+    const seededRules = JSON.stringify(rulesSeeded());
     const started = Date.now();
     let inserted = 0;
     for (let lo = 1; lo <= originals; lo += CHUNK) {
       const hi = Math.min(originals, lo + CHUNK - 1);
       const result = await db.query<{ originals: number; receipts: number }>(SEED_CHUNK, [
-        lo, hi, now, days, hospitals, municipalities, refs, PUSH_MUNICIPALITIES, STUCK_MUNICIPALITY, originals,
+        lo, hi, now, days, hospitals, municipalities, refs, PUSH_MUNICIPALITIES, STUCK_MUNICIPALITY, originals, seededRules,
       ]);
       inserted += (result.rows[0]?.originals ?? 0) + (result.rows[0]?.receipts ?? 0);
       process.stdout.write(`\r${inserted} messages (${Math.round((Date.now() - started) / 1000)} s)`);
@@ -221,6 +235,31 @@ async function main(): Promise<void> {
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The rules the seed writes deadlines for, as the packaged rule set defines them: each must be an
+ * enabled deadline there, fulfilled the way the seed's rows are, or the seed stops rather than write
+ * deadlines the gateway would never start.
+ */
+function rulesSeeded(): Record<string, { title: string; severity: string }> {
+  const file = fromPackageRoot('config', DEADLINE_RULES_FILE);
+  const rules = loadDeadlineRules(file).rules;
+  const expected: Record<string, (rule: DeadlineRule) => boolean> = {
+    D19: (rule) => rule.fulfilledBy.kind === 'starting-message' && rule.startedBy.types.includes('XDIS20'),
+    D1: (rule) => rule.fulfilledBy.kind === 'starting-message' && rule.startedBy.types.includes('XDIS19'),
+    D17: (rule) =>
+      rule.fulfilledBy.kind === 'correlated-message' && rule.fulfilledBy.from === 'receiver' && rule.startedBy.types.includes('XDIS91') && rule.fulfilledBy.types.join() === 'XDIS91,XDIS90',
+  };
+  const seeded: Record<string, { title: string; severity: string }> = {};
+  for (const [id, fits] of Object.entries(expected)) {
+    const rule = rules.find((r) => r.id === id);
+    if (!rule || rule.kind !== 'deadline' || rule.enabled === false || !fits(rule)) {
+      throw new Error(`${file}: the seed writes ${id} deadlines, but the default rule set does not start ${id} as the seed assumes; update bench/ops-seed.ts`);
+    }
+    seeded[id] = { title: rule.title, severity: rule.severity };
+  }
+  return seeded;
 }
 
 /** Endpoint activity (the stuck municipality last polled when it stopped), rejection counters and a few audit rows. */

@@ -27,6 +27,8 @@ export interface LoadConfig {
   readonly patientGroup: number;
   readonly drainSeconds: number;
   readonly requestTimeoutMs: number;
+  /** The number of the first message posted (default 0), so that loads into one database never repeat an envelope. */
+  readonly firstMessage?: number;
 }
 
 export const HOSPITALS = ['5790000000012', '5790000000029'] as const;
@@ -69,16 +71,9 @@ export type PostOnlyLoadResult = PostPhaseResult & {
 };
 
 /** Success status per operation; everything else counts as an error. */
-const EXPECTED: Record<string, number> = { post: 202, 'receiver-lease': 200, 'receiver-fetch': 200, 'receiver-answer': 200, 'sender-lease': 200, 'sender-fetch': 200 };
+export const EXPECTED: Record<string, number> = { post: 202, 'receiver-lease': 200, 'receiver-fetch': 200, 'receiver-answer': 200, 'sender-lease': 200, 'sender-fetch': 200 };
 
-interface Pending {
-  readonly sentAt: number;
-  expected: number | null;
-  readonly answeredBy: Set<string>;
-  done: boolean;
-}
-
-interface InboxItem {
+export interface InboxItem {
   readonly id: string;
   readonly sender: string;
   readonly href: string;
@@ -92,19 +87,19 @@ async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: 
   await Promise.all(lanes);
 }
 
-const outcomeOf = (reply: Reply): number | string => (reply.status === 0 ? (reply.error ?? 'network error') : reply.status);
+export const outcomeOf = (reply: Reply): number | string => (reply.status === 0 ? (reply.error ?? 'network error') : reply.status);
 /** The body of an unexpected answer, kept once per operation and status for the report. */
-const sampleOf = (reply: Reply) => () => reply.body.toString('utf8');
+export const sampleOf = (reply: Reply) => () => reply.body.toString('utf8');
 const ORIGINAL_ENVELOPE = /<(?:[\w-]+:)?OriginalEnvelopeIdentifier>([^<]+)</;
 
 export interface Abort {
   readonly aborted: boolean;
 }
 
-type PostHandler = (n: number, envelopeKey: string, reply: Reply) => void;
+export type PostHandler = (n: number, envelopeKey: string, reply: Reply) => void;
 
-/** Posts messages 0…N-1 with `concurrency` in flight until the count or the time is reached. */
-async function runPosters(
+/** Posts messages 0…N-1 (from `firstMessage`) with `concurrency` in flight until the count or the time is reached. */
+export async function runPosters(
   client: HttpClient,
   templates: readonly Template[],
   config: LoadConfig,
@@ -121,7 +116,7 @@ async function runPosters(
   let lastAnswer = start;
   const poster = async () => {
     while (!abort.aborted && next < config.messages && performance.now() < deadline) {
-      const n = next++;
+      const n = (config.firstMessage ?? 0) + next++;
       const message = makeMessage(templates, n, config.patientGroup);
       const envelopeKey = `${message.senderEan}/${message.envelopeId}`;
       beforePost(envelopeKey, performance.now());
@@ -147,6 +142,197 @@ async function runPosters(
   return { attempted: next, accepted, postSeconds, acceptedPerSecond: postSeconds > 0 ? accepted / postSeconds : 0, acceptLatencyMs: latencies.summary() };
 }
 
+/** A posted message on its way: the instant its end-to-end time counts from and the receipts it has back. */
+export interface FlowEntry {
+  readonly sentAt: number;
+  /** False for a message of the open loop's warm-up: it flows, but its times are not counted. */
+  readonly measured: boolean;
+  /** Receipts that complete it (its receiver and copies), known from its 202; null until then. */
+  expected: number | null;
+  /** When its 202 arrived. */
+  acceptedAt: number | null;
+  readonly answeredBy: Set<string>;
+  done: boolean;
+}
+
+/**
+ * The reading side of the full flow, shared by the closed and the open loop: the municipalities and
+ * the GP long-poll, fetch and answer every item; the hospitals long-poll for the XCTL03s, fetch them
+ * and match each to the message it answers. Created when the load starts, stopped when it ends.
+ */
+export class InboxFlow {
+  readonly counts = new StatusCounts();
+  readonly endToEnd = new Latencies();
+  /** The part of the end-to-end time after the 202: delivery, answer and the receipt's way back. */
+  readonly afterAcceptance = new Latencies();
+  readonly started = performance.now();
+  accepted = 0;
+  completed = 0;
+  completedWhilePosting = 0;
+  receiptsFetched = 0;
+  lastCompletion = this.started;
+  /** Set when the posts are over: completions after it do not count as "while posting". */
+  postsDone = false;
+  private readonly requestLatency: Record<string, Latencies> = {};
+  private readonly pending = new Map<string, FlowEntry>();
+  private readonly receiverClient: HttpClient;
+  private readonly senderClient: HttpClient;
+  private stopPolling = false;
+  private readonly tasks: Promise<void>[];
+
+  constructor(
+    port: number,
+    private readonly config: LoadConfig,
+    private readonly abort: Abort,
+    private readonly hardDeadline: number,
+  ) {
+    const pollers = config.pollersPerEndpoint;
+    this.receiverClient = new HttpClient('127.0.0.1', port, RECEIVERS.length * pollers * (1 + config.itemConcurrency));
+    this.senderClient = new HttpClient('127.0.0.1', port, HOSPITALS.length * pollers * (1 + config.itemConcurrency));
+    this.tasks = [
+      ...RECEIVERS.flatMap((ean) => Array.from({ length: pollers }, () => this.receiver(ean))),
+      ...HOSPITALS.flatMap((ean) => Array.from({ length: pollers }, () => this.sender(ean))),
+    ];
+  }
+
+  track(operation: string, reply: Reply): void {
+    this.counts.add(operation, outcomeOf(reply), reply.status === EXPECTED[operation] ? undefined : sampleOf(reply));
+    if (reply.status > 0) (this.requestLatency[operation] ??= new Latencies()).add(reply.ms);
+  }
+
+  /** Before a post: the message's entry, with the instant its end-to-end time counts from. */
+  posting(envelopeKey: string, sentAt: number, measured = true): void {
+    this.pending.set(envelopeKey, { sentAt, measured, expected: null, acceptedAt: null, answeredBy: new Set(), done: false });
+  }
+
+  /** After a post: a 202 names the endpoints whose receipts complete the message; any other answer drops it. */
+  answered(envelopeKey: string, reply: Reply): void {
+    const entry = this.pending.get(envelopeKey);
+    if (!entry) return;
+    if (reply.status !== 202) {
+      this.pending.delete(envelopeKey);
+      return;
+    }
+    this.accepted++;
+    entry.acceptedAt = performance.now();
+    const body = jsonOf<{ letters?: { receiver: string; copies?: string[] }[] }>(reply);
+    const endpoints = new Set<string>();
+    for (const letter of body?.letters ?? []) {
+      endpoints.add(letter.receiver);
+      for (const copy of letter.copies ?? []) endpoints.add(copy);
+    }
+    entry.expected = endpoints.size;
+    this.complete(entry);
+  }
+
+  /** Stops the pollers (each ends after its current long-poll) and closes the connections. */
+  async stop(): Promise<void> {
+    this.postsDone = true;
+    this.stopPolling = true;
+    await Promise.all(this.tasks);
+    this.receiverClient.close();
+    this.senderClient.close();
+  }
+
+  /** Accepted messages whose receipts are not all back. */
+  incomplete(): FlowEntry[] {
+    return [...this.pending.values()].filter((entry) => entry.expected !== null && !entry.done);
+  }
+
+  receiptsPerMessage(): number {
+    let expected = 0;
+    for (const entry of this.pending.values()) expected += entry.expected ?? 0;
+    return this.accepted > 0 ? Math.round((expected / this.accepted) * 100) / 100 : 0;
+  }
+
+  requestLatencies(): Record<string, LatencySummary> {
+    return Object.fromEntries(Object.entries(this.requestLatency).map(([op, l]) => [op, l.summary()]));
+  }
+
+  private polling(): boolean {
+    return !this.stopPolling && !this.abort.aborted && performance.now() < this.hardDeadline;
+  }
+
+  private complete(entry: FlowEntry): void {
+    if (entry.done || entry.expected === null || entry.answeredBy.size < entry.expected) return;
+    entry.done = true;
+    const now = performance.now();
+    if (entry.measured) {
+      this.endToEnd.add(now - entry.sentAt);
+      if (entry.acceptedAt !== null) this.afterAcceptance.add(now - entry.acceptedAt);
+    }
+    this.completed++;
+    if (!this.postsDone) this.completedWhilePosting++;
+    this.lastCompletion = now;
+  }
+
+  private async lease(client: HttpClient, ean: string, operation: string): Promise<InboxItem[] | undefined> {
+    const { pollLimit, pollWaitSeconds, requestTimeoutMs } = this.config;
+    const lease = await client.request({ method: 'GET', path: `/api/v1/inbox?limit=${pollLimit}&wait=${pollWaitSeconds}`, key: keyOf(ean), timeoutMs: requestTimeoutMs });
+    this.track(operation, lease);
+    if (lease.status !== 200) {
+      await sleep(100);
+      return undefined;
+    }
+    return jsonOf<{ items: InboxItem[] }>(lease)?.items ?? [];
+  }
+
+  private async receiver(ean: string): Promise<void> {
+    const client = this.receiverClient;
+    const timeoutMs = this.config.requestTimeoutMs;
+    while (this.polling()) {
+      const items = await this.lease(client, ean, 'receiver-lease');
+      if (!items) continue;
+      await forEachLimit(items, this.config.itemConcurrency, async (item) => {
+        const fetched = await client.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs });
+        this.track('receiver-fetch', fetched);
+        if (fetched.status !== 200) return;
+        const answered = await client.request({ method: 'POST', path: `${item.href}/receipt`, key: keyOf(ean), body: '{"status":"positive"}', contentType: 'application/json', timeoutMs });
+        this.track('receiver-answer', answered);
+      });
+    }
+  }
+
+  private async sender(ean: string): Promise<void> {
+    const client = this.senderClient;
+    while (this.polling()) {
+      const items = await this.lease(client, ean, 'sender-lease');
+      if (!items) continue;
+      await forEachLimit(items, this.config.itemConcurrency, async (item) => {
+        const fetched = await client.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs: this.config.requestTimeoutMs });
+        this.track('sender-fetch', fetched);
+        if (fetched.status !== 200) return;
+        this.receiptsFetched++;
+        const original = ORIGINAL_ENVELOPE.exec(fetched.body.toString('latin1'))?.[1]?.trim();
+        const entry = original ? this.pending.get(`${ean}/${original}`) : undefined;
+        if (!entry) {
+          this.counts.add('sender-fetch', 'unmatched receipt');
+          return;
+        }
+        entry.answeredBy.add(item.sender);
+        this.complete(entry);
+      });
+    }
+  }
+}
+
+/** Waits until every accepted message is complete end to end, or the drain time runs out. */
+export async function drainFlow(flow: InboxFlow, drainSeconds: number, abort: Abort): Promise<void> {
+  const drainDeadline = performance.now() + drainSeconds * 1000;
+  while (!abort.aborted && flow.completed < flow.accepted && performance.now() < drainDeadline) await sleep(50);
+}
+
+export function progressTicker(flow: InboxFlow, progress: (line: string) => void): NodeJS.Timeout {
+  const ticker = setInterval(() => {
+    const seconds = (performance.now() - flow.started) / 1000;
+    progress(
+      `  ${seconds.toFixed(0).padStart(4)} s  accepted ${flow.accepted}  complete ${flow.completed}  in flight end to end ${flow.accepted - flow.completed}  receipts fetched ${flow.receiptsFetched}`,
+    );
+  }, 5_000);
+  ticker.unref();
+  return ticker;
+}
+
 export async function runGatewayLoad(
   port: number,
   templates: readonly Template[],
@@ -154,102 +340,11 @@ export async function runGatewayLoad(
   abort: Abort,
   progress: (line: string) => void,
 ): Promise<GatewayLoadResult> {
-  const pollers = config.pollersPerEndpoint;
   const postClient = new HttpClient('127.0.0.1', port, config.concurrency);
-  const receiverClient = new HttpClient('127.0.0.1', port, RECEIVERS.length * pollers * (1 + config.itemConcurrency));
-  const senderClient = new HttpClient('127.0.0.1', port, HOSPITALS.length * pollers * (1 + config.itemConcurrency));
-  const counts = new StatusCounts();
-  const requestLatency: Record<string, Latencies> = {};
-  const track = (operation: string, reply: Reply) => {
-    counts.add(operation, outcomeOf(reply), reply.status === EXPECTED[operation] ? undefined : sampleOf(reply));
-    if (reply.status > 0) (requestLatency[operation] ??= new Latencies()).add(reply.ms);
-  };
-  const endToEnd = new Latencies();
-  const pending = new Map<string, Pending>();
-  const start = performance.now();
-  let postsDone = false;
+  const flow = new InboxFlow(port, config, abort, performance.now() + (config.seconds + config.drainSeconds + 60) * 1000);
+  const start = flow.started;
   let postEnd = Infinity;
-  let stopPolling = false;
-  let accepted = 0;
-  let completed = 0;
-  let completedWhilePosting = 0;
-  let lastCompletion = start;
-  let receiptsFetched = 0;
-  const hardDeadline = start + (config.seconds + config.drainSeconds + 60) * 1000;
-  const polling = () => !stopPolling && !abort.aborted && performance.now() < hardDeadline;
-
-  const complete = (entry: Pending) => {
-    if (entry.done || entry.expected === null || entry.answeredBy.size < entry.expected) return;
-    entry.done = true;
-    const now = performance.now();
-    endToEnd.add(now - entry.sentAt);
-    completed++;
-    if (!postsDone) completedWhilePosting++;
-    lastCompletion = now;
-  };
-
-  const receiver = async (ean: string) => {
-    while (polling()) {
-      const lease = await receiverClient.request({ method: 'GET', path: `/api/v1/inbox?limit=${config.pollLimit}&wait=${config.pollWaitSeconds}`, key: keyOf(ean), timeoutMs: config.requestTimeoutMs });
-      track('receiver-lease', lease);
-      if (lease.status !== 200) {
-        await sleep(100);
-        continue;
-      }
-      const items = jsonOf<{ items: InboxItem[] }>(lease)?.items ?? [];
-      await forEachLimit(items, config.itemConcurrency, async (item) => {
-        const fetched = await receiverClient.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs: config.requestTimeoutMs });
-        track('receiver-fetch', fetched);
-        if (fetched.status !== 200) return;
-        const answered = await receiverClient.request({
-          method: 'POST',
-          path: `${item.href}/receipt`,
-          key: keyOf(ean),
-          body: '{"status":"positive"}',
-          contentType: 'application/json',
-          timeoutMs: config.requestTimeoutMs,
-        });
-        track('receiver-answer', answered);
-      });
-    }
-  };
-
-  const sender = async (ean: string) => {
-    while (polling()) {
-      const lease = await senderClient.request({ method: 'GET', path: `/api/v1/inbox?limit=${config.pollLimit}&wait=${config.pollWaitSeconds}`, key: keyOf(ean), timeoutMs: config.requestTimeoutMs });
-      track('sender-lease', lease);
-      if (lease.status !== 200) {
-        await sleep(100);
-        continue;
-      }
-      const items = jsonOf<{ items: InboxItem[] }>(lease)?.items ?? [];
-      await forEachLimit(items, config.itemConcurrency, async (item) => {
-        const fetched = await senderClient.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs: config.requestTimeoutMs });
-        track('sender-fetch', fetched);
-        if (fetched.status !== 200) return;
-        receiptsFetched++;
-        const original = ORIGINAL_ENVELOPE.exec(fetched.body.toString('latin1'))?.[1]?.trim();
-        const entry = original ? pending.get(`${ean}/${original}`) : undefined;
-        if (!entry) {
-          counts.add('sender-fetch', 'unmatched receipt');
-          return;
-        }
-        entry.answeredBy.add(item.sender);
-        complete(entry);
-      });
-    }
-  };
-
-  const pollerTasks = [
-    ...RECEIVERS.flatMap((ean) => Array.from({ length: pollers }, () => receiver(ean))),
-    ...HOSPITALS.flatMap((ean) => Array.from({ length: pollers }, () => sender(ean))),
-  ];
-
-  const ticker = setInterval(() => {
-    const seconds = (performance.now() - start) / 1000;
-    progress(`  ${seconds.toFixed(0).padStart(4)} s  accepted ${accepted}  complete ${completed}  in flight end to end ${accepted - completed}  receipts fetched ${receiptsFetched}`);
-  }, 5_000);
-  ticker.unref();
+  const ticker = progressTicker(flow, progress);
 
   let posts: PostPhaseResult;
   try {
@@ -258,58 +353,35 @@ export async function runGatewayLoad(
       templates,
       config,
       abort,
-      counts,
-      (envelopeKey, sentAt) => pending.set(envelopeKey, { sentAt, expected: null, answeredBy: new Set(), done: false }),
-      (_n, envelopeKey, reply) => {
-        const entry = pending.get(envelopeKey);
-        if (!entry) return;
-        if (reply.status !== 202) {
-          pending.delete(envelopeKey);
-          return;
-        }
-        accepted++;
-        const body = jsonOf<{ letters?: { receiver: string; copies?: string[] }[] }>(reply);
-        const endpoints = new Set<string>();
-        for (const letter of body?.letters ?? []) {
-          endpoints.add(letter.receiver);
-          for (const copy of letter.copies ?? []) endpoints.add(copy);
-        }
-        entry.expected = endpoints.size;
-        complete(entry);
-      },
+      flow.counts,
+      (envelopeKey, sentAt) => flow.posting(envelopeKey, sentAt),
+      (_n, envelopeKey, reply) => flow.answered(envelopeKey, reply),
     );
-    postsDone = true;
+    flow.postsDone = true;
     postEnd = performance.now();
     // Drain: wait for the receipts of everything accepted, within the drain time.
-    const drainDeadline = postEnd + config.drainSeconds * 1000;
-    while (!abort.aborted && completed < accepted && performance.now() < drainDeadline) await sleep(50);
+    await drainFlow(flow, config.drainSeconds, abort);
   } finally {
-    postsDone = true;
-    stopPolling = true;
-    await Promise.all(pollerTasks);
+    await flow.stop();
     clearInterval(ticker);
     postClient.close();
-    receiverClient.close();
-    senderClient.close();
   }
   const postWindow = (Math.min(postEnd, performance.now()) - start) / 1000;
-  const endToEndSeconds = (lastCompletion - start) / 1000;
-  let expectedReceipts = 0;
-  for (const entry of pending.values()) expectedReceipts += entry.expected ?? 0;
+  const endToEndSeconds = (flow.lastCompletion - start) / 1000;
   return {
     ...posts,
-    completed,
-    incomplete: accepted - completed,
-    completedWhilePosting,
-    endToEndWhilePostingPerSecond: postWindow > 0 ? completedWhilePosting / postWindow : 0,
+    completed: flow.completed,
+    incomplete: flow.accepted - flow.completed,
+    completedWhilePosting: flow.completedWhilePosting,
+    endToEndWhilePostingPerSecond: postWindow > 0 ? flow.completedWhilePosting / postWindow : 0,
     endToEndSeconds,
-    endToEndPerSecond: endToEndSeconds > 0 ? completed / endToEndSeconds : 0,
-    endToEndLatencyMs: endToEnd.summary(),
-    receiptsPerMessage: accepted > 0 ? Math.round((expectedReceipts / accepted) * 100) / 100 : 0,
-    requestLatencyMs: Object.fromEntries(Object.entries(requestLatency).map(([op, l]) => [op, l.summary()])),
-    outcomes: counts.counts,
-    errors: counts.errors(EXPECTED),
-    errorSamples: counts.samples,
+    endToEndPerSecond: endToEndSeconds > 0 ? flow.completed / endToEndSeconds : 0,
+    endToEndLatencyMs: flow.endToEnd.summary(),
+    receiptsPerMessage: flow.receiptsPerMessage(),
+    requestLatencyMs: flow.requestLatencies(),
+    outcomes: flow.counts.counts,
+    errors: flow.counts.errors(EXPECTED),
+    errorSamples: flow.counts.samples,
   };
 }
 
