@@ -6,7 +6,7 @@
  */
 import type { MessageDecoder } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
-import { agreementPartiesOf, evaluateAtAcceptance, partyKindsOf, type DeadlineEvaluation, type DeadlineRuleSet } from '../domain/deadlines/index.js';
+import { agreementPartiesOf, evaluateAtAcceptance, partyKindsOf, type DeadlineEvaluation, type DeadlineRuleSet, type FallbackChannel } from '../domain/deadlines/index.js';
 import { refusalForDecode } from './accept-message.js';
 
 export interface ExplainInput {
@@ -21,7 +21,15 @@ export interface LetterExplanation {
   readonly type: string;
   readonly sender: string;
   readonly receiver: string;
-  readonly deadlines: readonly DeadlineEvaluation[];
+  /** Each with the channels outside MedCom its rule allows, when it allows any. */
+  readonly deadlines: readonly (DeadlineEvaluation & { readonly fallbackChannels?: readonly FallbackChannel[] })[];
+}
+
+/** The channels outside MedCom a rule allows, when it allows any. */
+function withFallbackChannels(ruleSet: DeadlineRuleSet, evaluation: DeadlineEvaluation): LetterExplanation['deadlines'][number] {
+  const rule = ruleSet.rules.find((r) => r.id === evaluation.ruleId);
+  const channels = rule?.kind === 'deadline' ? rule.fallbackChannels : undefined;
+  return channels && channels.length > 0 ? { ...evaluation, fallbackChannels: channels } : evaluation;
 }
 
 export interface Explanation {
@@ -52,7 +60,7 @@ export async function explainDeadlines(deps: ExplainDeps, input: ExplainInput): 
         type: letter.type,
         sender: letter.sender.ean,
         receiver: letter.receiver.ean,
-        deadlines: evaluateAtAcceptance(letter, context, deps.deadlineRules),
+        deadlines: evaluateAtAcceptance(letter, context, deps.deadlineRules).map((evaluation) => withFallbackChannels(deps.deadlineRules, evaluation)),
       };
     });
   return { at: input.at.toISOString(), agreement: deps.deadlineRules.agreement.id, stored: false, letters };

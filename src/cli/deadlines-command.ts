@@ -4,14 +4,13 @@
  * deadline-rules.json, else the packaged default) as if it arrived at TIME. Nothing is stored; no
  * database or Redis is needed.
  */
-import { explainDeadlines, type Explanation } from '../app/deadline-evaluate.js';
+import { explainDeadlines, type Explanation, type LetterExplanation } from '../app/deadline-evaluate.js';
 import { Refusal } from '../app/refusal.js';
 import { MessageCodec } from '../codec/decode-message.js';
 import { loadDeadlineConfig } from '../config/deadline-config.js';
 import { loadEndpointRegister } from '../config/endpoints.js';
 import { atClockTime } from '../domain/calendar.js';
 import { copenhagenLocal } from '../domain/danish-time.js';
-import type { DeadlineEvaluation } from '../domain/deadlines/types.js';
 import { readInputFile } from './input-files.js';
 
 export interface ExplainOptions {
@@ -44,7 +43,7 @@ function local(iso: string | undefined): string {
   return `${date} ${time.slice(0, 5)}`;
 }
 
-function describe(d: DeadlineEvaluation): string[] {
+function describe(d: LetterExplanation['deadlines'][number]): string[] {
   const head = `  ${d.ruleId} ${d.state.toUpperCase()}: ${d.title}`;
   const lines = [head];
   if (d.dueAt) lines.push(`    due ${local(d.dueAt)}${d.lateAfter ? `, late after ${local(d.lateAfter)}` : ''}${d.breachAt ? `, breached after ${local(d.breachAt)}` : ''} (Copenhagen time)`);
@@ -53,6 +52,8 @@ function describe(d: DeadlineEvaluation): string[] {
   if (d.reason) lines.push(`    ${d.reason}`);
   if (d.note) lines.push(`    note: ${d.note}`);
   if (d.supersedes) lines.push(`    (longest lead of its group; also started: ${d.supersedes.join(', ')})`);
+  if (d.measuredAt === 'gateway-arrival') lines.push('    judged at: its arrival at the gateway (not the receiver\'s fetch)');
+  if (d.fallbackChannels) lines.push(`    outside MedCom: ${d.fallbackChannels.join(', ')}`);
   return lines;
 }
 

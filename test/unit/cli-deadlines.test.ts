@@ -32,6 +32,9 @@ describe('medcom-gateway deadlines explain', () => {
     expect(onTime.stdout).toContain('D2 ON-TIME');
     expect(onTime.stdout).toContain('due 2026-03-17 23:59 (Copenhagen time)');
     expect(onTime.stdout).toContain('nothing stored');
+    // A warning counts when the gateway takes it (004 L1526–1532), and may be given by phone, secure e-mail or fax (L1505–1509).
+    expect(onTime.stdout).toContain('judged at: its arrival at the gateway');
+    expect(onTime.stdout).toContain('outside MedCom: phone, secure-email, fax');
     const late = cli(['deadlines', 'explain', WARNING, '--at', '2026-03-19T08:00:00+01:00']);
     expect(late.stdout).toContain('D2 LATE');
     expect(late.stdout).toContain('late by 33 h / 2 weekday(s)');

@@ -38,6 +38,7 @@ export const DeadlineSummary = Open({
   measuredAt: Type.Optional(Type.Union([Type.Literal('gateway-arrival'), Type.Literal('explicit-fulfilment'), Type.Literal('fallback-channel')])),
   fulfilledAt: Type.Optional(DateTime),
   channel: Type.Optional(Channel),
+  fallbackChannels: Type.Optional(List(Channel, { description: 'In an explanation: the channels outside MedCom the rule allows (POST /api/v1/deadlines/{id}/fulfil with `channel`, POST /api/v1/deadlines/fallback-warnings)' })),
   reason: Type.Optional(Type.String()),
   note: Type.Optional(Type.String()),
   supersedes: Type.Optional(List(Type.String(), { description: 'rules of the same group that also started but give a shorter lead' })),
