@@ -82,6 +82,8 @@ interface ScenarioOptions {
 type Measure = (running: Running, faultAt: number) => Promise<{ recovery?: number | undefined; notes?: string[] }>;
 
 const rows: Row[] = [];
+/** Processes whose graceful stop hung (reported with the table). */
+const slowStops: string[] = [];
 const logFiles: string[] = [];
 let env: Environment;
 let scenarioNumber = 0;
@@ -93,6 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (rows.length > 0) console.log(table(rows));
   for (const row of rows) if (row.notes.length > 0) console.log(`${row.scenario}:\n  ${row.notes.join('\n  ')}`);
+  for (const line of slowStops) console.log(line);
   // MEDCOM_FAULTS_KEEP=1 leaves the private servers and logs for a look (their folder is printed).
   if (process.env.MEDCOM_FAULTS_KEEP === '1') console.log(`kept: ${env?.root}, PostgreSQL on port ${env?.postgres.port}`);
   else await env?.close();
@@ -153,8 +156,13 @@ async function scenario(name: string, options: ScenarioOptions, fault: (running:
   const load = new Load({ urls: () => topology.apis.map((a) => a.url as string), tag: `F${n}`, intervalMs: 250, deadlines: true, silent: options.silent ?? [] });
   const running: Running = { topology, load, database, endpoint };
   try {
-    for (let i = 0; i < (options.apis ?? 1); i++) topology.apis.push(await start('api', i));
-    for (let i = 0; i < (options.workers ?? 1); i++) topology.workers.push(await start('worker', i));
+    // Started together (their migrations take turns under an advisory lock), to keep the suite short.
+    const [apis, workers] = await Promise.all([
+      Promise.all(Array.from({ length: options.apis ?? 1 }, (_, i) => start('api', i))),
+      Promise.all(Array.from({ length: options.workers ?? 1 }, (_, i) => start('worker', i))),
+    ]);
+    topology.apis.push(...apis);
+    topology.workers.push(...workers);
     // A push receiver is served by its endpoint, not by polling.
     load.start(loadReceivers().filter((r) => !(options.push && r === PUSH_RECEIVER)));
     await sleep(BEFORE_FAULT_MS);
@@ -181,7 +189,8 @@ async function scenario(name: string, options: ScenarioOptions, fault: (running:
   } finally {
     await load.stop();
     await endpoint?.close();
-    for (const p of [...topology.apis, ...topology.workers]) await p.stop();
+    const stopped = await Promise.all([...topology.apis, ...topology.workers].map(async (p) => ({ p, how: await p.stop() })));
+    for (const { p, how } of stopped) if (how === 'killed') slowStops.push(`${name}: a ${p.mode} process did not stop within 30 s of SIGTERM and was killed`);
   }
 }
 

@@ -7,7 +7,7 @@
  * The shared PostgreSQL and Redis of the machine are never touched.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -109,7 +109,8 @@ export interface GatewayProcess {
   pid(): number | undefined;
   kill9(): Promise<void>;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** SIGTERM, and SIGKILL if it has not exited `graceMs` (default 30 s) later: 'killed' then. */
+  stop(graceMs?: number): Promise<'stopped' | 'killed'>;
 }
 
 export interface Environment {
@@ -135,6 +136,23 @@ export async function startEnvironment(label: string): Promise<Environment> {
   };
 }
 
+/** The API answers 200 on /readyz. */
+async function answersReady(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+/** A worker has no port: it is ready when its log says so (after `offset`, where this start began writing). */
+function loggedSince(file: string, offset: number, text: string): boolean {
+  if (!existsSync(file)) return false;
+  return readFileSync(file).subarray(offset).toString('utf8').includes(text);
+}
+
 export async function startGatewayProcess(
   mode: 'api' | 'worker' | 'serve',
   env: Record<string, string>,
@@ -148,6 +166,7 @@ export async function startGatewayProcess(
   };
   process.on('exit', killOnExit);
   const start = async (): Promise<void> => {
+    const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
     const log = createWriteStream(logFile, { flags: 'a' });
     const started = spawn(process.execPath, [fromPackageRoot('bin', 'medcom-gateway.js'), mode], {
       cwd: fromPackageRoot(),
@@ -162,32 +181,30 @@ export async function startGatewayProcess(
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    started.stdout?.pipe(log);
-    started.stderr?.pipe(log);
+    // Both streams write the one log: neither may end it while the other still writes.
+    started.stdout?.pipe(log, { end: false });
+    started.stderr?.pipe(log, { end: false });
+    started.once('close', () => log.end());
     child = started;
-    if (url === undefined) {
-      await sleep(1500);
-      return;
-    }
     const deadline = Date.now() + 120_000;
     for (;;) {
       if (started.exitCode !== null) throw new Error(`medcom-gateway ${mode} exited (${started.exitCode}); see ${logFile}`);
-      try {
-        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
-        if (response.status === 200) return;
-      } catch {
-        // not listening yet
-      }
+      if (url === undefined ? loggedSince(logFile, logStart, 'medcom-gateway is ready') : await answersReady(url)) return;
       if (Date.now() > deadline) throw new Error(`medcom-gateway ${mode} did not become ready; see ${logFile}`);
       await sleep(100);
     }
   };
-  const exited = async (signal: NodeJS.Signals): Promise<void> => {
+  const exited = async (signal: NodeJS.Signals, graceMs = 0): Promise<'stopped' | 'killed'> => {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
+    if (!running || running.exitCode !== null || running.signalCode !== null) return 'stopped';
+    return new Promise((resolve) => {
+      // A graceful stop that hangs must not hang the suite: it is reported, and the process killed.
+      const force = graceMs > 0 ? setTimeout(() => running.kill('SIGKILL'), graceMs) : undefined;
+      running.once('exit', (_code, how) => {
+        clearTimeout(force);
+        resolve(how === 'SIGKILL' && signal !== 'SIGKILL' ? 'killed' : 'stopped');
+      });
       running.kill(signal);
     });
   };
@@ -196,11 +213,14 @@ export async function startGatewayProcess(
     mode,
     url,
     pid: () => child?.pid,
-    kill9: () => exited('SIGKILL'),
+    kill9: async () => {
+      await exited('SIGKILL');
+    },
     start,
-    async stop() {
-      await exited('SIGTERM');
+    async stop(graceMs = 30_000) {
+      const how = await exited('SIGTERM', graceMs);
       process.removeListener('exit', killOnExit);
+      return how;
     },
   };
 }
