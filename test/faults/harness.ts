@@ -7,13 +7,14 @@
  * The shared PostgreSQL and Redis of the machine are never touched.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { fromPackageRoot } from '../../src/package-root.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { fixture, renumber, senderEanOf } from '../support/gateway.js';
+import { admissionFor, nearBreachAdmission } from './deadline-load.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,7 +109,8 @@ export interface GatewayProcess {
   pid(): number | undefined;
   kill9(): Promise<void>;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** SIGTERM, and SIGKILL if it has not exited `graceMs` (default 30 s) later: 'killed' then. */
+  stop(graceMs?: number): Promise<'stopped' | 'killed'>;
 }
 
 export interface Environment {
@@ -134,6 +136,23 @@ export async function startEnvironment(label: string): Promise<Environment> {
   };
 }
 
+/** The API answers 200 on /readyz. */
+async function answersReady(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+/** A worker has no port: it is ready when its log says so (after `offset`, where this start began writing). */
+function loggedSince(file: string, offset: number, text: string): boolean {
+  if (!existsSync(file)) return false;
+  return readFileSync(file).subarray(offset).toString('utf8').includes(text);
+}
+
 export async function startGatewayProcess(
   mode: 'api' | 'worker' | 'serve',
   env: Record<string, string>,
@@ -147,6 +166,7 @@ export async function startGatewayProcess(
   };
   process.on('exit', killOnExit);
   const start = async (): Promise<void> => {
+    const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
     const log = createWriteStream(logFile, { flags: 'a' });
     const started = spawn(process.execPath, [fromPackageRoot('bin', 'medcom-gateway.js'), mode], {
       cwd: fromPackageRoot(),
@@ -161,32 +181,30 @@ export async function startGatewayProcess(
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    started.stdout?.pipe(log);
-    started.stderr?.pipe(log);
+    // Both streams write the one log: neither may end it while the other still writes.
+    started.stdout?.pipe(log, { end: false });
+    started.stderr?.pipe(log, { end: false });
+    started.once('close', () => log.end());
     child = started;
-    if (url === undefined) {
-      await sleep(1500);
-      return;
-    }
     const deadline = Date.now() + 120_000;
     for (;;) {
       if (started.exitCode !== null) throw new Error(`medcom-gateway ${mode} exited (${started.exitCode}); see ${logFile}`);
-      try {
-        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
-        if (response.status === 200) return;
-      } catch {
-        // not listening yet
-      }
+      if (url === undefined ? loggedSince(logFile, logStart, 'medcom-gateway is ready') : await answersReady(url)) return;
       if (Date.now() > deadline) throw new Error(`medcom-gateway ${mode} did not become ready; see ${logFile}`);
       await sleep(100);
     }
   };
-  const exited = async (signal: NodeJS.Signals): Promise<void> => {
+  const exited = async (signal: NodeJS.Signals, graceMs = 0): Promise<'stopped' | 'killed'> => {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
+    if (!running || running.exitCode !== null || running.signalCode !== null) return 'stopped';
+    return new Promise((resolve) => {
+      // A graceful stop that hangs must not hang the suite: it is reported, and the process killed.
+      const force = graceMs > 0 ? setTimeout(() => running.kill('SIGKILL'), graceMs) : undefined;
+      running.once('exit', (_code, how) => {
+        clearTimeout(force);
+        resolve(how === 'SIGKILL' && signal !== 'SIGKILL' ? 'killed' : 'stopped');
+      });
       running.kill(signal);
     });
   };
@@ -195,11 +213,14 @@ export async function startGatewayProcess(
     mode,
     url,
     pid: () => child?.pid,
-    kill9: () => exited('SIGKILL'),
+    kill9: async () => {
+      await exited('SIGKILL');
+    },
     start,
-    async stop() {
-      await exited('SIGTERM');
+    async stop(graceMs = 30_000) {
+      const how = await exited('SIGTERM', graceMs);
       process.removeListener('exit', killOnExit);
+      return how;
     },
   };
 }
@@ -263,17 +284,29 @@ export interface Sent {
   readonly receivers: readonly string[];
 }
 
+/** In a sender's rotation with `deadlines`: a psychiatric admission whose GP deadline breaches soon (deadline-load.ts). */
+export const NEAR_BREACH_ADMISSION = 'psychiatric admission, breach near';
+
 export interface LoadOptions {
   readonly urls: () => readonly string[];
   readonly tag: string;
   /** Milliseconds between two messages of one sender. */
   readonly intervalMs: number;
+  /** Receivers that lease and fetch but never answer: a municipality that never acknowledges. */
+  readonly silent?: readonly string[];
+  /** The hospital also sends psychiatric admissions that start a deadline with a breach time near. */
+  readonly deadlines?: boolean;
 }
 
 export class Load {
   readonly sent: Sent[] = [];
   /** Per receiver, message id → how many lease answers showed it after it had been fetched. */
   readonly shownAgain = new Map<string, number>();
+  /**
+   * Items shown again that a receiver could not tell from a new message: another item id, or no more
+   * offers than when it was fetched (a re-offer is the same item, offered once more).
+   */
+  readonly shownAsNew: string[] = [];
   readonly fetched = new Map<string, Set<string>>();
   readonly acceptLatencies: number[] = [];
   /** Answers to fetches and receipts that were neither 2xx nor retried (for the report of a failure). */
@@ -289,6 +322,10 @@ export class Load {
     for (const name of LOAD_FIXTURES) {
       const sender = senderEanOf(fixture(name));
       bySender.set(sender, [...(bySender.get(sender) ?? []), name]);
+    }
+    if (this.options.deadlines) {
+      const hospital = senderEanOf(fixture('XDIS20_admission_acute.xml'));
+      bySender.set(hospital, [...(bySender.get(hospital) ?? []), NEAR_BREACH_ADMISSION]);
     }
     for (const [sender, names] of bySender) this.senders.push(this.sendLoop(sender, names));
     for (const receiver of receivers) this.loops.push(this.receiveLoop(receiver));
@@ -317,7 +354,8 @@ export class Load {
       const envelope = `${this.options.tag}N${this.counter++}`;
       // A second letter gets the first's identifier + "B": the X keeps "L<envelope>B" of one message from
       // being the first letter of another (which the gateway would rightly take for a resend).
-      const body = renumber(name, { envelope, letter: `L${envelope}X`, ack: 'pluspositivkvitt' });
+      const ids = { envelope, letter: `L${envelope}X` };
+      const body = name === NEAR_BREACH_ADMISSION ? nearBreachAdmission(ids, admissionFor(Date.now())) : renumber(name, { ...ids, ack: 'pluspositivkvitt' });
       const startedAt = Date.now();
       const answer = await retrying(
         this.options.urls,
@@ -345,19 +383,29 @@ export class Load {
     const headers = { authorization: `Bearer demo-${receiver}` };
     const mine = new Set<string>();
     this.fetched.set(receiver, mine);
+    const silent = this.options.silent?.includes(receiver) ?? false;
+    /** Message id → the item and its offers when last fetched. */
+    const fetchedAs = new Map<string, { id: string; offers: number }>();
     while (this.running || this.draining) {
       const leased = await retrying(this.options.urls, '/api/v1/inbox?limit=20&wait=1', { method: 'GET', headers }, Date.now() + 120_000);
       if (!leased || leased.status !== 200) continue;
-      const items = (JSON.parse(leased.body) as { items: { id: string; messageId: string; ackRequested: boolean; letters: { type: string }[] }[] }).items;
+      const items = (JSON.parse(leased.body) as { items: { id: string; messageId: string; offers: number; ackRequested: boolean; letters: { type: string }[] }[] }).items;
       for (const item of items) {
-        if (mine.has(item.messageId)) this.shownAgain.set(`${receiver}:${item.messageId}`, (this.shownAgain.get(`${receiver}:${item.messageId}`) ?? 0) + 1);
+        if (mine.has(item.messageId)) {
+          this.shownAgain.set(`${receiver}:${item.messageId}`, (this.shownAgain.get(`${receiver}:${item.messageId}`) ?? 0) + 1);
+          const before = fetchedAs.get(item.messageId);
+          if (before && (before.id !== item.id || before.offers >= item.offers)) {
+            this.shownAsNew.push(`${receiver}: message ${item.messageId} shown as item ${item.id} (offers ${item.offers}) after item ${before.id} (offers ${before.offers})`);
+          }
+        }
         const fetched = await retrying(this.options.urls, `/api/v1/inbox/${item.id}`, { method: 'GET', headers }, Date.now() + 120_000);
         if (!fetched || fetched.status !== 200) {
           this.oddAnswers.push(`fetch ${item.id} by ${receiver}: ${fetched ? `${fetched.status} ${fetched.body.slice(0, 200)}` : 'gave up'}`);
           continue;
         }
         mine.add(item.messageId);
-        if (!item.ackRequested) continue;
+        fetchedAs.set(item.messageId, { id: item.id, offers: item.offers });
+        if (!item.ackRequested || silent) continue;
         const answered = await retrying(
           this.options.urls,
           `/api/v1/inbox/${item.id}/receipt`,
@@ -384,32 +432,52 @@ export interface Outcome {
   readonly accepted: number;
   readonly stored: number;
   readonly delivered: number;
+  /** Deliveries answered positively, and (to silent receivers) marked unacknowledged after the re-offers. */
   readonly acknowledged: number;
+  readonly unacknowledged: number;
+  /** Re-offers the receipt watchdog made, over all deliveries of the load. */
+  readonly reoffers: number;
   readonly lost: number;
+  /** Messages shown again to a receiver that had fetched them, beyond the watchdog's re-offers. */
   readonly shownTwice: number;
   readonly notAccepted: number;
-  /** The deliveries not acknowledged at the end, and answers the receivers got that were not 2xx. */
+  /** The deliveries not finished at the end, and answers the receivers got that were not 2xx. */
   readonly unfinished: readonly string[];
 }
 
-/** Waits (up to `timeoutMs`) until every accepted message's deliveries are acknowledged, then counts. */
-export async function settle(postgres: PrivatePostgres, database: string, load: Load, timeoutMs: number): Promise<Outcome> {
+export interface SettleOptions {
+  /** Receivers that never answer: their deliveries are finished when marked unacknowledged. */
+  readonly silent?: readonly string[];
+}
+
+/**
+ * Waits (up to `timeoutMs`) until every accepted message's deliveries are finished — acknowledged, or
+ * for a silent receiver unacknowledged — then counts.
+ */
+export async function settle(postgres: PrivatePostgres, database: string, load: Load, timeoutMs: number, options: SettleOptions = {}): Promise<Outcome> {
   await load.stopSending();
   const ids = load.sent.flatMap((s) => (s.id ? [s.id] : []));
+  const silent = [...(options.silent ?? [])];
+  const finished = `(d.state = 'acknowledged' AND NOT d.receiver_ean = ANY($2::text[])) OR (d.state = 'unacknowledged' AND d.receiver_ean = ANY($2::text[]))`;
   const deadline = Date.now() + timeoutMs;
-  type Counts = { stored: string; delivered: string; acknowledged: string; deliveries: string };
+  type Counts = { stored: string; delivered: string; acknowledged: string; unacknowledged: string; finished: string; deliveries: string; reoffers: string };
   let rows: Counts[] = [];
   for (;;) {
-    rows = await postgres.query<Counts>(
-      database,
-      `SELECT count(DISTINCT m.id) AS stored, count(d.id) AS deliveries,
-              count(d.id) FILTER (WHERE d.delivered_at IS NOT NULL) AS delivered,
-              count(d.id) FILTER (WHERE d.state = 'acknowledged') AS acknowledged
-       FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id WHERE m.id = ANY($1::uuid[])`,
-      [ids],
-    ).catch(() => []);
+    rows = await postgres
+      .query<Counts>(
+        database,
+        `SELECT count(DISTINCT m.id) AS stored, count(d.id) AS deliveries,
+                count(d.id) FILTER (WHERE d.delivered_at IS NOT NULL) AS delivered,
+                count(d.id) FILTER (WHERE d.state = 'acknowledged') AS acknowledged,
+                count(d.id) FILTER (WHERE d.state = 'unacknowledged') AS unacknowledged,
+                count(d.id) FILTER (WHERE ${finished}) AS finished,
+                coalesce(sum(d.reoffers), 0) AS reoffers
+         FROM messages m LEFT JOIN deliveries d ON d.message_id = m.id WHERE m.id = ANY($1::uuid[])`,
+        [ids, silent],
+      )
+      .catch(() => []);
     const row = rows[0];
-    if (row && Number(row.acknowledged) === Number(row.deliveries) && Number(row.stored) === ids.length) break;
+    if (row && Number(row.finished) === Number(row.deliveries) && Number(row.stored) === ids.length) break;
     if (Date.now() > deadline) break;
     await sleep(500);
   }
@@ -418,8 +486,8 @@ export async function settle(postgres: PrivatePostgres, database: string, load: 
     .query<{ state: string; receiver_ean: string; offers: number; events: string }>(
       database,
       `SELECT d.state, d.receiver_ean, d.offers, (SELECT string_agg(kind || 'x' || repeat_count, ',' ORDER BY id) FROM events e WHERE e.delivery_id = d.id) AS events
-       FROM deliveries d WHERE d.message_id = ANY($1::uuid[]) AND d.state <> 'acknowledged'`,
-      [ids],
+       FROM deliveries d WHERE d.message_id = ANY($1::uuid[]) AND NOT (${finished})`,
+      [ids, silent],
     )
     .then((found): string[] => found.map((d) => `${d.receiver_ean} ${d.state} offers=${d.offers} ${d.events}`))
     .catch((error: Error) => [error.message]);
@@ -437,18 +505,40 @@ export async function settle(postgres: PrivatePostgres, database: string, load: 
     const missing = s.receivers.filter((r) => !(receiversOf.get(s.id as string) ?? []).includes(r));
     if (missing.length > 0) unfinished.push(`${s.envelope} (${s.id}): no delivery to ${missing.join(', ')}`);
   }
-  const row = rows[0] ?? { stored: '0', delivered: '0', acknowledged: '0', deliveries: '0' };
+  const row = rows[0] ?? { stored: '0', delivered: '0', acknowledged: '0', unacknowledged: '0', finished: '0', deliveries: '0', reoffers: '0' };
   const expectedDeliveries = load.sent.reduce((n, s) => n + (s.id ? s.receivers.length : 0), 0);
   return {
     accepted: ids.length,
     stored: Number(row.stored),
     delivered: Number(row.delivered),
     acknowledged: Number(row.acknowledged),
-    lost: ids.length - Number(row.stored) + (expectedDeliveries - Number(row.acknowledged)),
-    shownTwice: [...load.shownAgain.values()].reduce((a, b) => a + b, 0),
+    unacknowledged: Number(row.unacknowledged),
+    reoffers: Number(row.reoffers),
+    lost: ids.length - Number(row.stored) + (expectedDeliveries - Number(row.finished)),
+    shownTwice: (await shownBeyondReoffers(postgres, database, load)) + load.shownAsNew.length,
     notAccepted: load.sent.filter((s) => !s.id).length,
     unfinished: [...unfinished, ...load.oddAnswers],
   };
+}
+
+/**
+ * Times a receiver was shown a message again after fetching it, beyond what the receipt watchdog
+ * re-offered (MedCom's resends, which the receiver recognises by the item and letter identifiers).
+ */
+async function shownBeyondReoffers(postgres: PrivatePostgres, database: string, load: Load): Promise<number> {
+  if (load.shownAgain.size === 0) return 0;
+  const messageIds = [...new Set([...load.shownAgain.keys()].map((key) => key.split(':')[1] as string))];
+  const reoffered = await postgres
+    .query<{ key: string; reoffers: number }>(
+      database,
+      `SELECT receiver_ean || ':' || message_id AS key, sum(reoffers)::int AS reoffers FROM deliveries WHERE message_id = ANY($1::uuid[]) GROUP BY receiver_ean, message_id`,
+      [messageIds],
+    )
+    .catch(() => []);
+  const reoffersOf = new Map(reoffered.map((r) => [r.key, Number(r.reoffers)]));
+  let beyond = 0;
+  for (const [key, times] of load.shownAgain) beyond += Math.max(0, times - (reoffersOf.get(key) ?? 0));
+  return beyond;
 }
 
 /** Seconds from the fault until the first message sent after it was accepted. */
