@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromPackageRoot } from '../../src/package-root.js';
-import { HOSPITAL, MUNICIPALITY, psychiatricAdmission, variant } from '../support/gateway.js';
+import { HOSPITAL, HOSPITAL_2, MUNICIPALITY, MUNICIPALITY_2, psychiatricAdmission, renumber, testConfigDir, variant } from '../support/gateway.js';
 import { startListeningGateway, type ListeningGateway } from '../support/listening-gateway.js';
 
 const CHROMIUM = process.env.MEDCOM_CHROMIUM ?? '/usr/bin/chromium';
@@ -23,6 +23,11 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let posted: { id: string; envelopeId: string };
+/** Demo Kommune Syd takes pushes at a port nothing listens on: its deliveries are dead-lettered after two attempts. */
+const config = testConfigDir((c) => {
+  const receiver = c.endpoints.find((e) => e.ean === MUNICIPALITY_2);
+  if (receiver) receiver.delivery = { mode: 'push', url: 'http://127.0.0.1:9/medcom' };
+});
 /** Errors the page logged: a Content-Security-Policy violation would be one. */
 const consoleErrors: string[] = [];
 
@@ -48,7 +53,7 @@ beforeAll(async () => {
   if (!existsSync(fromPackageRoot('dist', 'page', 'index.html'))) throw new Error('dist/page is missing: run `npm run build` first');
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set MEDCOM_CHROMIUM)`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  gw = await startListeningGateway();
+  gw = await startListeningGateway({ env: { MEDCOM_CONFIG_DIR: config.dir, MEDCOM_PUSH_MAX_ATTEMPTS: '2', MEDCOM_PUSH_BACKOFF_MS: '50', MEDCOM_PUSH_TIMEOUT_MS: '500' } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -65,6 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gw?.close();
+  config.remove();
 });
 
 describe('the operations page', () => {
@@ -186,10 +192,23 @@ describe('the operations page', () => {
     await shoot('deadlines');
     const audit = await page.evaluate(async () => (await fetch('/api/v1/ops/audit?limit=20')).json());
     expect(JSON.stringify(audit)).toContain('The ward phoned the GP about the admission');
+    // A discharge advice to the push receiver that never answers: dead-lettered after two attempts.
+    const response = await fetch(`${gw.url}/api/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer demo-${HOSPITAL_2}`, 'content-type': 'application/xml' },
+      body: renumber('XDIS17_iso-8859-1.xml', { envelope: 'PAGEDEAD1', letter: 'PAGEDEADL1' }),
+    });
+    expect(response.status).toBe(202);
+    await expect.poll(async () => ((await (await fetch(`${gw.url}/api/v1/ops/dead-letters`, { headers: { authorization: 'Bearer demo-ops' } })).json()) as { items: unknown[] }).items.length, { timeout: 15_000 }).toBe(1);
     await open('Dead letters');
-    await page.getByRole('heading', { name: 'Dead letters' }).waitFor();
-    await page.waitForLoadState('networkidle');
+    const deadRow = page.locator('#dead-letters tbody tr', { hasText: 'PAGEDEAD1' });
+    await deadRow.waitFor();
     await shoot('dead-letters');
+    await deadRow.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Retry selected (1)' }).click();
+    await page.getByLabel('Reason').fill('The municipality fixed its push endpoint');
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
+    await page.getByRole('status').getByText('Requeued: 1').waitFor();
     await open('Endpoints');
     const row = page.locator(`#endpoint-row-${MUNICIPALITY}`);
     await row.getByRole('button', { name: 'Pause…' }).click();
