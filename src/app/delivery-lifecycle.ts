@@ -52,6 +52,35 @@ export async function leaseDeliveries(ctx: GatewayContext, receiverEan: string, 
   return ctx.db.transaction((tx) => leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000)));
 }
 
+/**
+ * `lease` and `fetch` of a whole batch in one transaction, for a receiver draining its inbox with the
+ * bodies inline: one commit for the lot instead of one per message. What the fetches start (receipt
+ * watchdogs, ops events) is released once it has committed, as for a single fetch.
+ */
+export async function leaseAndFetchDeliveries(
+  ctx: GatewayContext,
+  receiverEan: string,
+  limit: number,
+): Promise<{ delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery }[]> {
+  const now = ctx.clock();
+  const taken = await ctx.db.transaction(async (tx) => {
+    const leased = await leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
+    const all: { delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery }[] = [];
+    for (const item of leased) {
+      const fetched = await fetchDelivery(tx, item.delivery.id, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
+      if (fetched) all.push({ ...item, fetched });
+    }
+    return all;
+  });
+  for (const { delivery } of taken.filter((t) => t.fetched.delivered)) {
+    ctx.meters?.delivery('pull', 'delivered');
+    announce(ctx, 'delivered', { deliveryId: delivery.id, receiver: receiverEan, mode: 'pull' });
+  }
+  const watchdogs = taken.flatMap((t) => (t.fetched.watchdog ? [t.fetched.watchdog] : []));
+  if (watchdogs.length > 0) await ctx.signals.outbox(watchdogs).catch(() => undefined);
+  return taken;
+}
+
 /** `fetch`: the original bytes; the first fetch marks the delivery delivered and starts the receipt watchdog. */
 export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedDelivery | undefined> {
   const now = ctx.clock();

@@ -10,7 +10,7 @@ import { REFUSE_CODES } from '../domain/message.js';
 import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, originalAnsweredBy } from './apply-receipt.js';
 import { inTransaction, type GatewayContext } from './context.js';
-import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
+import { fetchForReceiver, leaseAndFetchDeliveries, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
@@ -79,15 +79,12 @@ export interface InboxItemWithBody extends InboxItem {
  * watchdog armed). Saves one request per message; the bytes are the same, the sha256 proves it.
  */
 export async function leaseItemsWithBodies(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItemWithBody[]> {
-  const items = await leaseItems(ctx, receiverEan, limit);
-  const withBodies: InboxItemWithBody[] = [];
-  for (const item of items) {
-    const fetched = await fetchForReceiver(ctx, receiverEan, item.id);
-    // Lost between lease and fetch (it cannot be, as the lease is ours; should it be, the item is left out and offered again).
-    if (!fetched) continue;
-    withBodies.push(fetched.body ? { ...item, body: fetched.body.toString('base64') } : { ...item, bodyPrunedAt: fetched.bodyPrunedAt?.toISOString() ?? new Date(0).toISOString() });
-  }
-  return withBodies;
+  if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
+  const taken = await leaseAndFetchDeliveries(ctx, receiverEan, limit);
+  return taken.map(({ delivery, message, fetched }) => {
+    const item = itemOf(delivery, message);
+    return fetched.body ? { ...item, body: fetched.body.toString('base64') } : { ...item, bodyPrunedAt: fetched.bodyPrunedAt?.toISOString() ?? new Date(0).toISOString() };
+  });
 }
 
 /** Someone else's item and no item look the same from outside: nothing to learn by probing. */
