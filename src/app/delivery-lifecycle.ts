@@ -190,9 +190,13 @@ export async function recordAnswer(
   if (!change || !(await recordReceipt(tx, delivery.id, change, content, receiptMessageId, now))) {
     throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
   }
-  ctx.meters?.delivery(delivery.mode, content.kind === 'positive' ? 'acknowledged' : 'rejected');
-  effects.announce(ctx, content.kind === 'positive' ? 'acknowledged' : 'rejected', { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
-  if (delivery.deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - delivery.deliveredAt.getTime()) / 1000));
+  const outcome = content.kind === 'positive' ? 'acknowledged' : 'rejected';
+  const { deliveredAt } = delivery;
+  effects.count(() => {
+    ctx.meters?.delivery(delivery.mode, outcome);
+    if (deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - deliveredAt.getTime()) / 1000));
+  });
+  effects.announce(ctx, outcome, { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
   if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
 }
 

@@ -4,12 +4,13 @@
  */
 import { getDelivery, lockAnswerTarget } from '../store/delivery-store.js';
 import { noteInboxPoll } from '../store/endpoint-state-store.js';
-import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
+import type { DeadlineSummary, DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
 import type { RefuseCode } from '../domain/message.js';
 import { REFUSE_CODES } from '../domain/message.js';
 import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, originalAnsweredBy } from './apply-receipt.js';
-import { inTransaction, type GatewayContext } from './context.js';
+import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
+import { inSavepoint, type Queryable } from '../store/database.js';
 import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
@@ -129,8 +130,16 @@ export interface AnswerResult {
   readonly repeated: boolean;
 }
 
-/** A JSON answer: the gateway writes the XCTL03/XCTL02 on the receiver's behalf. */
-export async function answerWithJson(ctx: GatewayContext, receiverEan: string, deliveryId: string, answer: JsonAnswer): Promise<AnswerResult> {
+/** What a JSON answer records, once its shape is judged sound (no store needed to judge it). */
+interface CheckedAnswer {
+  readonly kind: 'positive' | 'negative';
+  readonly refuseCode?: RefuseCode;
+  readonly text?: string;
+  readonly content: ReceiptContent;
+}
+
+/** Judges a JSON answer's shape; a Refusal (400/422/404) names what is wrong. */
+function checkJsonAnswer(deliveryId: string, answer: JsonAnswer): CheckedAnswer {
   // JSON can carry what XML 1.0 cannot; the receipt the gateway writes must stay well-formed.
   if (answer.text !== undefined && hasNonXmlCharacter(answer.text)) {
     const message = 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry';
@@ -148,26 +157,40 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
   const kind = answer.status;
   const refuseCode = (answer.refuseCode ?? (kind === 'negative' ? 'ikke_specificeret' : undefined)) as RefuseCode | undefined;
   if (!isUuid(deliveryId)) throw notInInbox(deliveryId);
-  const content = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
-  return inTransaction(ctx, async (tx, effects) => {
-    const now = ctx.clock();
-    const target = await lockAnswerTarget(tx, deliveryId, receiverEan);
-    if (!target) throw notInInbox(deliveryId);
-    const { delivery } = target;
-    if (compareWithRecordedAnswer(delivery.receiptContent, content, target.envelopeId) === 'repeated') {
-      await noteRepeatedAnswer(tx, delivery, kind, undefined, now);
-      return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
-    }
-    const receiptMessageId = await issueReceipt(tx, ctx, effects, {
-      kind,
-      issuerEan: receiverEan,
-      original: { messageId: delivery.messageId, envelopeId: target.envelopeId, senderEan: target.senderEan, receiverEan, letters: target.letters },
-      ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
-      reason: `${receiverEan} answered ${kind}`,
-    });
-    await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
-    return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
+  const content: ReceiptContent = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
+  return { kind, ...(refuseCode ? { refuseCode } : {}), ...(answer.text !== undefined ? { text: answer.text } : {}), content };
+}
+
+/**
+ * Records one checked JSON answer inside the caller's transaction `tx`: locks the delivery, compares
+ * with an answer on record (409 when it differs), writes the receipt to the original sender and records
+ * the answer. The after-commit effects go to `effects`, for the caller to release once it commits.
+ */
+async function recordJsonAnswer(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receiverEan: string, deliveryId: string, answer: CheckedAnswer): Promise<AnswerResult> {
+  const { kind, refuseCode, content } = answer;
+  const now = ctx.clock();
+  const target = await lockAnswerTarget(tx, deliveryId, receiverEan);
+  if (!target) throw notInInbox(deliveryId);
+  const { delivery } = target;
+  if (compareWithRecordedAnswer(delivery.receiptContent, content, target.envelopeId) === 'repeated') {
+    await noteRepeatedAnswer(tx, delivery, kind, undefined, now);
+    return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
+  }
+  const receiptMessageId = await issueReceipt(tx, ctx, effects, {
+    kind,
+    issuerEan: receiverEan,
+    original: { messageId: delivery.messageId, envelopeId: target.envelopeId, senderEan: target.senderEan, receiverEan, letters: target.letters },
+    ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
+    reason: `${receiverEan} answered ${kind}`,
   });
+  await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
+  return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
+}
+
+/** A JSON answer: the gateway writes the XCTL03/XCTL02 on the receiver's behalf. */
+export async function answerWithJson(ctx: GatewayContext, receiverEan: string, deliveryId: string, answer: JsonAnswer): Promise<AnswerResult> {
+  const checked = checkJsonAnswer(deliveryId, answer);
+  return inTransaction(ctx, (tx, effects) => recordJsonAnswer(tx, ctx, effects, receiverEan, deliveryId, checked));
 }
 
 export const MAX_ANSWERS_PER_BATCH = 100;
@@ -176,22 +199,51 @@ export type BatchAnswerOutcome =
   | ({ readonly ok: true } & AnswerResult)
   | { readonly ok: false; readonly deliveryId: string; readonly status: number; readonly code: string; readonly detail: string };
 
+function refusedOutcome(deliveryId: string, error: unknown): BatchAnswerOutcome {
+  if (!(error instanceof Refusal)) throw error;
+  return { ok: false, deliveryId, status: error.status, code: error.slug, detail: error.detail };
+}
+
 /**
  * Many JSON answers at once (a receiver that leased a batch answers it in one request). Each answer is
- * judged and recorded on its own, exactly as on `/inbox/{id}/receipt`: one refused answer (unknown
- * item, a different answer than before) does not undo the others, and the outcome of each is reported.
+ * judged exactly as on `/inbox/{id}/receipt` and its outcome reported, in the order given; a refused
+ * answer (unknown item, a different answer than before) does not undo the others.
+ *
+ * The whole batch is ONE transaction with one durable commit (one per answer would bound a receiver's
+ * drain by the commit time). Each answer runs inside a savepoint, so a refused one leaves no trace and
+ * the others stand; any other failure rolls the whole batch back. The after-commit effects (the
+ * receipts' queue jobs and inbox wake-ups, ops events, counters) are released once, after the commit,
+ * and only for the answers that stood. Answers are recorded in the order of their ids (the same id
+ * twice keeps its order), so two batches locking the same deliveries lock them in the same order and
+ * cannot deadlock.
  */
 export async function answerManyWithJson(ctx: GatewayContext, receiverEan: string, answers: readonly (JsonAnswer & { readonly id: string })[]): Promise<BatchAnswerOutcome[]> {
-  const outcomes: BatchAnswerOutcome[] = [];
-  for (const { id, ...answer } of answers) {
+  const outcomes: (BatchAnswerOutcome | undefined)[] = answers.map(() => undefined);
+  const checked: { readonly index: number; readonly id: string; readonly answer: CheckedAnswer }[] = [];
+  answers.forEach(({ id, ...answer }, index) => {
     try {
-      outcomes.push({ ok: true, ...(await answerWithJson(ctx, receiverEan, id, answer)) });
+      checked.push({ index, id, answer: checkJsonAnswer(id, answer) });
     } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      outcomes.push({ ok: false, deliveryId: id, status: error.status, code: error.slug, detail: error.detail });
+      outcomes[index] = refusedOutcome(id, error);
     }
+  });
+  if (checked.length > 0) {
+    checked.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.index - b.index));
+    const batchEffects = new AfterCommit();
+    await ctx.db.transaction(async (tx) => {
+      for (const { index, id, answer } of checked) {
+        const effects = new AfterCommit();
+        try {
+          outcomes[index] = { ok: true, ...(await inSavepoint(tx, () => recordJsonAnswer(tx, ctx, effects, receiverEan, id, answer))) };
+          batchEffects.adopt(effects);
+        } catch (error) {
+          outcomes[index] = refusedOutcome(id, error);
+        }
+      }
+    });
+    await batchEffects.release(ctx.signals);
   }
-  return outcomes;
+  return outcomes as BatchAnswerOutcome[];
 }
 
 /**
