@@ -64,6 +64,34 @@ export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string,
   return fetched;
 }
 
+/**
+ * `lease`, then `fetch` of each delivery leased, in ONE transaction: one durable commit for the batch
+ * instead of one per item (what `GET /api/v1/inbox?include=body` rests on). The receipt watchdogs'
+ * queue jobs, the counters and the ops events follow the commit, all together. `fetched` is undefined
+ * only for a delivery lost between the two (it cannot be, as the lease is ours in the same transaction).
+ */
+export async function leaseAndFetch(
+  ctx: GatewayContext,
+  receiverEan: string,
+  limit: number,
+): Promise<{ delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery | undefined }[]> {
+  const now = ctx.clock();
+  return inTransaction(ctx, async (tx, effects) => {
+    const leased = await leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
+    const results: { delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery | undefined }[] = [];
+    for (const { delivery, message } of leased) {
+      const fetched = await fetchDelivery(tx, delivery.id, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
+      if (fetched?.delivered) {
+        effects.count(() => ctx.meters?.delivery('pull', 'delivered'));
+        effects.announce(ctx, 'delivered', { deliveryId: delivery.id, receiver: receiverEan, mode: 'pull' });
+      }
+      if (fetched?.watchdog) effects.outbox.push(fetched.watchdog);
+      results.push({ delivery, message, fetched });
+    }
+    return results;
+  });
+}
+
 // ── push ───────────────────────────────────────────────────────────────────────────────────────────
 
 export interface PushPayload {

@@ -11,7 +11,7 @@ import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-messa
 import { compareWithRecordedAnswer, originalAnsweredBy } from './apply-receipt.js';
 import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
 import { inSavepoint, type Queryable } from '../store/database.js';
-import { fetchForReceiver, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
+import { fetchForReceiver, leaseAndFetch, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
 import { issueReceipt } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
@@ -77,15 +77,17 @@ export interface InboxItemWithBody extends InboxItem {
 /**
  * Leases and fetches in one go, for receivers that take many messages: each item carries its original
  * bytes (base64) and counts as fetched, exactly as `GET /api/v1/inbox/{id}` would (delivered, receipt
- * watchdog armed). Saves one request per message; the bytes are the same, the sha256 proves it.
+ * watchdog armed). Saves one request per message; the bytes are the same, the sha256 proves it. The
+ * lease and the fetches are one transaction with one durable commit.
  */
 export async function leaseItemsWithBodies(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItemWithBody[]> {
-  const items = await leaseItems(ctx, receiverEan, limit);
+  // As leaseItems: the poll is noted, and a paused endpoint is offered nothing.
+  if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
   const withBodies: InboxItemWithBody[] = [];
-  for (const item of items) {
-    const fetched = await fetchForReceiver(ctx, receiverEan, item.id);
+  for (const { delivery, message, fetched } of await leaseAndFetch(ctx, receiverEan, limit)) {
     // Lost between lease and fetch (it cannot be, as the lease is ours; should it be, the item is left out and offered again).
     if (!fetched) continue;
+    const item = itemOf(delivery, message);
     withBodies.push(fetched.body ? { ...item, body: fetched.body.toString('base64') } : { ...item, bodyPrunedAt: fetched.bodyPrunedAt?.toISOString() ?? new Date(0).toISOString() });
   }
   return withBodies;

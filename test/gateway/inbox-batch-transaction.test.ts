@@ -2,7 +2,8 @@
  * `POST /api/v1/inbox/receipts` records a batch in one transaction, on PostgreSQL and on PGlite: a
  * refused answer leaves no trace while the others stand (and their receipts reach the sender); a failure
  * that is not a refusal undoes the whole batch and answers 503; two overlapping batches of the same
- * receiver do not deadlock. The counters and the sender's inbox hear only of answers that stood.
+ * receiver do not deadlock. The counters and the sender's inbox hear only of answers that stood. A lease
+ * with bodies (`GET /api/v1/inbox?include=body`) is one transaction as well.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSPITAL, MUNICIPALITY, renumber, startTestGateway, viewMessage, type InboxItemJson, type TestGateway } from '../support/gateway.js';
@@ -161,6 +162,39 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('a batch of answer
       [true, false],
     ]);
     expect(await gatewayReceipts()).toBe(receiptsBefore + 3);
+  });
+
+  it('a lease with bodies is one transaction too: a failure while fetching leaves every item waiting as before', async () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n += 1) {
+      sent += 1;
+      const posted = await gw.post(HOSPITAL, renumber('XDIS20_admission_acute.xml', { envelope: `TXB${sent}`, letter: `TXBL${sent}` }));
+      ids.push(posted.json<{ id: string }>().id);
+    }
+    // The last message's delivery is fetched last (oldest first), after the others were marked delivered.
+    const { rows } = await gw.db.query<{ id: string }>('SELECT id FROM deliveries WHERE message_id = $1', [ids[2]]);
+    await gw.db.query(
+      `CREATE FUNCTION batch_test_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.id = '${rows[0]?.id}'::uuid AND NEW.state = 'delivered' THEN
+           RAISE EXCEPTION 'terminating connection due to administrator command' USING ERRCODE = '57P01';
+         END IF;
+         RETURN NEW;
+       END $$`,
+    );
+    await gw.db.query('CREATE TRIGGER batch_test_failure BEFORE UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION batch_test_failure()');
+    try {
+      const failed = await gw.get(MUNICIPALITY, '/api/v1/inbox?limit=100&include=body');
+      expect(failed.statusCode, failed.body).toBe(503);
+      const states = await gw.db.query<{ state: string; offers: number }>('SELECT d.state, d.offers FROM deliveries d WHERE d.message_id = ANY($1::uuid[])', [ids]);
+      expect(states.rows).toEqual(ids.map(() => ({ state: 'waiting', offers: 0 })));
+    } finally {
+      await gw.db.query('DROP TRIGGER batch_test_failure ON deliveries');
+      await gw.db.query('DROP FUNCTION batch_test_failure()');
+    }
+    const leased = (await gw.get(MUNICIPALITY, '/api/v1/inbox?limit=100&include=body')).json<{ items: (InboxItemJson & { body?: string })[] }>().items;
+    expect(leased.map((i) => [i.messageId, i.offers, typeof i.body])).toEqual(ids.map((id) => [id, 1, 'string']));
+    for (const item of leased) expect(await deliveryOf(item)).toMatchObject({ state: 'delivered', receiptDueAt: expect.any(String) as unknown });
   });
 
   it('two overlapping batches answering the same items in opposite orders both finish, each item answered once', async () => {
