@@ -23,7 +23,7 @@ import {
   type Redelivery,
   type StateChange,
 } from '../store/delivery-store.js';
-import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
+import { getMessage, getMessageBody, insertEvents, lettersOfDelivery, type NewEvent } from '../store/message-store.js';
 import { requeueDeadLetters, type DeadLetterSelection, type Requeued } from '../store/ops-queries.js';
 import { isPaused, notePushAccepted } from '../store/endpoint-state-store.js';
 import { completeOutbox, getOutbox } from '../store/outbox.js';
@@ -228,10 +228,15 @@ export async function recordAnswer(
   if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
 }
 
+/** The timeline's note of the same answer again (harmless, only logged). */
+export function repeatedAnswerEvent(delivery: DeliveryRecord, kind: ReceiptContent['kind'], receiptMessageId: string | undefined): NewEvent {
+  const detail = { kind, ...(receiptMessageId ? { receiptMessageId } : {}) };
+  return { messageId: delivery.messageId, deliveryId: delivery.id, kind: 'receipt-repeated', detail };
+}
+
 /** The same answer again: harmless, only logged on the timeline. */
 export async function noteRepeatedAnswer(tx: Queryable, delivery: DeliveryRecord, kind: ReceiptContent['kind'], receiptMessageId: string | undefined, now: Date): Promise<void> {
-  const detail = { kind, ...(receiptMessageId ? { receiptMessageId } : {}) };
-  await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'receipt-repeated', detail }], now);
+  await insertEvents(tx, [repeatedAnswerEvent(delivery, kind, receiptMessageId)], now);
 }
 
 /**

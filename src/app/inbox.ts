@@ -2,17 +2,18 @@
  * The receiver's side: leasing the pull inbox, fetching a message's original bytes, and answering
  * with a receipt (JSON, or a MedCom XCTL02/XCTL03).
  */
-import { getDelivery, lockAnswerTarget } from '../store/delivery-store.js';
+import { getDelivery, lockAnswerTargets } from '../store/delivery-store.js';
+import { insertEvents, type NewEvent } from '../store/message-store.js';
 import { noteInboxPoll } from '../store/endpoint-state-store.js';
 import type { DeadlineSummary, DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
 import type { RefuseCode } from '../domain/message.js';
 import { REFUSE_CODES } from '../domain/message.js';
 import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, originalAnsweredBy } from './apply-receipt.js';
-import { AfterCommit, inTransaction, type GatewayContext } from './context.js';
-import { inSavepoint, type Queryable } from '../store/database.js';
-import { fetchForReceiver, leaseAndFetch, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
-import { issueReceipt } from './issue-receipt.js';
+import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import type { Queryable } from '../store/database.js';
+import { fetchForReceiver, leaseAndFetch, leaseDeliveries, recordAnswer, repeatedAnswerEvent } from './delivery-lifecycle.js';
+import { issueReceipts, type ReceiptToIssue } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
 import { hasNonXmlCharacter } from '../codec/xml-characters.js';
@@ -164,35 +165,97 @@ function checkJsonAnswer(deliveryId: string, answer: JsonAnswer): CheckedAnswer 
 }
 
 /**
- * Records one checked JSON answer inside the caller's transaction `tx`: locks the delivery, compares
- * with an answer on record (409 when it differs), writes the receipt to the original sender and records
- * the answer. The after-commit effects go to `effects`, for the caller to release once it commits.
+ * Records checked JSON answers inside the caller's transaction `tx`, in the order given, and returns
+ * each one's result or the Refusal that refused it. First judged, then written, so a refused answer
+ * writes nothing and needs nothing undone:
+ * - the deliveries are locked in one statement, in the order of their ids (see lockAnswerTargets);
+ * - each answer is judged against the answer on record, or recorded earlier in the same call (the same
+ *   answer again is a harmless repeat, a different one 409, someone else's item or none 404);
+ * - the receipts of the new answers are written in one statement, then each answer is recorded on its
+ *   delivery (and the deadlines a receipt fulfils), then the repeats' events in one statement.
+ * The after-commit effects go to `effects`, for the caller to release once it commits.
  */
-async function recordJsonAnswer(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receiverEan: string, deliveryId: string, answer: CheckedAnswer): Promise<AnswerResult> {
-  const { kind, refuseCode, content } = answer;
+async function recordJsonAnswers(
+  tx: Queryable,
+  ctx: GatewayContext,
+  effects: AfterCommit,
+  receiverEan: string,
+  answers: readonly { readonly id: string; readonly answer: CheckedAnswer }[],
+): Promise<(AnswerResult | Refusal)[]> {
   const now = ctx.clock();
-  const target = await lockAnswerTarget(tx, deliveryId, receiverEan);
-  if (!target) throw notInInbox(deliveryId);
-  const { delivery } = target;
-  if (compareWithRecordedAnswer(delivery.receiptContent, content, target.envelopeId) === 'repeated') {
-    await noteRepeatedAnswer(tx, delivery, kind, undefined, now);
-    return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
-  }
-  const receiptMessageId = await issueReceipt(tx, ctx, effects, {
-    kind,
-    issuerEan: receiverEan,
-    original: { messageId: delivery.messageId, envelopeId: target.envelopeId, senderEan: target.senderEan, receiverEan, letters: target.letters },
-    ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
-    reason: `${receiverEan} answered ${kind}`,
+  const targets = await lockAnswerTargets(
+    tx,
+    answers.map((a) => a.id.toLowerCase()),
+    receiverEan,
+  );
+  const onRecord = new Map<string, { content: ReceiptContent | null; receiptMessageId: string | null }>();
+  const repeats: NewEvent[] = [];
+  const fresh: { index: number; delivery: DeliveryRecord; content: ReceiptContent; receipt: ReceiptToIssue }[] = [];
+  const verdicts: (AnswerResult | Refusal | undefined)[] = answers.map(({ id, answer }, index) => {
+    const target = targets.get(id.toLowerCase());
+    if (!target) return notInInbox(id);
+    const { delivery } = target;
+    const before = onRecord.get(delivery.id) ?? { content: delivery.receiptContent, receiptMessageId: delivery.receiptMessageId };
+    const { kind, refuseCode, content } = answer;
+    let comparison: 'new' | 'repeated';
+    try {
+      comparison = compareWithRecordedAnswer(before.content, content, target.envelopeId);
+    } catch (error) {
+      if (error instanceof Refusal) return error;
+      throw error;
+    }
+    if (comparison === 'repeated') {
+      repeats.push(repeatedAnswerEvent(delivery, kind, undefined));
+      return { deliveryId: id, messageId: delivery.messageId, receipt: kind, receiptMessageId: before.receiptMessageId as string, repeated: true };
+    }
+    fresh.push({
+      index,
+      delivery,
+      content,
+      receipt: {
+        kind,
+        issuerEan: receiverEan,
+        original: { messageId: delivery.messageId, envelopeId: target.envelopeId, senderEan: target.senderEan, receiverEan, letters: target.letters },
+        ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
+        reason: `${receiverEan} answered ${kind}`,
+      },
+    });
+    // The receipt's id is known once written (below); an answer after this one compares with this content.
+    onRecord.set(delivery.id, { content, receiptMessageId: null });
+    return undefined;
   });
-  await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
-  return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
+  const receiptIds = await issueReceipts(
+    tx,
+    ctx,
+    effects,
+    fresh.map((f) => f.receipt),
+  );
+  // Recorded in the order of the messages: the deadlines a receipt fulfils are locked per message, so
+  // two batches touching the same message lock alike.
+  const recording = fresh.map((f, n) => ({ ...f, receiptMessageId: receiptIds[n] as string }));
+  recording.sort((a, b) => (a.delivery.messageId < b.delivery.messageId ? -1 : a.delivery.messageId > b.delivery.messageId ? 1 : 0));
+  for (const { index, delivery, content, receiptMessageId } of recording) {
+    await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
+    onRecord.set(delivery.id, { content, receiptMessageId });
+    const { id } = answers[index] as { id: string };
+    verdicts[index] = { deliveryId: id, messageId: delivery.messageId, receipt: content.kind, receiptMessageId, repeated: false };
+  }
+  // A repeat within the same call quotes the receipt written for the answer it repeats.
+  for (const [index, verdict] of verdicts.entries()) {
+    if (verdict && !(verdict instanceof Refusal) && verdict.repeated && verdict.receiptMessageId === null) {
+      verdicts[index] = { ...verdict, receiptMessageId: onRecord.get((answers[index] as { id: string }).id.toLowerCase())?.receiptMessageId as string };
+    }
+  }
+  await insertEvents(tx, repeats, now);
+  return verdicts as (AnswerResult | Refusal)[];
 }
 
 /** A JSON answer: the gateway writes the XCTL03/XCTL02 on the receiver's behalf. */
 export async function answerWithJson(ctx: GatewayContext, receiverEan: string, deliveryId: string, answer: JsonAnswer): Promise<AnswerResult> {
   const checked = checkJsonAnswer(deliveryId, answer);
-  return inTransaction(ctx, (tx, effects) => recordJsonAnswer(tx, ctx, effects, receiverEan, deliveryId, checked));
+  const [verdict] = await inTransaction(ctx, (tx, effects) => recordJsonAnswers(tx, ctx, effects, receiverEan, [{ id: deliveryId, answer: checked }]));
+  if (verdict instanceof Refusal) throw verdict;
+  return verdict as AnswerResult;
 }
 
 export const MAX_ANSWERS_PER_BATCH = 100;
@@ -201,9 +264,8 @@ export type BatchAnswerOutcome =
   | ({ readonly ok: true } & AnswerResult)
   | { readonly ok: false; readonly deliveryId: string; readonly status: number; readonly code: string; readonly detail: string };
 
-function refusedOutcome(deliveryId: string, error: unknown): BatchAnswerOutcome {
-  if (!(error instanceof Refusal)) throw error;
-  return { ok: false, deliveryId, status: error.status, code: error.slug, detail: error.detail };
+function refusedOutcome(deliveryId: string, refusal: Refusal): BatchAnswerOutcome {
+  return { ok: false, deliveryId, status: refusal.status, code: refusal.slug, detail: refusal.detail };
 }
 
 /**
@@ -212,12 +274,10 @@ function refusedOutcome(deliveryId: string, error: unknown): BatchAnswerOutcome 
  * answer (unknown item, a different answer than before) does not undo the others.
  *
  * The whole batch is ONE transaction with one durable commit (one per answer would bound a receiver's
- * drain by the commit time). Each answer runs inside a savepoint, so a refused one leaves no trace and
- * the others stand; any other failure rolls the whole batch back. The after-commit effects (the
- * receipts' queue jobs and inbox wake-ups, ops events, counters) are released once, after the commit,
- * and only for the answers that stood. Answers are recorded in the order of their ids (the same id
- * twice keeps its order), so two batches locking the same deliveries lock them in the same order and
- * cannot deadlock.
+ * drain by the commit time), and a handful of statements plus about two per new answer (see
+ * recordJsonAnswers). A refused answer writes nothing; any failure that is not a refusal rolls the
+ * whole batch back. The after-commit effects (the receipts' queue jobs and inbox wake-ups, ops events,
+ * counters) are released once, after the commit, for the answers that stood.
  */
 export async function answerManyWithJson(ctx: GatewayContext, receiverEan: string, answers: readonly (JsonAnswer & { readonly id: string })[]): Promise<BatchAnswerOutcome[]> {
   const outcomes: (BatchAnswerOutcome | undefined)[] = answers.map(() => undefined);
@@ -226,24 +286,16 @@ export async function answerManyWithJson(ctx: GatewayContext, receiverEan: strin
     try {
       checked.push({ index, id, answer: checkJsonAnswer(id, answer) });
     } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
       outcomes[index] = refusedOutcome(id, error);
     }
   });
   if (checked.length > 0) {
-    checked.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.index - b.index));
-    const batchEffects = new AfterCommit();
-    await ctx.db.transaction(async (tx) => {
-      for (const { index, id, answer } of checked) {
-        const effects = new AfterCommit();
-        try {
-          outcomes[index] = { ok: true, ...(await inSavepoint(tx, () => recordJsonAnswer(tx, ctx, effects, receiverEan, id, answer))) };
-          batchEffects.adopt(effects);
-        } catch (error) {
-          outcomes[index] = refusedOutcome(id, error);
-        }
-      }
-    });
-    await batchEffects.release(ctx.signals);
+    const verdicts = await inTransaction(ctx, (tx, effects) => recordJsonAnswers(tx, ctx, effects, receiverEan, checked));
+    for (const [n, { index, id }] of checked.entries()) {
+      const verdict = verdicts[n] as AnswerResult | Refusal;
+      outcomes[index] = verdict instanceof Refusal ? refusedOutcome(id, verdict) : { ok: true, ...verdict };
+    }
   }
   return outcomes as BatchAnswerOutcome[];
 }

@@ -40,26 +40,6 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
-/**
- * Runs `work` inside a savepoint of the caller's transaction `tx`: when it throws, its own writes are
- * undone and the transaction goes on as before it (the error is passed on, the caller decides whether
- * the transaction as a whole still stands). Plain SQL, so the same on PostgreSQL and PGlite. Not
- * reentrant: one savepoint name, released (or rolled back to) before the next is taken.
- */
-export async function inSavepoint<T>(tx: Queryable, work: () => Promise<T>): Promise<T> {
-  await tx.query('SAVEPOINT medcom_part');
-  let value: T;
-  try {
-    value = await work();
-  } catch (error) {
-    await tx.query('ROLLBACK TO SAVEPOINT medcom_part');
-    await tx.query('RELEASE SAVEPOINT medcom_part');
-    throw error;
-  }
-  await tx.query('RELEASE SAVEPOINT medcom_part');
-  return value;
-}
-
 pg.types.setTypeParser(20, (value) => Number(value)); // bigint counters and sequences fit in a double here
 
 export class PostgresDatabase implements Database {

@@ -122,6 +122,22 @@ describe.each<[TestDatabaseKind]>([['postgres'], ['pglite']])('a batch of answer
     expect(senderInbox).toEqual(expect.arrayContaining([batch.results[0]?.receiptMessageId, batch.results[5]?.receiptMessageId]));
   });
 
+  it('takes an id in capitals as the same item, answering with the id as sent', async () => {
+    const [a] = (await delivered(1)) as [InboxItemJson];
+    const shouted = a.id.toUpperCase();
+    const batch = await postBatch([
+      { id: shouted, status: 'positive' },
+      { id: a.id, status: 'positive' },
+    ]);
+    expect(batch.results).toMatchObject([
+      { ok: true, deliveryId: shouted, repeated: false },
+      { ok: true, deliveryId: a.id, repeated: true },
+    ]);
+    // The repeat quotes the receipt written for the answer it repeats, even within the same batch.
+    expect(batch.results[1]?.receiptMessageId).toBe(batch.results[0]?.receiptMessageId);
+    expect(await deliveryOf(a)).toMatchObject({ state: 'acknowledged', receipt: { messageId: batch.results[0]?.receiptMessageId } });
+  });
+
   it('undoes the whole batch when an answer fails other than by a refusal, and answers 503', async () => {
     const items = await delivered(3);
     // The answer recorded last (ids are recorded in order) fails as a store that goes away would, after
