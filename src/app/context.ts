@@ -65,10 +65,25 @@ export class AfterCommit {
   readonly inboxes = new Set<string>();
   /** Ops events of changes the transaction makes: a live view must never hear of one that rolls back. */
   readonly opsEvents: OpsEvent[] = [];
+  /** Counters to bump (meters): a change that rolls back must not be counted. */
+  readonly tallies: (() => void)[] = [];
 
   /** Like `announce`, but told only once the transaction has committed. */
   announce(ctx: Pick<GatewayContext, 'clock'>, type: OpsEvent['type'], data: OpsEvent['data']): void {
     this.opsEvents.push({ type, at: ctx.clock().toISOString(), data });
+  }
+
+  /** Counts `tally` once the transaction has committed. */
+  count(tally: () => void): void {
+    this.tallies.push(tally);
+  }
+
+  /** Takes over `other`'s effects: a part of the transaction that stood (see answerManyWithJson). */
+  adopt(other: AfterCommit): void {
+    this.outbox.push(...other.outbox);
+    for (const ean of other.inboxes) this.inboxes.add(ean);
+    this.opsEvents.push(...other.opsEvents);
+    this.tallies.push(...other.tallies);
   }
 
   /**
@@ -76,6 +91,7 @@ export class AfterCommit {
    * A lost signal only delays work: the outbox reconciler re-creates jobs and long-polls time out.
    */
   async release(signals: DeliverySignals): Promise<void> {
+    for (const tally of this.tallies) tally();
     if (this.outbox.length > 0) await signals.outbox(this.outbox).catch(() => undefined);
     if (this.inboxes.size > 0) await signals.inboxChanged([...this.inboxes]).catch(() => undefined);
     for (const event of this.opsEvents) void signals.opsEvent?.(event);

@@ -23,7 +23,7 @@ import {
   type Redelivery,
   type StateChange,
 } from '../store/delivery-store.js';
-import { getMessage, getMessageBody, insertEvents, lettersOfDelivery } from '../store/message-store.js';
+import { getMessage, getMessageBody, insertEvents, lettersOfDelivery, type NewEvent } from '../store/message-store.js';
 import { requeueDeadLetters, type DeadLetterSelection, type Requeued } from '../store/ops-queries.js';
 import { isPaused, notePushAccepted } from '../store/endpoint-state-store.js';
 import { completeOutbox, getOutbox } from '../store/outbox.js';
@@ -52,35 +52,6 @@ export async function leaseDeliveries(ctx: GatewayContext, receiverEan: string, 
   return ctx.db.transaction((tx) => leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000)));
 }
 
-/**
- * `lease` and `fetch` of a whole batch in one transaction, for a receiver draining its inbox with the
- * bodies inline: one commit for the lot instead of one per message. What the fetches start (receipt
- * watchdogs, ops events) is released once it has committed, as for a single fetch.
- */
-export async function leaseAndFetchDeliveries(
-  ctx: GatewayContext,
-  receiverEan: string,
-  limit: number,
-): Promise<{ delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery }[]> {
-  const now = ctx.clock();
-  const taken = await ctx.db.transaction(async (tx) => {
-    const leased = await leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
-    const all: { delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery }[] = [];
-    for (const item of leased) {
-      const fetched = await fetchDelivery(tx, item.delivery.id, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
-      if (fetched) all.push({ ...item, fetched });
-    }
-    return all;
-  });
-  for (const { delivery } of taken.filter((t) => t.fetched.delivered)) {
-    ctx.meters?.delivery('pull', 'delivered');
-    announce(ctx, 'delivered', { deliveryId: delivery.id, receiver: receiverEan, mode: 'pull' });
-  }
-  const watchdogs = taken.flatMap((t) => (t.fetched.watchdog ? [t.fetched.watchdog] : []));
-  if (watchdogs.length > 0) await ctx.signals.outbox(watchdogs).catch(() => undefined);
-  return taken;
-}
-
 /** `fetch`: the original bytes; the first fetch marks the delivery delivered and starts the receipt watchdog. */
 export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string, deliveryId: string): Promise<FetchedDelivery | undefined> {
   const now = ctx.clock();
@@ -91,6 +62,34 @@ export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string,
   }
   if (fetched?.watchdog) await ctx.signals.outbox([fetched.watchdog]).catch(() => undefined);
   return fetched;
+}
+
+/**
+ * `lease`, then `fetch` of each delivery leased, in ONE transaction: one durable commit for the batch
+ * instead of one per item (what `GET /api/v1/inbox?include=body` rests on). The receipt watchdogs'
+ * queue jobs, the counters and the ops events follow the commit, all together. `fetched` is undefined
+ * only for a delivery lost between the two (it cannot be, as the lease is ours in the same transaction).
+ */
+export async function leaseAndFetch(
+  ctx: GatewayContext,
+  receiverEan: string,
+  limit: number,
+): Promise<{ delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery | undefined }[]> {
+  const now = ctx.clock();
+  return inTransaction(ctx, async (tx, effects) => {
+    const leased = await leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
+    const results: { delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery | undefined }[] = [];
+    for (const { delivery, message } of leased) {
+      const fetched = await fetchDelivery(tx, delivery.id, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
+      if (fetched?.delivered) {
+        effects.count(() => ctx.meters?.delivery('pull', 'delivered'));
+        effects.announce(ctx, 'delivered', { deliveryId: delivery.id, receiver: receiverEan, mode: 'pull' });
+      }
+      if (fetched?.watchdog) effects.outbox.push(fetched.watchdog);
+      results.push({ delivery, message, fetched });
+    }
+    return results;
+  });
 }
 
 // ── push ───────────────────────────────────────────────────────────────────────────────────────────
@@ -219,16 +218,25 @@ export async function recordAnswer(
   if (!change || !(await recordReceipt(tx, delivery.id, change, content, receiptMessageId, now))) {
     throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
   }
-  ctx.meters?.delivery(delivery.mode, content.kind === 'positive' ? 'acknowledged' : 'rejected');
-  effects.announce(ctx, content.kind === 'positive' ? 'acknowledged' : 'rejected', { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
-  if (delivery.deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - delivery.deliveredAt.getTime()) / 1000));
+  const outcome = content.kind === 'positive' ? 'acknowledged' : 'rejected';
+  const { deliveredAt } = delivery;
+  effects.count(() => {
+    ctx.meters?.delivery(delivery.mode, outcome);
+    if (deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - deliveredAt.getTime()) / 1000));
+  });
+  effects.announce(ctx, outcome, { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
   if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
+}
+
+/** The timeline's note of the same answer again (harmless, only logged). */
+export function repeatedAnswerEvent(delivery: DeliveryRecord, kind: ReceiptContent['kind'], receiptMessageId: string | undefined): NewEvent {
+  const detail = { kind, ...(receiptMessageId ? { receiptMessageId } : {}) };
+  return { messageId: delivery.messageId, deliveryId: delivery.id, kind: 'receipt-repeated', detail };
 }
 
 /** The same answer again: harmless, only logged on the timeline. */
 export async function noteRepeatedAnswer(tx: Queryable, delivery: DeliveryRecord, kind: ReceiptContent['kind'], receiptMessageId: string | undefined, now: Date): Promise<void> {
-  const detail = { kind, ...(receiptMessageId ? { receiptMessageId } : {}) };
-  await insertEvents(tx, [{ messageId: delivery.messageId, deliveryId: delivery.id, kind: 'receipt-repeated', detail }], now);
+  await insertEvents(tx, [repeatedAnswerEvent(delivery, kind, receiptMessageId)], now);
 }
 
 /**

@@ -2,16 +2,18 @@
  * The receiver's side: leasing the pull inbox, fetching a message's original bytes, and answering
  * with a receipt (JSON, or a MedCom XCTL02/XCTL03).
  */
-import { getDelivery, lockAnswerTarget } from '../store/delivery-store.js';
+import { getDelivery, lockAnswerTargets } from '../store/delivery-store.js';
+import { insertEvents, type NewEvent } from '../store/message-store.js';
 import { noteInboxPoll } from '../store/endpoint-state-store.js';
-import type { DeadlineSummary, DeliveryRecord, MessageRecord } from '../store/records.js';
+import type { DeadlineSummary, DeliveryRecord, MessageRecord, ReceiptContent } from '../store/records.js';
 import type { RefuseCode } from '../domain/message.js';
 import { REFUSE_CODES } from '../domain/message.js';
 import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-message.js';
 import { compareWithRecordedAnswer, originalAnsweredBy } from './apply-receipt.js';
-import { inTransaction, type GatewayContext } from './context.js';
-import { fetchForReceiver, leaseAndFetchDeliveries, leaseDeliveries, noteRepeatedAnswer, recordAnswer } from './delivery-lifecycle.js';
-import { issueReceipt } from './issue-receipt.js';
+import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
+import type { Queryable } from '../store/database.js';
+import { fetchForReceiver, leaseAndFetch, leaseDeliveries, recordAnswer, repeatedAnswerEvent } from './delivery-lifecycle.js';
+import { issueReceipts, type ReceiptToIssue } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
 import { hasNonXmlCharacter } from '../codec/xml-characters.js';
@@ -76,15 +78,20 @@ export interface InboxItemWithBody extends InboxItem {
 /**
  * Leases and fetches in one go, for receivers that take many messages: each item carries its original
  * bytes (base64) and counts as fetched, exactly as `GET /api/v1/inbox/{id}` would (delivered, receipt
- * watchdog armed). Saves one request per message; the bytes are the same, the sha256 proves it.
+ * watchdog armed). Saves one request per message; the bytes are the same, the sha256 proves it. The
+ * lease and the fetches are one transaction with one durable commit.
  */
 export async function leaseItemsWithBodies(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItemWithBody[]> {
+  // As leaseItems: the poll is noted, and a paused endpoint is offered nothing.
   if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
-  const taken = await leaseAndFetchDeliveries(ctx, receiverEan, limit);
-  return taken.map(({ delivery, message, fetched }) => {
+  const withBodies: InboxItemWithBody[] = [];
+  for (const { delivery, message, fetched } of await leaseAndFetch(ctx, receiverEan, limit)) {
+    // Lost between lease and fetch (it cannot be, as the lease is ours; should it be, the item is left out and offered again).
+    if (!fetched) continue;
     const item = itemOf(delivery, message);
-    return fetched.body ? { ...item, body: fetched.body.toString('base64') } : { ...item, bodyPrunedAt: fetched.bodyPrunedAt?.toISOString() ?? new Date(0).toISOString() };
-  });
+    withBodies.push(fetched.body ? { ...item, body: fetched.body.toString('base64') } : { ...item, bodyPrunedAt: fetched.bodyPrunedAt?.toISOString() ?? new Date(0).toISOString() });
+  }
+  return withBodies;
 }
 
 /** Someone else's item and no item look the same from outside: nothing to learn by probing. */
@@ -126,8 +133,16 @@ export interface AnswerResult {
   readonly repeated: boolean;
 }
 
-/** A JSON answer: the gateway writes the XCTL03/XCTL02 on the receiver's behalf. */
-export async function answerWithJson(ctx: GatewayContext, receiverEan: string, deliveryId: string, answer: JsonAnswer): Promise<AnswerResult> {
+/** What a JSON answer records, once its shape is judged sound (no store needed to judge it). */
+interface CheckedAnswer {
+  readonly kind: 'positive' | 'negative';
+  readonly refuseCode?: RefuseCode;
+  readonly text?: string;
+  readonly content: ReceiptContent;
+}
+
+/** Judges a JSON answer's shape; a Refusal (400/422/404) names what is wrong. */
+function checkJsonAnswer(deliveryId: string, answer: JsonAnswer): CheckedAnswer {
   // JSON can carry what XML 1.0 cannot; the receipt the gateway writes must stay well-formed.
   if (answer.text !== undefined && hasNonXmlCharacter(answer.text)) {
     const message = 'contains a control character or a broken surrogate, which a MedCom receipt cannot carry';
@@ -145,26 +160,102 @@ export async function answerWithJson(ctx: GatewayContext, receiverEan: string, d
   const kind = answer.status;
   const refuseCode = (answer.refuseCode ?? (kind === 'negative' ? 'ikke_specificeret' : undefined)) as RefuseCode | undefined;
   if (!isUuid(deliveryId)) throw notInInbox(deliveryId);
-  const content = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
-  return inTransaction(ctx, async (tx, effects) => {
-    const now = ctx.clock();
-    const target = await lockAnswerTarget(tx, deliveryId, receiverEan);
-    if (!target) throw notInInbox(deliveryId);
+  const content: ReceiptContent = { kind, ...(refuseCode && kind === 'negative' ? { refuseCode } : {}), ...(answer.text ? { refuseText: answer.text } : {}) };
+  return { kind, ...(refuseCode ? { refuseCode } : {}), ...(answer.text !== undefined ? { text: answer.text } : {}), content };
+}
+
+/**
+ * Records checked JSON answers inside the caller's transaction `tx`, in the order given, and returns
+ * each one's result or the Refusal that refused it. First judged, then written, so a refused answer
+ * writes nothing and needs nothing undone:
+ * - the deliveries are locked in one statement, in the order of their ids (see lockAnswerTargets);
+ * - each answer is judged against the answer on record, or recorded earlier in the same call (the same
+ *   answer again is a harmless repeat, a different one 409, someone else's item or none 404);
+ * - the receipts of the new answers are written in one statement, then each answer is recorded on its
+ *   delivery (and the deadlines a receipt fulfils), then the repeats' events in one statement.
+ * The after-commit effects go to `effects`, for the caller to release once it commits.
+ */
+async function recordJsonAnswers(
+  tx: Queryable,
+  ctx: GatewayContext,
+  effects: AfterCommit,
+  receiverEan: string,
+  answers: readonly { readonly id: string; readonly answer: CheckedAnswer }[],
+): Promise<(AnswerResult | Refusal)[]> {
+  const now = ctx.clock();
+  const targets = await lockAnswerTargets(
+    tx,
+    answers.map((a) => a.id.toLowerCase()),
+    receiverEan,
+  );
+  const onRecord = new Map<string, { content: ReceiptContent | null; receiptMessageId: string | null }>();
+  const repeats: NewEvent[] = [];
+  const fresh: { index: number; delivery: DeliveryRecord; content: ReceiptContent; receipt: ReceiptToIssue }[] = [];
+  const verdicts: (AnswerResult | Refusal | undefined)[] = answers.map(({ id, answer }, index) => {
+    const target = targets.get(id.toLowerCase());
+    if (!target) return notInInbox(id);
     const { delivery } = target;
-    if (compareWithRecordedAnswer(delivery.receiptContent, content, target.envelopeId) === 'repeated') {
-      await noteRepeatedAnswer(tx, delivery, kind, undefined, now);
-      return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId: delivery.receiptMessageId as string, repeated: true };
+    const before = onRecord.get(delivery.id) ?? { content: delivery.receiptContent, receiptMessageId: delivery.receiptMessageId };
+    const { kind, refuseCode, content } = answer;
+    let comparison: 'new' | 'repeated';
+    try {
+      comparison = compareWithRecordedAnswer(before.content, content, target.envelopeId);
+    } catch (error) {
+      if (error instanceof Refusal) return error;
+      throw error;
     }
-    const receiptMessageId = await issueReceipt(tx, ctx, effects, {
-      kind,
-      issuerEan: receiverEan,
-      original: { messageId: delivery.messageId, envelopeId: target.envelopeId, senderEan: target.senderEan, receiverEan, letters: target.letters },
-      ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
-      reason: `${receiverEan} answered ${kind}`,
+    if (comparison === 'repeated') {
+      repeats.push(repeatedAnswerEvent(delivery, kind, undefined));
+      return { deliveryId: id, messageId: delivery.messageId, receipt: kind, receiptMessageId: before.receiptMessageId as string, repeated: true };
+    }
+    fresh.push({
+      index,
+      delivery,
+      content,
+      receipt: {
+        kind,
+        issuerEan: receiverEan,
+        original: { messageId: delivery.messageId, envelopeId: target.envelopeId, senderEan: target.senderEan, receiverEan, letters: target.letters },
+        ...(kind === 'negative' && refuseCode ? { refuse: { code: refuseCode, ...(answer.text ? { text: answer.text } : {}) } } : {}),
+        reason: `${receiverEan} answered ${kind}`,
+      },
     });
-    await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
-    return { deliveryId, messageId: delivery.messageId, receipt: kind, receiptMessageId, repeated: false };
+    // The receipt's id is known once written (below); an answer after this one compares with this content.
+    onRecord.set(delivery.id, { content, receiptMessageId: null });
+    return undefined;
   });
+  const receiptIds = await issueReceipts(
+    tx,
+    ctx,
+    effects,
+    fresh.map((f) => f.receipt),
+  );
+  // Recorded in the order of the messages: the deadlines a receipt fulfils are locked per message, so
+  // two batches touching the same message lock alike.
+  const recording = fresh.map((f, n) => ({ ...f, receiptMessageId: receiptIds[n] as string }));
+  recording.sort((a, b) => (a.delivery.messageId < b.delivery.messageId ? -1 : a.delivery.messageId > b.delivery.messageId ? 1 : 0));
+  for (const { index, delivery, content, receiptMessageId } of recording) {
+    await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
+    onRecord.set(delivery.id, { content, receiptMessageId });
+    const { id } = answers[index] as { id: string };
+    verdicts[index] = { deliveryId: id, messageId: delivery.messageId, receipt: content.kind, receiptMessageId, repeated: false };
+  }
+  // A repeat within the same call quotes the receipt written for the answer it repeats.
+  for (const [index, verdict] of verdicts.entries()) {
+    if (verdict && !(verdict instanceof Refusal) && verdict.repeated && verdict.receiptMessageId === null) {
+      verdicts[index] = { ...verdict, receiptMessageId: onRecord.get((answers[index] as { id: string }).id.toLowerCase())?.receiptMessageId as string };
+    }
+  }
+  await insertEvents(tx, repeats, now);
+  return verdicts as (AnswerResult | Refusal)[];
+}
+
+/** A JSON answer: the gateway writes the XCTL03/XCTL02 on the receiver's behalf. */
+export async function answerWithJson(ctx: GatewayContext, receiverEan: string, deliveryId: string, answer: JsonAnswer): Promise<AnswerResult> {
+  const checked = checkJsonAnswer(deliveryId, answer);
+  const [verdict] = await inTransaction(ctx, (tx, effects) => recordJsonAnswers(tx, ctx, effects, receiverEan, [{ id: deliveryId, answer: checked }]));
+  if (verdict instanceof Refusal) throw verdict;
+  return verdict as AnswerResult;
 }
 
 export const MAX_ANSWERS_PER_BATCH = 100;
@@ -173,22 +264,40 @@ export type BatchAnswerOutcome =
   | ({ readonly ok: true } & AnswerResult)
   | { readonly ok: false; readonly deliveryId: string; readonly status: number; readonly code: string; readonly detail: string };
 
+function refusedOutcome(deliveryId: string, refusal: Refusal): BatchAnswerOutcome {
+  return { ok: false, deliveryId, status: refusal.status, code: refusal.slug, detail: refusal.detail };
+}
+
 /**
  * Many JSON answers at once (a receiver that leased a batch answers it in one request). Each answer is
- * judged and recorded on its own, exactly as on `/inbox/{id}/receipt`: one refused answer (unknown
- * item, a different answer than before) does not undo the others, and the outcome of each is reported.
+ * judged exactly as on `/inbox/{id}/receipt` and its outcome reported, in the order given; a refused
+ * answer (unknown item, a different answer than before) does not undo the others.
+ *
+ * The whole batch is ONE transaction with one durable commit (one per answer would bound a receiver's
+ * drain by the commit time), and a handful of statements plus about two per new answer (see
+ * recordJsonAnswers). A refused answer writes nothing; any failure that is not a refusal rolls the
+ * whole batch back. The after-commit effects (the receipts' queue jobs and inbox wake-ups, ops events,
+ * counters) are released once, after the commit, for the answers that stood.
  */
 export async function answerManyWithJson(ctx: GatewayContext, receiverEan: string, answers: readonly (JsonAnswer & { readonly id: string })[]): Promise<BatchAnswerOutcome[]> {
-  const outcomes: BatchAnswerOutcome[] = [];
-  for (const { id, ...answer } of answers) {
+  const outcomes: (BatchAnswerOutcome | undefined)[] = answers.map(() => undefined);
+  const checked: { readonly index: number; readonly id: string; readonly answer: CheckedAnswer }[] = [];
+  answers.forEach(({ id, ...answer }, index) => {
     try {
-      outcomes.push({ ok: true, ...(await answerWithJson(ctx, receiverEan, id, answer)) });
+      checked.push({ index, id, answer: checkJsonAnswer(id, answer) });
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      outcomes.push({ ok: false, deliveryId: id, status: error.status, code: error.slug, detail: error.detail });
+      outcomes[index] = refusedOutcome(id, error);
+    }
+  });
+  if (checked.length > 0) {
+    const verdicts = await inTransaction(ctx, (tx, effects) => recordJsonAnswers(tx, ctx, effects, receiverEan, checked));
+    for (const [n, { index, id }] of checked.entries()) {
+      const verdict = verdicts[n] as AnswerResult | Refusal;
+      outcomes[index] = verdict instanceof Refusal ? refusedOutcome(id, verdict) : { ok: true, ...verdict };
     }
   }
-  return outcomes;
+  return outcomes as BatchAnswerOutcome[];
 }
 
 /**

@@ -9,7 +9,7 @@ import { copenhagenLocal } from '../domain/danish-time.js';
 import { buildReceipt } from '../codec/receipt-writer.js';
 import type { RefuseCode } from '../domain/message.js';
 import type { Queryable } from '../store/database.js';
-import { insertMessage, insertedOutbox } from '../store/message-store.js';
+import { insertMessages, insertedOutbox, type MessageInsert } from '../store/message-store.js';
 import type { AfterCommit, GatewayContext } from './context.js';
 
 export interface ReceiptToIssue {
@@ -33,12 +33,18 @@ export function gatewayIdentifier(prefix: string, now: Date): string {
   return `${prefix}${now.getTime().toString(36)}${randomBytes(3).toString('hex')}`.slice(0, 14).toUpperCase();
 }
 
-/** Writes the receipt message and its delivery to the original sender; returns the receipt's message id. */
-export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipt: ReceiptToIssue): Promise<string> {
-  const now = ctx.clock();
+/** The receipt message and its delivery to the original sender, ready to insert. */
+interface BuiltReceipt {
+  readonly id: string;
+  readonly insert: MessageInsert;
+  /** The original sender, whose inbox to wake when it pulls. */
+  readonly wake: string | undefined;
+}
+
+function buildReceiptInsert(ctx: GatewayContext, receipt: ReceiptToIssue, now: Date, identifier: (prefix: string) => string): BuiltReceipt {
   const { type, variant } = oioxmlReceiptOf(receipt.kind);
-  const envelopeId = gatewayIdentifier('G', now);
-  const letterId = gatewayIdentifier('R', now);
+  const envelopeId = identifier('G');
+  const letterId = identifier('R');
   const built = buildReceipt({
     kind: receipt.kind,
     issuerEan: receipt.issuerEan,
@@ -62,9 +68,8 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
   const recipient = ctx.register.find(receipt.original.senderEan);
   const mode = recipient?.delivery.mode ?? 'pull';
   const deliveryId = randomUUID();
-  const outbox = await insertMessage(
-    tx,
-    {
+  const insert: MessageInsert = {
+    message: {
       id,
       senderEan: receipt.issuerEan,
       envelopeId,
@@ -94,16 +99,45 @@ export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: 
         warnings: [],
       },
     },
-    [{ letterIndex: 0, letterId, type: type.code, versionCode: variant.versionCode, patientRef: null, duplicateOf: null }],
-    [{ id: deliveryId, letterIndexes: [0], receiverEan: receipt.original.senderEan, role: 'receiver', mode, patientRefs: [] }],
-    now,
-    [
+    letters: [{ letterIndex: 0, letterId, type: type.code, versionCode: variant.versionCode, patientRef: null, duplicateOf: null }],
+    deliveries: [{ id: deliveryId, letterIndexes: [0], receiverEan: receipt.original.senderEan, role: 'receiver', mode, patientRefs: [] }],
+    events: [
       { messageId: id, kind: 'accepted', detail: { origin: 'gateway', answers: receipt.original.messageId } },
       { messageId: receipt.original.messageId, kind: 'receipt-sent', detail: { receipt: type.code, receiptMessageId: id, reason: receipt.reason } },
     ],
-  );
-  effects.outbox.push(...insertedOutbox(outbox));
-  if (mode === 'pull') effects.inboxes.add(receipt.original.senderEan);
+    onlyIfLettersAreNew: false,
+  };
+  return { id, insert, wake: mode === 'pull' ? receipt.original.senderEan : undefined };
+}
 
-  return id;
+/**
+ * Writes receipt messages and their deliveries to the original senders, all in one statement; returns
+ * the receipts' message ids, in order.
+ */
+export async function issueReceipts(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipts: readonly ReceiptToIssue[]): Promise<string[]> {
+  if (receipts.length === 0) return [];
+  const now = ctx.clock();
+  // Receipts written together share their time, so only the random part tells their identifiers apart:
+  // drawn again on a clash (the batch's statement would fail as a whole on a reused envelope identifier).
+  const used = new Set<string>();
+  const identifier = (prefix: string): string => {
+    let id = gatewayIdentifier(prefix, now);
+    while (used.has(id)) id = gatewayIdentifier(prefix, now);
+    used.add(id);
+    return id;
+  };
+  const built = receipts.map((receipt) => buildReceiptInsert(ctx, receipt, now, identifier));
+  const outcomes = await insertMessages(
+    tx,
+    built.map((b) => b.insert),
+    now,
+  );
+  for (const outcome of outcomes) effects.outbox.push(...insertedOutbox(outcome));
+  for (const { wake } of built) if (wake) effects.inboxes.add(wake);
+  return built.map((b) => b.id);
+}
+
+/** Writes the receipt message and its delivery to the original sender; returns the receipt's message id. */
+export async function issueReceipt(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, receipt: ReceiptToIssue): Promise<string> {
+  return (await issueReceipts(tx, ctx, effects, [receipt]))[0] as string;
 }

@@ -320,29 +320,36 @@ export interface AnswerTarget {
   readonly letters: readonly { readonly letterId: string; readonly versionCode: string }[];
 }
 
-/** The delivery a receiver answers, locked, with what a receipt must quote; undefined if not theirs. */
-export async function lockAnswerTarget(tx: Queryable, deliveryId: string, receiverEan: string): Promise<AnswerTarget | undefined> {
+/**
+ * The deliveries a receiver answers, locked, each with what a receipt must quote; those not theirs are
+ * missing from the map. One statement, locking in the order of the ids, so two transactions locking
+ * overlapping sets lock them alike and cannot deadlock.
+ */
+export async function lockAnswerTargets(tx: Queryable, deliveryIds: readonly string[], receiverEan: string): Promise<Map<string, AnswerTarget>> {
   const { rows } = await tx.query<DeliveryRow & { envelope_id: string; sender_ean: string; letters: { letter_id: string; version_code: string; letter_index: number }[] }>(
     `SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}, m.envelope_id, m.sender_ean,
        (SELECT json_agg(json_build_object('letter_id', l.letter_id, 'version_code', l.version_code, 'letter_index', l.letter_index) ORDER BY l.letter_index)
         FROM letters l WHERE l.message_id = d.message_id) AS letters
      FROM deliveries d JOIN messages m ON m.id = d.message_id
-     WHERE d.id = $1 AND d.receiver_ean = $2
+     WHERE d.id = ANY($1::uuid[]) AND d.receiver_ean = $2
+     ORDER BY d.id
      FOR UPDATE OF d`,
-    [deliveryId, receiverEan],
-    'medcom-answer-target',
+    [[...new Set(deliveryIds)], receiverEan],
+    'medcom-answer-targets',
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  const delivery = deliveryFromRow(row);
-  return {
-    delivery,
-    envelopeId: row.envelope_id,
-    senderEan: row.sender_ean,
-    letters: (row.letters ?? [])
-      .filter((l) => delivery.letterIndexes.includes(l.letter_index))
-      .map((l) => ({ letterId: l.letter_id, versionCode: l.version_code })),
-  };
+  const targets = new Map<string, AnswerTarget>();
+  for (const row of rows) {
+    const delivery = deliveryFromRow(row);
+    targets.set(delivery.id, {
+      delivery,
+      envelopeId: row.envelope_id,
+      senderEan: row.sender_ean,
+      letters: (row.letters ?? [])
+        .filter((l) => delivery.letterIndexes.includes(l.letter_index))
+        .map((l) => ({ letterId: l.letter_id, versionCode: l.version_code })),
+    });
+  }
+  return targets;
 }
 
 export interface Redelivery {

@@ -115,7 +115,7 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Answer many messages at once',
         description:
-          'For receivers that lease in batches: `{ "answers": [ { "id", "status", "refuseCode"?, "text"? }, … ] }`, each answer as on `/inbox/{id}/receipt`. Each is judged and recorded on its own; the answer lists the outcome of each, in order (a refused one does not undo the others).',
+          'For receivers that lease in batches: `{ "answers": [ { "id", "status", "refuseCode"?, "text"? }, … ] }`, each answer as on `/inbox/{id}/receipt`. Each is judged on its own; the answer lists the outcome of each, in order (a refused one records nothing and does not undo the others). The answers that stand are recorded in one transaction: after a 503 none was.',
         tags: ['inbox'],
         body: BatchAnswers,
         response: {
