@@ -68,6 +68,25 @@ function nonAsciiNameWidth(text: string, at: number, first: boolean): number {
   return c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f || c === 0x2040 ? 1 : 0;
 }
 
+/**
+ * Recently read element names, by a hash of first character, last character and length. A message
+ * repeats a few dozen names; handing out the same string each time spares an allocation per tag and
+ * lets property keys be found without hashing a fresh string. Long names are never kept.
+ */
+const NAME_CACHE: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+const NAME_CACHE_MAX_LENGTH = 64;
+
+function internedName(text: string, start: number, end: number): string {
+  const length = end - start;
+  if (length > NAME_CACHE_MAX_LENGTH) return text.slice(start, end);
+  const slot = (text.charCodeAt(start) * 31 + text.charCodeAt(end - 1) * 7 + length * 131) & 1023;
+  const cached = NAME_CACHE[slot];
+  if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
+  const name = text.slice(start, end);
+  NAME_CACHE[slot] = name;
+  return name;
+}
+
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x09 || code === 0x0d;
 }
@@ -245,7 +264,7 @@ class StrictXmlParser {
     if (++this.elements > this.limits.maxElements) {
       this.limitFail(lt, `the message has more than ${this.limits.maxElements} elements; the gateway's limit is ${this.limits.maxElements}`);
     }
-    const qname = text.slice(lt + 1, nameEnd);
+    const qname = internedName(text, lt + 1, nameEnd);
     const attributes = this.attributes;
     attributes.count = 0;
     let at = nameEnd;
@@ -463,7 +482,9 @@ class StrictXmlParser {
     const parent = this.frames[this.depth - 1] as Frame;
     const parentElement = parent.element ?? this.createElement(parent);
     const existing = parentElement[frame.localName];
-    if (existing !== undefined && Object.hasOwn(parentElement, frame.localName)) (existing as XmlNode[]).push(value);
+    // Only arrays are ever stored under a child's name: anything else (undefined, or an inherited
+    // `constructor` or `toString`) means this is the first child of that name.
+    if (Array.isArray(existing)) existing.push(value);
     else setOwn(parentElement, frame.localName, [value]);
     parent.children.push({ name: frame.localName, ns: frame.ns, offset: frame.offset });
   }

@@ -16,7 +16,7 @@
  * (xml-scan.ts) and builds the tree.
  */
 import { issue, type ValidationIssue } from './issues.js';
-import type { XmlDocument, XmlElement, XmlNode } from './xml-node.js';
+import { META, type ChildMeta, type XmlDocument, type XmlElement, type XmlNode } from './xml-node.js';
 import { XmlSyntaxFailure, parseTree } from './xml-parser.js';
 import { DEFAULT_XML_LIMITS, forbiddenCharacterIssue, type XmlLimits } from './xml-scan.js';
 
@@ -113,4 +113,28 @@ export function attributeOf(element: XmlElement | undefined, name: string): stri
 
 export function isElement(node: XmlNode | undefined): node is XmlElement {
   return typeof node === 'object' && node !== null;
+}
+
+/**
+ * Calls `visit` for each child element of `element` in document order, with its node and its index
+ * among the children of the same name (0 for the first). Counts only names that repeat, so walking a
+ * tree allocates next to nothing.
+ */
+export function forEachChild(element: XmlElement, visit: (child: ChildMeta, node: XmlNode, index: number) => void): void {
+  let counts: Map<string, number> | undefined;
+  for (const child of element[META].children) {
+    const nodes = element[child.name] as XmlNode[];
+    let index = 0;
+    if (nodes.length > 1) {
+      counts ??= new Map<string, number>();
+      index = counts.get(child.name) ?? 0;
+      counts.set(child.name, index + 1);
+    }
+    visit(child, nodes[index] as XmlNode, index);
+  }
+}
+
+/** The XML path of a child: `/Emessage/Letter`, `/Emessage/Letter[2]` for the second of that name. */
+export function childPath(parentPath: string, name: string, index: number): string {
+  return index > 0 ? `${parentPath}/${name}[${index + 1}]` : `${parentPath}/${name}`;
 }
