@@ -21,7 +21,7 @@ import type { GatewayExtension, Letter, ParsedMessage } from '../domain/message.
 import { checkNamespaces } from './namespace-check.js';
 import { SchemaRegistry } from './schema-validator.js';
 import { semanticChecks } from './semantic-checks.js';
-import { DEFAULT_XML_LIMITS, META, parseXml, textOf, elementOf, type XmlDocument, type XmlElement, type XmlLimits } from './xml-tree.js';
+import { DEFAULT_XML_LIMITS, META, childPath, elementOf, forEachChild, parseXml, textOf, type XmlDocument, type XmlElement, type XmlLimits } from './xml-tree.js';
 
 /** 10 MiB: far above the largest MedCom report (a few hundred KB), far below what hurts the gateway. */
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
@@ -143,19 +143,19 @@ export class MessageCodec implements MessageDecoder {
 }
 
 function checkRoot(document: XmlDocument, generation: SchemaGeneration | undefined): ValidationIssue | undefined {
-  const at = document.position(document.root[META].offset);
+  const at = (): { line: number; column: number } => document.position(document.root[META].offset);
   if (!generation) {
     const known = [...new Set(Object.values(GENERATIONS).flatMap((g) => g.rootNamespaces))].join(', ');
     return issue(
       'unknown-namespace',
       `/${document.rootName}`,
       `the root element is in ${document.rootNamespace ? `the namespace ${document.rootNamespace}` : 'no namespace'}, which is not a MedCom schema generation the gateway reads (known: ${known})`,
-      at,
+      at(),
     );
   }
   const expectedRoot = generation.id === 'fhir' ? 'Bundle' : 'Emessage';
   if (document.rootName !== expectedRoot) {
-    return issue('unknown-root', `/${document.rootName}`, `the root element is <${document.rootName}>; a MedCom message starts with <${expectedRoot}>`, at);
+    return issue('unknown-root', `/${document.rootName}`, `the root element is <${document.rootName}>; a MedCom message starts with <${expectedRoot}>`, at());
   }
   return undefined;
 }
@@ -191,20 +191,20 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
     const path = `/Emessage/${child.name}${index > 0 ? `[${index + 1}]` : ''}`;
     const node = (root[child.name] as (XmlElement | string)[])[index];
     if (node === undefined) continue; // the tree and its metadata are built together; this cannot happen
-    const at = document.position(child.offset);
+    const at = (): { line: number; column: number } => document.position(child.offset);
     if (child.name === 'Envelope') {
-      if (previous !== 'start') issues.push(issue('wrong-order', path, '<Envelope> must come once, first in <Emessage>', at));
+      if (previous !== 'start') issues.push(issue('wrong-order', path, '<Envelope> must come once, first in <Emessage>', at()));
       envelope = node;
       previous = 'envelope';
       continue;
     }
     if (previous === 'start') {
-      issues.push(issue('missing-element', '/Emessage/Envelope', `the required element <Envelope> is missing: <Emessage> must start with it, found <${child.name}>`, at));
+      issues.push(issue('missing-element', '/Emessage/Envelope', `the required element <Envelope> is missing: <Emessage> must start with it, found <${child.name}>`, at()));
       previous = 'envelope';
     }
     if (child.name === 'Local_Elements') {
       if (previous !== 'letter') {
-        issues.push(issue('wrong-order', path, '<Local_Elements> may only follow a letter', at));
+        issues.push(issue('wrong-order', path, '<Local_Elements> may only follow a letter', at()));
       } else if (lastAccepted) {
         const gateway = extensionOf(node);
         if (gateway) {
@@ -225,14 +225,14 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
           type ? 'unknown-message-type' : 'unexpected-element',
           path,
           `<${child.name}> is not a letter the gateway accepts in the ${generation.id} generation${elsewhere}; expected one of ${allowedRoots.join(', ')}`,
-          at,
+          at(),
         ),
       );
       previous = 'letter';
       continue;
     }
     if (typeof node === 'string') {
-      issues.push(issue('missing-element', `${path}/Letter`, `<${child.name}> is empty; it must contain <Letter>, <Sender>, <Receiver> …`, at));
+      issues.push(issue('missing-element', `${path}/Letter`, `<${child.name}> is empty; it must contain <Letter>, <Sender>, <Receiver> …`, at()));
       previous = 'letter';
       continue;
     }
@@ -245,7 +245,7 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
           'unsupported-version',
           `${path}/Letter/VersionCode`,
           `VersionCode ${versionCode === undefined ? '(missing)' : `"${versionCode}"`} is not accepted for ${type.code} in the ${generation.id} generation; expected one of ${candidates.map((c) => c.versionCode).join(', ')}`,
-          at,
+          at(),
         ),
       );
     }
@@ -270,19 +270,15 @@ function readEmessage(document: XmlDocument, generation: SchemaGeneration): Emes
 function attributeIssues(document: XmlDocument): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const visit = (element: XmlElement, path: string): void => {
-    for (const key of Object.keys(element)) {
-      if (key.startsWith('@')) {
+    for (const key in element) {
+      if (key.charCodeAt(0) === 0x40) {
         issues.push(issue('unexpected-element', `${path}/${key}`, `<${element[META].name}> has no attribute "${key.slice(1)}" in MedCom's schema; remove it`, document.position(element[META].offset)));
       }
     }
-    const seen = new Map<string, number>();
-    for (const child of element[META].children) {
-      const index = seen.get(child.name) ?? 0;
-      seen.set(child.name, index + 1);
-      if (child.name === 'Local_Elements' && path === '/Emessage') continue;
-      const node = (element[child.name] as (XmlElement | string)[] | undefined)?.[index];
-      if (typeof node === 'object') visit(node, `${path}/${child.name}${index > 0 ? `[${index + 1}]` : ''}`);
-    }
+    forEachChild(element, (child, node, index) => {
+      if (child.name === 'Local_Elements' && path === '/Emessage') return;
+      if (typeof node === 'object') visit(node, childPath(path, child.name, index));
+    });
   };
   visit(document.root, '/Emessage');
   return issues;

@@ -192,10 +192,14 @@ export function mapExtension(gateway: XmlElement | string): GatewayExtension {
   });
 }
 
-/** Drops undefined properties so models compare and serialise cleanly. */
+/**
+ * Drops undefined properties so models compare and serialise cleanly. Copies rather than deletes: an
+ * object that has had a property deleted becomes a slow dictionary for the rest of its life.
+ */
 export function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  for (const key of Object.keys(value) as (keyof T)[]) {
-    if (value[key] === undefined) delete value[key];
+  const defined: Record<string, unknown> = {};
+  for (const key in value) {
+    if (value[key] !== undefined) defined[key] = value[key];
   }
-  return value as { [K in keyof T]: Exclude<T[K], undefined> };
+  return defined as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -7,7 +7,7 @@
  */
 import { isMunicipalityNamespace, type SchemaGeneration } from '../domain/namespaces.js';
 import { issue, type ValidationIssue } from './issues.js';
-import { META, type XmlDocument, type XmlElement } from './xml-tree.js';
+import { childPath, forEachChild, type XmlDocument, type XmlElement } from './xml-tree.js';
 
 const XHTML = 'http://www.w3.org/1999/xhtml';
 
@@ -25,27 +25,21 @@ export function checkNamespaces(document: XmlDocument, generation: SchemaGenerat
   const accepts = expectedNamespace(generation, document.rootNamespace);
   const issues: ValidationIssue[] = [];
   const visit = (element: XmlElement, path: string): void => {
-    const seen = new Map<string, number>();
-    for (const child of element[META].children) {
-      const index = seen.get(child.name) ?? 0;
-      seen.set(child.name, index + 1);
-      const childPath = `${path}/${child.name}${index > 0 ? `[${index + 1}]` : ''}`;
+    forEachChild(element, (child, node, index) => {
       if (!accepts(child.ns)) {
         issues.push(
           issue(
             'wrong-namespace',
-            childPath,
+            childPath(path, child.name, index),
             `<${child.name}> is in ${child.ns ? `the namespace ${child.ns}` : 'no namespace'}; expected ${describeExpected(generation, document.rootNamespace)}`,
             document.position(child.offset),
           ),
         );
-        continue;
+        return;
       }
-      if (child.name === 'Local_Elements' && path === '/Emessage') continue;
-      const value = element[child.name];
-      const node = Array.isArray(value) ? value[index] : undefined;
-      if (typeof node === 'object') visit(node, childPath);
-    }
+      if (child.name === 'Local_Elements' && path === '/Emessage') return;
+      if (typeof node === 'object') visit(node, childPath(path, child.name, index));
+    });
   };
   visit(document.root, `/${document.rootName}`);
   return issues;

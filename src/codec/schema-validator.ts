@@ -48,15 +48,28 @@ function createAjv(): Ajv {
   return ajv;
 }
 
+/** Each name's place in a sequence, worked out once per schema (ajv hands the same array every time). */
+const ranks = new WeakMap<readonly SequenceEntry[], ReadonlyMap<string, number>>();
+
+function rankOf(sequence: readonly SequenceEntry[]): ReadonlyMap<string, number> {
+  let rank = ranks.get(sequence);
+  if (!rank) {
+    const built = new Map<string, number>();
+    sequence.forEach((entry, index) => {
+      for (const name of typeof entry === 'string' ? [entry] : entry) built.set(name, index);
+    });
+    ranks.set(sequence, built);
+    rank = built;
+  }
+  return rank;
+}
+
 /** The first child that stands after an element it must precede, by the order `sequence` gives. */
 function findOutOfOrder(
   sequence: readonly SequenceEntry[],
   data: XmlElement,
 ): { element: string; before: string } | undefined {
-  const rank = new Map<string, number>();
-  sequence.forEach((entry, index) => {
-    for (const name of typeof entry === 'string' ? [entry] : entry) rank.set(name, index);
-  });
+  const rank = rankOf(sequence);
   const children = data[META]?.children ?? [];
   let highest = -1;
   let highestName = '';

@@ -6,7 +6,7 @@ import type { MessageTypeDefinition } from '../domain/catalogue.js';
 import { classifyCpr } from '../domain/cpr.js';
 import { glnCheckDigit, isGlnShaped, isValidGln } from '../domain/gln.js';
 import { issue, type ValidationIssue } from './issues.js';
-import { META, isElement, type XmlDocument, type XmlElement, type XmlNode } from './xml-tree.js';
+import { META, childPath, forEachChild, isElement, type XmlDocument, type XmlElement } from './xml-tree.js';
 
 export interface CheckedLetter {
   readonly type: MessageTypeDefinition;
@@ -67,7 +67,7 @@ export function semanticChecks(letters: readonly CheckedLetter[], document: XmlD
     if (patient && cpr !== undefined && /^[0-9]{10}$/.test(cpr)) {
       const verdict = classifyCpr(cpr);
       const cprPath = `${path}/Patient/CivilRegistrationNumber`;
-      const at = position(childOffset(patient, 'CivilRegistrationNumber'));
+      const at = verdict.kind === 'cpr' ? undefined : position(childOffset(patient, 'CivilRegistrationNumber'));
       // Never echo the number itself: error texts end up in logs and problem responses.
       if (verdict.kind === 'invalid') {
         issues.push(issue('invalid-cpr', cprPath, `the CPR number is not valid: ${verdict.reason ?? ''}`, at));
@@ -86,24 +86,19 @@ export function semanticChecks(letters: readonly CheckedLetter[], document: XmlD
 function glnWarnings(element: XmlElement, path: string, document: XmlDocument): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const visit = (node: XmlElement, nodePath: string): void => {
-    const counts = new Map<string, number>();
-    for (const child of node[META].children) {
-      const index = counts.get(child.name) ?? 0;
-      counts.set(child.name, index + 1);
-      const value: XmlNode | undefined = (node[child.name] as XmlNode[] | undefined)?.[index];
-      const childPath = `${nodePath}/${child.name}${index > 0 ? `[${index + 1}]` : ''}`;
+    forEachChild(node, (child, value, index) => {
       if (child.name === 'EANIdentifier' && typeof value === 'string' && isGlnShaped(value) && !isValidGln(value)) {
         issues.push(
           issue(
             'gln-check-digit',
-            childPath,
+            childPath(nodePath, child.name, index),
             `the EAN/GLN ${value} has a wrong check digit (expected ${glnCheckDigit(value.slice(0, 12))} at the end); check the number`,
             document.position(child.offset),
             'warning',
           ),
         );
-      } else if (isElement(value)) visit(value, childPath);
-    }
+      } else if (isElement(value)) visit(value, childPath(nodePath, child.name, index));
+    });
   };
   visit(element, path);
   return issues;

@@ -10,78 +10,20 @@
  *  - where each element sits (namespace, line, column, child order) is kept under the META symbol,
  *    which ajv never sees, so error messages can name lines and the `xmlSequence` keyword can check order.
  *
- * Safety: DOCTYPE and ENTITY declarations are refused before parsing (no XXE, no billion laughs),
- * entity processing in the parser is off (we decode the five predefined entities and character
- * references ourselves), and every character XML forbids and every limit (xml-scan.ts) is checked in one
- * linear pass before the parser runs.
+ * Safety: DOCTYPE and ENTITY declarations are refused before parsing (no XXE, no billion laughs), and so
+ * is every character XML 1.0 forbids; then one strict pass (xml-parser.ts) checks well-formedness,
+ * decodes the five predefined entities and character references itself, enforces the limits
+ * (xml-scan.ts) and builds the tree.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { issue, type ValidationIssue } from './issues.js';
-import { DEFAULT_XML_LIMITS, isXmlChar, scanXml, type XmlLimits } from './xml-scan.js';
+import { META, type ChildMeta, type XmlDocument, type XmlElement, type XmlNode } from './xml-node.js';
+import { XmlSyntaxFailure, parseTree } from './xml-parser.js';
+import { DEFAULT_XML_LIMITS, forbiddenCharacterIssue, type XmlLimits } from './xml-scan.js';
 
 export { DEFAULT_XML_LIMITS, type XmlLimits } from './xml-scan.js';
-
-export const META: unique symbol = Symbol('medcom-xml-meta');
-
-export interface ChildMeta {
-  readonly name: string;
-  readonly ns: string;
-  /** Offset of the child's start tag in the text (for line/column on demand). */
-  readonly offset: number;
-}
-
-export interface ElementMeta {
-  readonly name: string;
-  readonly ns: string;
-  readonly offset: number;
-  /** Every child element in document order, including those that became plain strings. */
-  readonly children: readonly ChildMeta[];
-}
-
-export type XmlNode = string | XmlElement;
-
-export interface XmlElement {
-  [key: string]: XmlNode[] | string;
-  [META]: ElementMeta;
-}
-
-export interface XmlDocument {
-  readonly root: XmlElement;
-  readonly rootName: string;
-  readonly rootNamespace: string;
-  readonly elementCount: number;
-  /** Line and column (1-based) of a text offset. */
-  position(offset: number): { line: number; column: number };
-}
+export { META, type ChildMeta, type ElementMeta, type XmlDocument, type XmlElement, type XmlNode } from './xml-node.js';
 
 export type XmlParseResult = { ok: true; document: XmlDocument } | { ok: false; issues: ValidationIssue[] };
-
-type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
-
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-const ENTITY_REF = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);/g;
-const BARE_AMPERSAND = /&(?!#x[0-9a-fA-F]+;|#[0-9]+;|[A-Za-z_][\w.-]*;)/;
-const XML_NS = 'http://www.w3.org/XML/1998/namespace';
-const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  captureMetaData: true,
-  processEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  cdataPropName: '#cdata',
-  commentPropName: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  maxNestedTags: 10_000,
-  // No callbacks use paths; building the jPath strings costs ~15% of a small message's parse.
-  jPath: false,
-});
-const METADATA = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
 class LineIndex {
   private starts: number[] | undefined;
@@ -103,17 +45,22 @@ class LineIndex {
   }
 }
 
-class ParseFailure extends Error {
-  constructor(readonly issues: ValidationIssue[]) {
-    super(issues[0]?.message ?? 'parse failure');
+/** Where `<!DOCTYPE` or `<!ENTITY` (any case) first appears, and which; anywhere in the text, comments included. */
+function findDeclaration(text: string): { at: number; keyword: string } | undefined {
+  for (let at = text.indexOf('<!'); at !== -1; at = text.indexOf('<!', at + 2)) {
+    for (const keyword of ['DOCTYPE', 'ENTITY']) {
+      if (text.slice(at + 2, at + 2 + keyword.length).toUpperCase() === keyword) return { at, keyword };
+    }
   }
+  return undefined;
 }
 
 /** Parses `text` safely into the tree described above, or explains precisely why it cannot. */
 export function parseXml(text: string, limitsGiven: Partial<XmlLimits> = DEFAULT_XML_LIMITS): XmlParseResult {
   const limits: XmlLimits = limitsGiven === DEFAULT_XML_LIMITS ? DEFAULT_XML_LIMITS : { ...DEFAULT_XML_LIMITS, ...limitsGiven };
   const lines = new LineIndex(text);
-  const forbidden = /<!(DOCTYPE|ENTITY)/i.exec(text);
+  const position = (offset: number): { line: number; column: number } => lines.position(offset);
+  const forbidden = findDeclaration(text);
   if (forbidden) {
     return {
       ok: false,
@@ -121,171 +68,21 @@ export function parseXml(text: string, limitsGiven: Partial<XmlLimits> = DEFAULT
         issue(
           'forbidden-declaration',
           '/',
-          `a <!${forbidden[1]?.toUpperCase()}> declaration is not accepted: MedCom messages never carry one, and it could be used for entity expansion or external entity attacks`,
-          lines.position(forbidden.index),
+          `a <!${forbidden.keyword}> declaration is not accepted: MedCom messages never carry one, and it could be used for entity expansion or external entity attacks`,
+          position(forbidden.at),
         ),
       ],
     };
   }
-  const broken = scanXml(text, limits, (offset) => lines.position(offset));
-  if (broken) return { ok: false, issues: [broken] };
-  const wellFormed = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (wellFormed !== true) {
-    const { line, col, msg } = wellFormed.err;
-    return {
-      ok: false,
-      issues: [issue('not-well-formed', '/', `the XML is not well-formed: ${msg}`, { line, column: col })],
-    };
-  }
-  let ordered: OrderedNode[];
+  const character = forbiddenCharacterIssue(text, position);
+  if (character) return { ok: false, issues: [character] };
   try {
-    ordered = parser.parse(text) as OrderedNode[];
+    const tree = parseTree(text, limits, position);
+    return { ok: true, document: { ...tree, position } };
   } catch (error) {
-    return { ok: false, issues: [issue('not-well-formed', '/', `the XML is not well-formed: ${(error as Error).message}`)] };
-  }
-  const rootNode = ordered.find((node) => elementNameOf(node) !== undefined);
-  if (!rootNode) return { ok: false, issues: [issue('not-well-formed', '/', 'the document has no root element')] };
-  try {
-    const state = { count: 0, lines };
-    const rootName = elementNameOf(rootNode) as string;
-    const scope = new Map<string, string>([['xml', XML_NS]]);
-    const { element, ns, localName } = convertElement(rootNode, rootName, scope, '', state);
-    const root = typeof element === 'string' ? emptyElement(localName, ns, offsetOf(rootNode), element) : element;
-    return {
-      ok: true,
-      document: {
-        root,
-        rootName: localName,
-        rootNamespace: ns,
-        elementCount: state.count,
-        position: (offset) => lines.position(offset),
-      },
-    };
-  } catch (error) {
-    if (error instanceof ParseFailure) return { ok: false, issues: error.issues };
+    if (error instanceof XmlSyntaxFailure) return { ok: false, issues: [error.issue] };
     throw error;
   }
-}
-
-function emptyElement(name: string, ns: string, offset: number, text: string): XmlElement {
-  const element = {} as XmlElement;
-  if (text !== '') element['#text'] = text;
-  element[META] = { name, ns, offset, children: [] };
-  return element;
-}
-
-function elementNameOf(node: OrderedNode): string | undefined {
-  for (const key of Object.keys(node)) {
-    if (key !== ':@' && key !== '#text' && key !== '#cdata') return key;
-  }
-  return undefined;
-}
-
-interface ConvertState {
-  count: number;
-  readonly lines: LineIndex;
-}
-
-function offsetOf(node: OrderedNode): number {
-  const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[METADATA];
-  return meta?.startIndex ?? 0;
-}
-
-function splitName(qualified: string): [prefix: string, local: string] {
-  const colon = qualified.indexOf(':');
-  return colon === -1 ? ['', qualified] : [qualified.slice(0, colon), qualified.slice(colon + 1)];
-}
-
-function convertElement(
-  node: OrderedNode,
-  qualifiedName: string,
-  parentScope: Map<string, string>,
-  parentPath: string,
-  state: ConvertState,
-): { element: XmlElement | string; ns: string; localName: string } {
-  const offset = offsetOf(node);
-  state.count += 1;
-  const attributes = node[':@'] ?? {};
-  let scope = parentScope;
-  const plainAttributes: [string, string][] = [];
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === 'xmlns' || name.startsWith('xmlns:')) {
-      if (scope === parentScope) scope = new Map(parentScope);
-      scope.set(name === 'xmlns' ? '' : name.slice(6), decodeEntities(value, parentPath, offset, state));
-    } else {
-      plainAttributes.push([name, value]);
-    }
-  }
-  const [prefix, localName] = splitName(qualifiedName);
-  const ns = scope.get(prefix);
-  const path = `${parentPath}/${localName}`;
-  if (ns === undefined && prefix !== '') {
-    throw new ParseFailure([
-      issue('not-well-formed', path, `the namespace prefix "${prefix}" is not declared`, state.lines.position(offset)),
-    ]);
-  }
-  const children = (node[qualifiedName] ?? []) as OrderedNode[];
-  const element = {} as XmlElement;
-  const childMeta: ChildMeta[] = [];
-  let text = '';
-  let hasStructure = false;
-  for (const [name, value] of plainAttributes) {
-    const [attrPrefix, attrLocal] = splitName(name);
-    if (attrPrefix && scope.get(attrPrefix) === XSI_NS) continue; // xsi:schemaLocation and friends carry no content
-    element[`@${attrLocal}`] = decodeEntities(value, path, offset, state);
-    hasStructure = true;
-  }
-  for (const child of children) {
-    if ('#text' in child) {
-      text += decodeEntities(String(child['#text']), path, offset, state);
-      continue;
-    }
-    if ('#cdata' in child) {
-      const parts = child['#cdata'] as { '#text'?: string }[];
-      for (const part of parts) text += part['#text'] ?? '';
-      continue;
-    }
-    const childName = elementNameOf(child);
-    if (childName === undefined) continue;
-    const converted = convertElement(child, childName, scope, path, state);
-    const existing = element[converted.localName];
-    if (Array.isArray(existing)) existing.push(converted.element);
-    else element[converted.localName] = [converted.element];
-    childMeta.push({ name: converted.localName, ns: converted.ns, offset: offsetOf(child) });
-    hasStructure = true;
-  }
-  const resolvedNs = ns ?? '';
-  if (!hasStructure) return { element: text, ns: resolvedNs, localName };
-  if (text !== '') element['#text'] = text;
-  element[META] = { name: localName, ns: resolvedNs, offset, children: childMeta };
-  return { element, ns: resolvedNs, localName };
-}
-
-function decodeEntities(raw: string, path: string, offset: number, state: ConvertState): string {
-  if (!raw.includes('&')) return raw;
-  if (BARE_AMPERSAND.test(raw)) {
-    throw new ParseFailure([
-      issue('not-well-formed', path, 'a bare "&" must be written as &amp;', state.lines.position(offset)),
-    ]);
-  }
-  return raw = raw.replace(ENTITY_REF, (whole, ref: string) => {
-    if (ref.startsWith('#')) {
-      const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
-      if (!isXmlChar(code)) {
-        throw new ParseFailure([
-          issue('not-well-formed', path, `the character reference ${whole} is not a legal XML character`, state.lines.position(offset)),
-        ]);
-      }
-      return String.fromCodePoint(code);
-    }
-    const predefined = PREDEFINED[ref];
-    if (predefined === undefined) {
-      throw new ParseFailure([
-        issue('not-well-formed', path, `the entity ${whole} is not defined (only &lt; &gt; &amp; &quot; &apos; exist without a DOCTYPE)`, state.lines.position(offset)),
-      ]);
-    }
-    return predefined;
-  });
 }
 
 /** The child elements of `element` named `name` (always an array; empty when absent). */
@@ -316,4 +113,28 @@ export function attributeOf(element: XmlElement | undefined, name: string): stri
 
 export function isElement(node: XmlNode | undefined): node is XmlElement {
   return typeof node === 'object' && node !== null;
+}
+
+/**
+ * Calls `visit` for each child element of `element` in document order, with its node and its index
+ * among the children of the same name (0 for the first). Counts only names that repeat, so walking a
+ * tree allocates next to nothing.
+ */
+export function forEachChild(element: XmlElement, visit: (child: ChildMeta, node: XmlNode, index: number) => void): void {
+  let counts: Map<string, number> | undefined;
+  for (const child of element[META].children) {
+    const nodes = element[child.name] as XmlNode[];
+    let index = 0;
+    if (nodes.length > 1) {
+      counts ??= new Map<string, number>();
+      index = counts.get(child.name) ?? 0;
+      counts.set(child.name, index + 1);
+    }
+    visit(child, nodes[index] as XmlNode, index);
+  }
+}
+
+/** The XML path of a child: `/Emessage/Letter`, `/Emessage/Letter[2]` for the second of that name. */
+export function childPath(parentPath: string, name: string, index: number): string {
+  return index > 0 ? `${parentPath}/${name}[${index + 1}]` : `${parentPath}/${name}`;
 }

@@ -1,6 +1,7 @@
 /**
  * The characters XML 1.0 forbids and the limits that keep a hostile message cheap to refuse: each
- * refused with line and column before any parser runs, and the codec refusing them as a whole.
+ * refused with line and column (the characters before parsing, the limits as the parser meets them),
+ * and the codec refusing them as a whole.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

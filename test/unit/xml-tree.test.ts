@@ -100,3 +100,95 @@ describe('parseXml: the tree', () => {
     expect(Object.keys(doc.root)).toEqual(['@id', 'b']);
   });
 });
+
+describe('parseXml: strict well-formedness', () => {
+  const refusals: [string, string, RegExp][] = [
+    ['a second root element', '<a/><b/>', /a second root element <b>/],
+    ['text after the root element', '<a/>x', /only comments, processing instructions and white space may follow/],
+    ['text before the root element', 'x<a/>', /text is not allowed before the root element/],
+    ['no root element', '<?xml version="1.0"?><!-- only a comment -->', /no root element/],
+    ['an unclosed element at the end', '<a><b>x</b>', /ends before <a> \(line 1, column 1\) is closed/],
+    ['a "<" in text', '<a>1 < 2</a>', /"<" in text must be written as &lt;/],
+    ['"]]>" in text', '<a>x]]>y</a>', /"]]>" is not allowed in text/],
+    ['a "<" in an attribute value', '<a b="<"/>', /"<" in an attribute value/],
+    ['an attribute twice', '<a b="1" b="2"/>', /the attribute "b" appears twice/],
+    ['the same attribute through two prefixes', '<a xmlns:p="urn:x" xmlns:q="urn:x" p:b="1" q:b="2"/>', /are the same attribute/],
+    ['an attribute without a value', '<a b/>', /the attribute "b" has no value/],
+    ['an unquoted attribute value', '<a b=1/>', /must be in quotes/],
+    ['attributes without white space between them', '<a b="1"c="2"/>', /separated by white space/],
+    ['"--" inside a comment', '<a><!-- x -- y --></a>', /may not contain "--"/],
+    ['an unclosed comment', '<a><!-- x </a>', /comment is not closed/],
+    ['an unclosed CDATA section', '<a><![CDATA[x</a>', /CDATA section is not closed/],
+    ['a CDATA section outside the root', '<![CDATA[x]]><a/>', /CDATA section is not allowed before/],
+    ['an XML declaration that is not first', ' <?xml version="1.0"?><a/>', /only allowed at the very start/],
+    ['an XML declaration inside the root', '<a><?xml version="1.0"?></a>', /only allowed at the very start/],
+    ['an XML declaration without a version', '<?xml encoding="UTF-8"?><a/>', /XML declaration is malformed/],
+    ['an XML declaration with its parts out of order', '<?xml encoding="UTF-8" version="1.0"?><a/>', /XML declaration is malformed/],
+    ['an element name starting with a digit', '<a><1b/></a>', /"<" in text must be written as &lt;/],
+    ['a name with two colons', '<a:b:c xmlns:a="urn:x"/>', /not a valid qualified name/],
+    ['an undeclared attribute prefix', '<a p:b="1"/>', /prefix "p" of the attribute "p:b" is not declared/],
+    ['a prefix declared empty', '<a xmlns:p=""/>', /empty namespace name/],
+    ['the xml prefix bound elsewhere', '<a xmlns:xml="urn:x"/>', /may only be bound to/],
+    ['a character reference without digits', '<a>&#;</a>', /character reference must read/],
+    ['a character reference beyond U+10FFFF', '<a>&#x110000;</a>', /beyond U\+10FFFF/],
+    ['a reference without its semicolon', '<a>&amp x</a>', /bare "&"/],
+    ['markup declarations inside the root', '<a><!ELEMENT x ANY></a>', /only comments and CDATA sections/],
+  ];
+  for (const [what, xml, message] of refusals) {
+    it(`refuses ${what}`, () => {
+      const found = failure(xml);
+      expect(found.code).toBe('not-well-formed');
+      expect(found.message).toMatch(message);
+      expect(found.line).toBe(1);
+      expect(found.column).toBeGreaterThan(0);
+    });
+  }
+
+  it('names both tags and where the start tag is when an end tag does not match', () => {
+    const found = failure('<Emessage>\n  <Envelope>\n    <Sent></Envelope>\n</Emessage>');
+    expect(found).toMatchObject({ line: 3, column: 11 });
+    expect(found.message).toMatch(/the end tag <\/Envelope> does not match the start tag <Sent> \(line 3, column 5\)/);
+  });
+
+  it('points at the reference itself when one is wrong', () => {
+    expect(failure('<a>\n  <b>x &nbsp; y</b>\n</a>')).toMatchObject({ line: 2, column: 8, path: '/a/b' });
+  });
+
+  it('counts lines and columns in the text as sent, carriage returns included', () => {
+    const doc = parsed('<a>\r\n  <b/>\r\n  <c/>\r\n</a>');
+    expect(doc.root[META].children.map((c) => doc.position(c.offset))).toEqual([
+      { line: 2, column: 3 },
+      { line: 3, column: 3 },
+    ]);
+  });
+
+  it('accepts what XML allows around the root: declaration, comments, processing instructions, white space', () => {
+    const doc = parsed('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<!-- before -->\n<?pi x?>\n<a>x</a>\n<!-- after -->\n');
+    expect(doc.root['#text']).toBe('x');
+  });
+
+  it('normalises white space in attribute values as XML says, keeping characters given by reference', () => {
+    const doc = parsed('<a><b v="x\ty\r\nz&#10;w"/></a>');
+    expect((childrenOf(doc.root, 'b')[0] as XmlElement)['@v']).toBe('x y z\nw');
+  });
+
+  it('keeps a comment from splitting a run of text, and normalises line ends in text and CDATA', () => {
+    const doc = parsed('<a><b>x<!-- c -->y</b><c>1\r\n2<![CDATA[3\r4]]></c></a>');
+    expect(childrenOf(doc.root, 'b')).toEqual(['xy']);
+    expect(childrenOf(doc.root, 'c')).toEqual(['1\n23\n4']);
+  });
+
+  it('keeps element names that are also names of JavaScript object properties as ordinary children', () => {
+    const doc = parsed('<a><constructor>1</constructor><constructor>2</constructor><__proto__>3</__proto__><toString/></a>');
+    expect(Object.keys(doc.root)).toEqual(['constructor', '__proto__', 'toString']);
+    expect(childrenOf(doc.root, 'constructor')).toEqual(['1', '2']);
+    expect(childrenOf(doc.root, '__proto__')).toEqual(['3']);
+    expect(Object.getPrototypeOf(doc.root)).toBe(Object.prototype);
+  });
+
+  it('reads names beyond ASCII', () => {
+    const doc = parsed('<æble><øl·x>1</øl·x></æble>');
+    expect(doc.rootName).toBe('æble');
+    expect(childrenOf(doc.root, 'øl·x')).toEqual(['1']);
+  });
+});
