@@ -10,6 +10,7 @@ import { nextState, sourceStates, type DeliveryTransition } from '../domain/deli
 import type { Queryable } from '../store/database.js';
 import {
   deliveriesFor,
+  fetchDeliveries,
   fetchDelivery,
   getDelivery,
   insertRedelivery,
@@ -78,9 +79,11 @@ export async function leaseAndFetch(
   const now = ctx.clock();
   return inTransaction(ctx, async (tx, effects) => {
     const leased = await leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
+    // One statement for the whole batch: the round trips, not PostgreSQL's work, were its cost.
+    const all = await fetchDeliveries(tx, leased.map((l) => l.delivery.id), receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
     const results: { delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery | undefined }[] = [];
     for (const { delivery, message } of leased) {
-      const fetched = await fetchDelivery(tx, delivery.id, receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
+      const fetched = all.get(delivery.id);
       if (fetched?.delivered) {
         effects.count(() => ctx.meters?.delivery('pull', 'delivered'));
         effects.announce(ctx, 'delivered', { deliveryId: delivery.id, receiver: receiverEan, mode: 'pull' });

@@ -173,6 +173,75 @@ export async function fetchDelivery(
 }
 
 /**
+ * `fetchDelivery` for many deliveries of one receiver in ONE statement (a lease with the bodies
+ * inline): each is marked delivered, its watchdog armed and its `fetched` event recorded exactly as a
+ * single fetch would. Keyed by delivery id; a delivery that is not this receiver's is absent.
+ */
+export async function fetchDeliveries(
+  tx: Queryable,
+  deliveryIds: readonly string[],
+  receiverEan: string,
+  from: readonly DeliveryState[],
+  now: Date,
+  receiptDueAt: Date,
+): Promise<Map<string, FetchedDelivery>> {
+  if (deliveryIds.length === 0) return new Map();
+  const { rows } = await tx.query<{
+    delivery_id: string;
+    body: Uint8Array | null;
+    body_pruned_at: Date | null;
+    content_type: string;
+    sha256: string;
+    delivered: boolean;
+    outbox_id: number | null;
+    outbox_due: Date | null;
+  }>(
+    `WITH target AS (SELECT id, message_id FROM deliveries WHERE id = ANY($1::uuid[]) AND receiver_ean = $2),
+     m AS (
+       SELECT m.id, b.body, m.body_pruned_at, m.content_type, m.sha256, m.ack_requested
+       FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+       WHERE m.id IN (SELECT message_id FROM target)),
+     upd AS (
+       UPDATE deliveries d SET state = 'delivered', delivered_at = $3, lease_until = NULL, updated_at = $3,
+         receipt_due_at = CASE WHEN m.ack_requested THEN $4::timestamptz ELSE NULL END
+       FROM target t JOIN m ON m.id = t.message_id
+       WHERE d.id = t.id AND d.state = ANY($5::text[])
+       RETURNING d.id, d.receipt_due_at),
+     ob AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
+       RETURNING id, delivery_id, due_at),
+     superseded AS (
+       UPDATE outbox SET done_at = $3
+       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT t.message_id, t.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd WHERE upd.id = t.id), 'sha256', m.sha256)
+       FROM target t JOIN m ON m.id = t.message_id
+       -- a body the retention policy pruned is not fetched (410): nothing to record
+       WHERE m.body IS NOT NULL)
+     SELECT t.id AS delivery_id, m.body, m.body_pruned_at, m.content_type, m.sha256,
+       EXISTS (SELECT 1 FROM upd WHERE upd.id = t.id) AS delivered, ob.id AS outbox_id, ob.due_at AS outbox_due
+     FROM target t JOIN m ON m.id = t.message_id LEFT JOIN ob ON ob.delivery_id = t.id`,
+    [deliveryIds, receiverEan, now, receiptDueAt, from],
+    'medcom-fetch-deliveries',
+  );
+  return new Map(
+    rows.map((row) => [
+      row.delivery_id,
+      {
+        body: row.body ? Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength) : undefined,
+        bodyPrunedAt: row.body_pruned_at ? new Date(row.body_pruned_at) : null,
+        contentType: row.content_type,
+        sha256: row.sha256,
+        watchdog: watchdogOf(row.delivery_id, row),
+        delivered: row.delivered,
+      },
+    ]),
+  );
+}
+
+/**
  * The `push` transition: the receiver's endpoint took the message. Marks the delivery delivered (from
  * one of the states `from`), counts the attempt, arms the receipt watchdog, records the `pushed` event
  * and marks the push's outbox row done, in one statement. `delivered` is false when the delivery had

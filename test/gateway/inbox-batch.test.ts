@@ -67,6 +67,10 @@ describe('GET /api/v1/inbox?include=body', () => {
       const view = await viewMessage(gw, HOSPITAL, item.messageId);
       // delivered: the receipt watchdog runs from now, as after GET /api/v1/inbox/{id}
       expect(view.deliveries.find((d) => d.id === item.id)).toMatchObject({ state: 'delivered', receiptDueAt: expect.any(String) as unknown });
+      // …with its watchdog armed once, and one `fetched` on the timeline, as a single fetch leaves them.
+      const watchdogs = await gw.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE delivery_id = $1 AND kind = 'receipt-watchdog' AND done_at IS NULL", [item.id]);
+      expect(watchdogs.rows[0]?.n).toBe(1);
+      expect(view.timeline.filter((e) => e.kind === 'fetched' && e.deliveryId === item.id)).toHaveLength(1);
     }
   });
 
