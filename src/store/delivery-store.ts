@@ -39,16 +39,20 @@ export async function leaseInbox(
   // poller would skip an earlier message another poller is leasing and hand out a later one for the
   // same patient. The lease below runs in its own statement so it sees the first poller's commit.
   await db.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-inbox:' || $1, 0))", [receiverEan], 'medcom-inbox-lock');
+  // The receiver is matched as a range of one and ordered by (receiver_ean, seq) on purpose: only the
+  // open-inbox index (migration 012) gives that order, so PostgreSQL walks the receiver's open
+  // deliveries and stops at the limit. With "= $1 … ORDER BY seq" it walks the whole table in seq order
+  // through every answered delivery, since it cannot know they come first (50 ms for 50 000 of them).
   const { rows } = await db.query<DeliveryRow & { was_expired: boolean; m: MessageRow }>(
     `WITH candidates AS (
        SELECT d.id, (d.state = 'leased') AS was_expired FROM deliveries d
-       WHERE d.receiver_ean = $1 AND d.mode = 'pull'
+       WHERE d.receiver_ean >= $1 AND d.receiver_ean <= $1 AND d.mode = 'pull' AND d.state IN ('waiting', 'leased')
          AND (d.state = 'waiting' OR (d.state = 'leased' AND d.lease_until <= $3))
          AND NOT EXISTS (
            SELECT 1 FROM deliveries e
            WHERE e.receiver_ean = d.receiver_ean AND e.seq < d.seq AND e.patient_refs && d.patient_refs
              AND e.state = 'leased' AND e.lease_until > $3)
-       ORDER BY d.seq
+       ORDER BY d.receiver_ean, d.seq
        LIMIT $2
        FOR UPDATE SKIP LOCKED),
      leased AS (
