@@ -6,7 +6,7 @@
  */
 import type { MessageDecoder } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
-import { agreementPartiesOf, evaluateAtAcceptance, partyKindsOf, type DeadlineEvaluation, type DeadlineRuleSet, type FallbackChannel } from '../domain/deadlines/index.js';
+import { agreementPartiesOf, evaluateAtAcceptance, fallbackChannelsOf, partyKindsOf, type DeadlineEvaluation, type DeadlineRuleSet, type FallbackChannel } from '../domain/deadlines/index.js';
 import { refusalForDecode } from './accept-message.js';
 
 export interface ExplainInput {
@@ -27,9 +27,8 @@ export interface LetterExplanation {
 
 /** The channels outside MedCom a rule allows, when it allows any. */
 function withFallbackChannels(ruleSet: DeadlineRuleSet, evaluation: DeadlineEvaluation): LetterExplanation['deadlines'][number] {
-  const rule = ruleSet.rules.find((r) => r.id === evaluation.ruleId);
-  const channels = rule?.kind === 'deadline' ? rule.fallbackChannels : undefined;
-  return channels && channels.length > 0 ? { ...evaluation, fallbackChannels: channels } : evaluation;
+  const channels = fallbackChannelsOf(ruleSet, evaluation.ruleId);
+  return channels.length > 0 ? { ...evaluation, fallbackChannels: channels } : evaluation;
 }
 
 export interface Explanation {

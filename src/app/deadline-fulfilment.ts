@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { classifyCpr } from '../domain/cpr.js';
-import { agreementPartiesOf, evaluateFallbackWarning, type DeadlineRule, type FallbackChannel } from '../domain/deadlines/index.js';
+import { agreementPartiesOf, evaluateFallbackWarning, fallbackChannelsOf, type FallbackChannel } from '../domain/deadlines/index.js';
 import { isUuid } from '../domain/uuid.js';
 import { getDeadline, insertFallbackDeadline, isMessageDeadline, patientRefOfDeadline, recordFulfilment, type DeadlineRecord, type Fulfilment } from '../store/deadline-store.js';
 import type { Queryable } from '../store/database.js';
@@ -49,17 +49,8 @@ function noteOf(recorder: Recorder, note: string | undefined): string | undefine
   return recorder.kind === 'ops' ? requireReason(note, '/body/note') : note;
 }
 
-function ruleOf(ctx: GatewayContext, ruleId: string): DeadlineRule | undefined {
-  return ctx.deadlineRules.rules.find((r): r is DeadlineRule => r.id === ruleId && r.kind === 'deadline');
-}
-
-/** The channels outside MedCom the agreement allows for a deadline of `ruleId`. */
-export function fallbackChannelsOf(ctx: GatewayContext, ruleId: string): readonly FallbackChannel[] {
-  return ruleOf(ctx, ruleId)?.fallbackChannels ?? [];
-}
-
 function requireChannelAllowed(ctx: GatewayContext, record: DeadlineRecord, channel: FallbackChannel): void {
-  const allowed = fallbackChannelsOf(ctx, record.ruleId);
+  const allowed = fallbackChannelsOf(ctx.deadlineRules, record.ruleId);
   if (allowed.includes(channel)) return;
   throw new Refusal(
     422,
@@ -97,7 +88,7 @@ function alreadyFulfilled(record: DeadlineRecord, why: string): Refusal {
  * What a report judges: for a warning the message already was (starting-message rules), a warning
  * given outside MedCom before that message, re-judged at its own time; for the others, the report.
  */
-function judgedFulfilment(ctx: GatewayContext, record: DeadlineRecord, report: FulfilmentReport, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
+function judgedFulfilment(ctx: GatewayContext, record: DeadlineRecord, at: Date): Pick<Fulfilment, 'state' | 'lateBy'> {
   if (record.fulfilKind === 'starting-message') {
     if (record.state === 'on-time') throw alreadyFulfilled(record, `was on time when its message arrived (${record.startedAt.toISOString()})`);
     if (record.state !== 'late') {
@@ -128,7 +119,7 @@ export async function fulfilDeadline(ctx: GatewayContext, recorder: Recorder, id
     }
     if (report.channel) requireChannelAllowed(ctx, record, report.channel);
     else if (record.fulfilKind !== 'explicit') {
-      const channels = fallbackChannelsOf(ctx, record.ruleId);
+      const channels = fallbackChannelsOf(ctx.deadlineRules, record.ruleId);
       const fallback = channels.length > 0 ? `; a warning given outside MedCom is recorded with a "channel" (${channels.join(', ')})` : '';
       throw new Refusal(409, 'not-explicit', 'This deadline is fulfilled by a message', `${record.ruleId} is fulfilled by ${record.fulfilKind === 'correlated-message' ? `a ${record.fulfilTypes.join('/')} message` : 'the message that started it'}${fallback}`);
     }
@@ -140,7 +131,7 @@ export async function fulfilDeadline(ctx: GatewayContext, recorder: Recorder, id
       throw alreadyFulfilled(record, `was fulfilled at ${record.fulfilledAt.toISOString()}`);
     }
     const fulfilment: Fulfilment = {
-      ...judgedFulfilment(ctx, record, report, at),
+      ...judgedFulfilment(ctx, record, at),
       fulfilledAt: at,
       byMessageId: null,
       note: note ?? null,

@@ -5,6 +5,7 @@
  */
 import type { Viewer } from '../domain/principal.js';
 import { buildComplianceReport, type ComplianceReport } from '../domain/deadlines/compliance.js';
+import { fallbackChannelsOf } from '../domain/deadlines/fallback.js';
 import type { DeadlineEvaluation, DeadlineRuleSet, EvaluationState, FallbackChannel } from '../domain/deadlines/types.js';
 import { complianceRows, deadlinesOfMessage, getDeadline, listDeadlines, type DeadlineFilter, type DeadlineRecord } from '../store/deadline-store.js';
 import type { GatewayContext } from './context.js';
@@ -63,7 +64,6 @@ function measuredAtOf(record: DeadlineRecord): DeadlineView['measuredAt'] {
 
 export function deadlineView(record: DeadlineRecord, ruleSet: DeadlineRuleSet): DeadlineView {
   const { evaluation } = record;
-  const rule = ruleSet.rules.find((r) => r.id === record.ruleId);
   const measuredAt = measuredAtOf(record);
   return {
     id: record.id,
@@ -88,7 +88,7 @@ export function deadlineView(record: DeadlineRecord, ruleSet: DeadlineRuleSet): 
     fulfilmentNote: record.fulfilmentNote,
     fulfilmentRecorded: record.fulfilmentRecordedAt ? { at: record.fulfilmentRecordedAt.toISOString(), by: record.fulfilmentRecordedBy } : null,
     channel: record.channel,
-    fallbackChannels: rule?.kind === 'deadline' ? (rule.fallbackChannels ?? []) : [],
+    fallbackChannels: fallbackChannelsOf(ruleSet, record.ruleId),
     ...(measuredAt ? { measuredAt } : {}),
     breachedAt: iso(record.breachedAt),
     lateBy: record.lateBy,

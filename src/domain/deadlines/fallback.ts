@@ -58,6 +58,12 @@ function standInLetter(rule: DeadlineRule, warning: FallbackWarning, field: Refe
   };
 }
 
+/** The channels outside MedCom the agreement allows for `ruleId` (none for an unknown rule or a validation rule). */
+export function fallbackChannelsOf(ruleSet: Pick<DeadlineRuleSet, 'rules'>, ruleId: string): readonly FallbackChannel[] {
+  const rule = ruleSet.rules.find((r) => r.id === ruleId);
+  return rule?.kind === 'deadline' ? (rule.fallbackChannels ?? []) : [];
+}
+
 export function evaluateFallbackWarning(warning: FallbackWarning, parties: Omit<AcceptanceContext, 'sentAt'>, ruleSet: DeadlineRuleSet): FallbackEvaluation {
   const rule = resolveRules(ruleSet, parties).rules.find((r): r is DeadlineRule => r.id === warning.ruleId && r.kind === 'deadline' && r.enabled !== false);
   if (!rule) return { refused: { code: 'unknown-rule', field: '/rule', detail: `there is no deadline rule ${JSON.stringify(warning.ruleId)} in force between ${warning.senderEan} and ${warning.receiverEan}` } };

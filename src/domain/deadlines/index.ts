@@ -19,6 +19,6 @@ export {
   type LateLimit,
   type TrackedEvaluation,
 } from './evaluate.js';
-export { evaluateFallbackWarning, type FallbackEvaluation, type FallbackRefusal, type FallbackWarning } from './fallback.js';
+export { evaluateFallbackWarning, fallbackChannelsOf, type FallbackEvaluation, type FallbackRefusal, type FallbackWarning } from './fallback.js';
 export { buildComplianceReport, complianceCsv, type ComplianceInputRow, type ComplianceLine, type ComplianceReport } from './compliance.js';
 export { correlationTypes, mayFulfilDeadline, mayStartAwaited, type CorrelationTypes } from './correlation.js';
