@@ -100,7 +100,7 @@ export interface StateChange {
  * `m (ack_requested)`: `upd` marks the target delivered when its state is one of `from` (a text[]
  * parameter); `ob` arms the watchdog when the sender asked for a positive receipt; `superseded` retires
  * an earlier watchdog (a fetch after a re-offer replaces the re-offer's: one deadline per delivery at a
- * time). Fetch and push both use it, so the two ways of delivering cannot drift apart.
+ * time). The push uses it; fetchDeliveries writes the same transition for a batch of rows (keep the two alike).
  */
 function deliverAndArm(params: { readonly now: string; readonly due: string; readonly from: string; readonly alsoSet?: string }): string {
   const { now, due, from, alsoSet } = params;
@@ -148,41 +148,17 @@ export async function fetchDelivery(
   now: Date,
   receiptDueAt: Date,
 ): Promise<FetchedDelivery | undefined> {
-  const { rows } = await db.query<{ body: Uint8Array | null; body_pruned_at: Date | null; content_type: string; sha256: string; delivered: boolean; outbox_id: number | null; outbox_due: Date | null }>(
-    `WITH target AS (SELECT id, message_id FROM deliveries WHERE id = $1 AND receiver_ean = $2),
-     m AS (
-       SELECT m.id, b.body, m.body_pruned_at, m.content_type, m.sha256, m.ack_requested
-       FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
-       WHERE m.id = (SELECT message_id FROM target)),
-     ${deliverAndArm({ now: '$3', due: '$4', from: '$5' })},
-     ev AS (
-       INSERT INTO events (message_id, delivery_id, kind, at, detail)
-       SELECT target.message_id, target.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd), 'sha256', (SELECT sha256 FROM m)) FROM target
-       -- a body the retention policy pruned is not fetched (410): nothing to record
-       WHERE (SELECT body IS NOT NULL FROM m))
-     SELECT m.body, m.body_pruned_at, m.content_type, m.sha256, EXISTS (SELECT 1 FROM upd) AS delivered, (SELECT id FROM ob) AS outbox_id, (SELECT due_at FROM ob) AS outbox_due FROM m`,
-    [deliveryId, receiverEan, now, receiptDueAt, from],
-    'medcom-fetch-delivery',
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    body: row.body ? Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength) : undefined,
-    bodyPrunedAt: row.body_pruned_at ? new Date(row.body_pruned_at) : null,
-    contentType: row.content_type,
-    sha256: row.sha256,
-    watchdog: watchdogOf(deliveryId, row),
-    delivered: row.delivered,
-  };
+  return (await fetchDeliveries(db, [deliveryId], receiverEan, from, now, receiptDueAt)).get(deliveryId);
 }
 
 /**
- * `fetchDelivery` for many deliveries of one receiver in ONE statement (a lease with the bodies
- * inline): each is marked delivered, its watchdog armed and its `fetched` event recorded exactly as a
- * single fetch would. Keyed by delivery id; a delivery that is not this receiver's is absent.
+ * The `fetch` transition for one or many deliveries of one receiver, in ONE statement (a lease with
+ * the bodies inline fetches its whole batch): each is marked delivered from one of the states `from`,
+ * its receipt watchdog armed (an earlier one retired) and its `fetched` event recorded, so two fetches
+ * racing arm one watchdog. Keyed by delivery id; a delivery that is not this receiver's is absent.
  */
 export async function fetchDeliveries(
-  tx: Queryable,
+  db: Queryable,
   deliveryIds: readonly string[],
   receiverEan: string,
   from: readonly DeliveryState[],
@@ -190,7 +166,7 @@ export async function fetchDeliveries(
   receiptDueAt: Date,
 ): Promise<Map<string, FetchedDelivery>> {
   if (deliveryIds.length === 0) return new Map();
-  const { rows } = await tx.query<{
+  const { rows } = await db.query<{
     delivery_id: string;
     body: Uint8Array | null;
     body_pruned_at: Date | null;
