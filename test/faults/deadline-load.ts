@@ -9,6 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { copenhagenLocal } from '../../src/domain/danish-time.js';
 import { fromPackageRoot } from '../../src/package-root.js';
 import { psychiatricAdmission } from '../support/gateway.js';
 
@@ -33,21 +34,6 @@ export function writeNearBreachRules(dir: string): void {
   writeFileSync(join(dir, 'deadline-rules.json'), JSON.stringify(rules, null, 2));
 }
 
-/** Date and time (to the minute) in Copenhagen, as MedCom messages carry them. */
-function copenhagen(at: Date): { date: string; time: string } {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Europe/Copenhagen',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return { date: `${part('year')}-${part('month')}-${part('day')}`, time: `${part('hour')}:${part('minute')}` };
-}
-
 /** The admission time for a message sent at `now`: the coming full minute when it is near, else the minute just begun. */
 export function admissionFor(now: number): Date {
   const next = Math.ceil(now / 60_000) * 60_000;
@@ -56,7 +42,9 @@ export function admissionFor(now: number): Date {
 
 /** A psychiatric admission with its own identifiers, admitted at `admission`. */
 export function nearBreachAdmission(ids: { envelope: string; letter: string }, admission: Date): Buffer {
-  const { date, time } = copenhagen(admission);
+  // Date and time to the minute in Copenhagen, as MedCom messages carry them.
+  const { date, time: seconds } = copenhagenLocal(admission);
+  const time = seconds.slice(0, 5);
   const text = psychiatricAdmission(ids).toString('utf8');
   const dated = text.replace(/(<Admission>\s*<Date>)[^<]*(<\/Date>\s*<Time>)[^<]*(<\/Time>)/, `$1${date}$2${time}$3`);
   if (dated === text) throw new Error('the admission fixture has no Admission date and time to set');
