@@ -8,6 +8,7 @@
  * compliance report counts them apart from fulfilments by a MedCom message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDeadlineBreach } from '../../src/app/deadline-tracking.js';
 import { HOSPITAL, HOSPITAL_2, MUNICIPALITY, MUNICIPALITY_2, fixture, renumber, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const PATIENT = '1507381236';
@@ -163,6 +164,19 @@ describe('a deadline waiting for a message, fulfilled outside MedCom', () => {
     // Its breach timer is done: nothing will mark it breached.
     const { rows } = await gw.db.query<{ done: boolean }>("SELECT done_at IS NOT NULL AS done FROM outbox WHERE deadline_id = $1 AND kind = 'deadline-breach'", [d10.id]);
     expect(rows.map((r) => r.done)).toEqual([true]);
+  });
+
+  it('a breached deadline fulfilled outside MedCom becomes late, never on time, whatever time the report claims', async () => {
+    setClock('2026-04-16T06:00:00.000Z');
+    const d10 = await startedDeadline(dischargeExpectingPlan('2026-04-16'), 'D10');
+    // No plan by the end of the discharge day: the breach timer marks it.
+    setClock('2026-04-17T06:00:00.000Z');
+    const { rows } = await gw.db.query<{ id: number }>("SELECT id FROM outbox WHERE deadline_id = $1 AND kind = 'deadline-breach'", [d10.id]);
+    expect((await runDeadlineBreach(gw.gateway.context(), Number(rows[0]?.id))).outcome).toBe('breached');
+    // The hospital now says the plan went by letter before the discharge: recorded, but late.
+    const response = await fulfil(HOSPITAL_2, d10.id, { channel: 'letter', at: '2026-04-16T07:00:00.000Z', note: 'Plan posted to the municipality' });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({ state: 'late', channel: 'letter', fulfilledAt: '2026-04-16T07:00:00.000Z', fulfilmentRecorded: { at: '2026-04-17T06:00:00.000Z' } });
   });
 
   it('an operator records it for the hospital with a reason, which the audit log keeps; without a reason 400', async () => {
