@@ -104,7 +104,7 @@ function insertOf(plan: AcceptPlan, optimistic: boolean): MessageInsert {
     events: plan.events,
     deadlines: plan.deadlines,
     onlyIfLettersAreNew: optimistic,
-    ...(optimistic ? { unlessFulfilling: plan.fulfilmentChecks } : {}),
+    ...(optimistic ? { unlessFulfilling: plan.fulfilmentChecks, correlation: plan.correlation } : {}),
   };
 }
 
@@ -166,12 +166,14 @@ async function acceptDecoded(ctx: GatewayContext, senderEan: string, input: Acce
   const now = ctx.clock();
   const plan = planOrRefuse(ctx, request, FIRST_SIGHT, now);
   try {
-    // The common case — new letters, no receipts or deadlines to correlate, no disabled receiver — is
-    // one statement: atomic by itself, one round trip. It writes nothing when a letter was seen before or
-    // a letter has an open deadline to fulfil, and a reused envelope identifier fails on the unique
-    // constraint; all of these go the careful way below. A fulfilling message and its deadline's start
-    // accepted at the very same moment cannot see each other; the breach timer looks once more before
-    // it marks a breach.
+    // The common case — new letters, nothing found to correlate, no receipt, no disabled receiver — is
+    // one statement: atomic by itself, one round trip, its commit shared. It writes nothing when a
+    // letter was seen before, a letter has an open deadline to fulfil, correlation would find something
+    // (a discharge known or awaited, an earlier letter for a deadline that looks back), or another
+    // accept about the same patient committed meanwhile (patient versions, migration 013); a reused
+    // envelope identifier fails on the unique constraint. All of these go the careful way below. A
+    // fulfilling message and the start of a deadline that does not look back, accepted at the very same
+    // moment, cannot see each other; the breach timer looks once more before it marks a breach.
     if (plan.oneStatement) {
       const insert = insertOf(plan, true);
       const outcome = ctx.insertBatcher ? await ctx.insertBatcher.insert(insert, now) : (await insertMessages(ctx.db, [insert], now))[0];

@@ -8,11 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DecodeResult } from '../codec/decode-message.js';
-import { mayFulfilDeadline, mayStartAwaited } from '../domain/deadlines/index.js';
+import { dischargeStatedBy, mayFulfilDeadline, mayStartAwaited } from '../domain/deadlines/index.js';
 import type { Letter, ParsedMessage } from '../domain/message.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { NewDeadline } from '../store/deadline-store.js';
-import type { NewDelivery, NewEvent, NewLetter, NewMessage } from '../store/message-store.js';
+import type { CorrelationGuard, NewDelivery, NewEvent, NewLetter, NewMessage } from '../store/message-store.js';
 import type { DeadlineSummary, MessageSummary, ReceiptContent } from '../store/records.js';
 import { receiptContentOf } from './apply-receipt.js';
 import type { GatewayContext } from './context.js';
@@ -74,10 +74,12 @@ export interface AcceptPlan {
   readonly receipts: readonly { readonly letter: Letter; readonly content: ReceiptContent }[];
   /** Known receivers that take nothing at present, with the letters addressed to them (each gets an XCTL01). */
   readonly disabledReceivers: readonly { readonly receiverEan: string; readonly letters: readonly Letter[] }[];
+  /** For the one-statement insert of a correlating message: what it must find unchanged, and the discharges it records. */
+  readonly correlation: CorrelationGuard;
   /**
-   * The one-statement insert can take it: no receipt to record, no disabled receiver to answer, no
-   * deadline that looks back (that must correlate under the patient lock). A letter seen before or a
-   * deadline to fulfil still sends it the careful way: the insert then writes nothing.
+   * The one-statement insert can take it: no receipt to record, no disabled receiver to answer. A
+   * letter seen before, a deadline to fulfil, or anything correlation would act on (see
+   * CorrelationGuard) still sends it the careful way: the insert then writes nothing.
    */
   readonly oneStatement: boolean;
 }
@@ -176,6 +178,32 @@ function messageRow(id: string, request: AcceptRequest, summary: MessageSummary,
 }
 
 /**
+ * What the careful way would look up for these letters, as the one-statement insert checks it: the
+ * patients involved, the discharges stated (and the deadlines waiting for them), the deadlines waiting
+ * for a discharge (and the discharges known), and the deadlines that look back for an earlier letter.
+ */
+function correlationGuardOf(messageId: string, started: StartedDeadlines, fulfilling: readonly Letter[], discharging: readonly Letter[], patientRef: (cpr: string) => string, now: Date): CorrelationGuard {
+  const refOf = (letter: Letter): string => patientRef(letter.patient?.cpr as string);
+  const discharges = discharging.flatMap((letter) => {
+    const discharge = dischargeStatedBy(letter);
+    return discharge ? [{ messageId, letterIndex: letter.index, patientRef: refOf(letter), senderEan: letter.sender.ean, episodeId: letter.episodeOfCareIdentifier ?? null, discharge }] : [];
+  });
+  const awaiting = started.awaiting.map(({ letter }) => ({ patientRef: refOf(letter), senderEan: letter.sender.ean }));
+  const lookbacks = started.deadlines.flatMap((d) =>
+    d.state === 'pending' && d.lookbackDays !== null && d.patientRef !== null
+      ? [{ patientRef: d.patientRef, senderEan: d.obligedEan, types: d.fulfilTypes, since: new Date(now.getTime() - d.lookbackDays * 86_400_000) }]
+      : [],
+  );
+  return {
+    patientRefs: [...new Set([...fulfilling.map(refOf), ...discharges.map((d) => d.patientRef), ...awaiting.map((a) => a.patientRef), ...lookbacks.map((l) => l.patientRef)])].sort(),
+    discharging: discharges.map(({ patientRef: ref, senderEan }) => ({ patientRef: ref, senderEan })),
+    awaiting,
+    lookbacks,
+    discharges,
+  };
+}
+
+/**
  * The plan for accepting `request` at `now`, given what came before (FIRST_SIGHT: nothing), or the
  * refusal when the message cannot be routed as addressed.
  */
@@ -225,8 +253,8 @@ export function planAccept(request: AcceptRequest, setting: AcceptSetting, histo
     correlating: started.looksBack || fulfilling.length > 0 || discharging.length > 0,
     receipts,
     disabledReceivers,
-    // A discharge is recorded (and may start a waiting D7) under the patient lock, so it goes the careful way.
-    oneStatement: receipts.length === 0 && disabledReceivers.length === 0 && !started.looksBack && discharging.length === 0,
+    correlation: correlationGuardOf(id, started, fulfilling, discharging, setting.patientRef, now),
+    oneStatement: receipts.length === 0 && disabledReceivers.length === 0,
   };
 }
 

@@ -4,11 +4,14 @@
  * timer, and explicit fulfilment by the obliged endpoint. The rules themselves are pure
  * (src/domain/deadlines); this module applies them to the store.
  *
- * Correlation (a plan fulfilling D10, an answer fulfilling D17) reads and writes other messages'
- * deadlines, so it runs in the accept path's transaction under a lock per patient — for the messages
- * that have something to correlate; the rest keep the one-statement insert. A fulfilling message
- * accepted at the very same moment as its deadline's start cannot see it: the breach timer's last look
- * (runDeadlineBreach) finds it before any breach is marked.
+ * Correlation (a plan fulfilling D10, an answer fulfilling D17, a discharge starting a waiting D7)
+ * reads and writes other messages' deadlines, so it runs in the accept path's transaction under a lock
+ * per patient — for the messages that have something to correlate. The one-statement insert checks
+ * that in its snapshot and writes nothing when there is (accept-plan.ts correlationGuardOf); the
+ * patient's version (migration 013) keeps that check from missing an accept about the same patient
+ * that commits meanwhile. A fulfilling message accepted at the very same moment as the start of a
+ * deadline that does not look back (no version is taken for that start) cannot see it: the breach
+ * timer's last look (runDeadlineBreach) finds it before any breach is marked.
  */
 import { randomUUID } from 'node:crypto';
 import type { Letter, ParsedMessage } from '../domain/message.js';
@@ -38,6 +41,7 @@ import {
   getDeadline,
   openDeadlinesFulfilledBy,
   openReceiptDeadlines,
+  advancePatientVersions,
   recordBreach,
   recordFulfilment,
   isMessageDeadline,
@@ -227,11 +231,18 @@ function letterOfRecord(record: MessageDeadlineRecord): Letter {
   };
 }
 
-/** Serialises correlation per patient (see the module comment). */
+/**
+ * Serialises correlation per patient (see the module comment), and advances the patients' versions so
+ * that a one-statement insert about them that took its snapshot before this commits writes nothing
+ * (migration 013). Both locks are taken in patient order, as that insert takes the versions.
+ */
 async function lockPatients(tx: Queryable, patientRefs: readonly string[]): Promise<void> {
-  for (const ref of [...new Set(patientRefs)].sort()) {
+  const refs = [...new Set(patientRefs)].sort();
+  if (refs.length === 0) return;
+  for (const ref of refs) {
     await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-patient-deadlines:' || $1, 0))", [ref], 'medcom-patient-deadline-lock');
   }
+  await advancePatientVersions(tx, refs);
 }
 
 /**

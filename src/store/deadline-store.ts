@@ -462,6 +462,17 @@ export interface NewDischarge {
   readonly discharge: EpisodeDischarge;
 }
 
+/** Advances the patients' versions (migration 013), in the order given; each row stays locked until the transaction ends. */
+export async function advancePatientVersions(tx: Queryable, sortedRefs: readonly string[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO patient_versions AS pv (patient_ref, version)
+     SELECT r.ref, 1 FROM unnest($1::text[]) WITH ORDINALITY AS r(ref, n) ORDER BY r.n
+     ON CONFLICT (patient_ref) DO UPDATE SET version = pv.version + 1`,
+    [sortedRefs],
+    'medcom-advance-patient-versions',
+  );
+}
+
 export async function recordDischarges(tx: Queryable, discharges: readonly NewDischarge[], receivedAt: Date): Promise<void> {
   for (const d of discharges) {
     await tx.query(

@@ -3,7 +3,7 @@
  * transaction, so that a committed message always has everything needed to deliver it.
  */
 import type { Queryable } from './database.js';
-import { DEADLINE_RECORDSET, deadlineInsertJson, type NewDeadline } from './deadline-store.js';
+import { DEADLINE_RECORDSET, deadlineInsertJson, type NewDeadline, type NewDischarge } from './deadline-store.js';
 import type { OutboxEntry } from './outbox.js';
 import {
   DELIVERY_COLUMNS,
@@ -77,7 +77,36 @@ export interface MessageInsert {
    * given type fulfils: the message must be correlated in a transaction (the accept path's careful way).
    */
   readonly unlessFulfilling?: readonly { readonly patientRef: string; readonly type: string }[];
+  /** A message that correlates deadlines, inserted in one statement: what it must find unchanged, and the discharges it records. */
+  readonly correlation?: CorrelationGuard;
 }
+
+/** A patient as one hospital knows them: the key of an episode's discharges and of the deadlines waiting for one. */
+export interface PatientOfSender {
+  readonly patientRef: string;
+  readonly senderEan: string;
+}
+
+/**
+ * What the one-statement insert of a message that correlates deadlines reads in its snapshot, and
+ * writes nothing on: anything the careful way would act on. The patients' versions (migration 013)
+ * make the snapshot's answer safe: the insert writes only when no other accept about these patients
+ * committed after the snapshot was taken, and every later one waits for it and sees what it wrote.
+ */
+export interface CorrelationGuard {
+  /** The patients whose correlation state the message reads; their versions advance with it. */
+  readonly patientRefs: readonly string[];
+  /** The message states a discharge: write nothing when the hospital has a deadline of the patient waiting for one. */
+  readonly discharging: readonly PatientOfSender[];
+  /** The message starts a deadline waiting for the discharge: write nothing when one by the hospital is known. */
+  readonly awaiting: readonly PatientOfSender[];
+  /** The message starts a deadline that looks back: write nothing when the obliged sender sent a letter of these types since then. */
+  readonly lookbacks: readonly (PatientOfSender & { readonly types: readonly string[]; readonly since: Date })[];
+  /** The discharges the message states, recorded with it. */
+  readonly discharges: readonly NewDischarge[];
+}
+
+const NO_CORRELATION: CorrelationGuard = { patientRefs: [], discharging: [], awaiting: [], lookbacks: [], discharges: [] };
 
 /** `not-inserted`: an optimistic insert wrote nothing (a letter seen before, or a deadline to fulfil). */
 export type InsertOutcome = OutboxEntry[] | 'not-inserted';
@@ -86,8 +115,22 @@ const INSERT_MESSAGES = `WITH input AS (
        SELECT x.*, b.body FROM jsonb_to_recordset($1::jsonb) AS x(
            n int, id uuid, sender_ean text, envelope_id text, sha256 text, content_type text, encoding text, generation text,
            ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, deadlines jsonb, only_new boolean,
-           fulfil_refs text[], fulfil_types text[])
+           fulfil_refs text[], fulfil_types text[], watch_refs text[], discharging jsonb, awaiting jsonb, lookbacks jsonb, discharges jsonb)
          JOIN unnest($2::bytea[]) WITH ORDINALITY AS b(body, n) ON b.n = x.n),
+     -- The correlating messages' patients. Two messages about one patient in one statement cannot see
+     -- each other: neither is written here (their patient is left out of v), both go the careful way.
+     watch AS (
+       SELECT r.ref AS patient_ref, count(*) AS messages FROM input i, unnest(i.watch_refs) AS r(ref) GROUP BY r.ref),
+     -- Advance each patient's version from the one this statement's snapshot saw. A version moved since
+     -- (a concurrent accept about the patient committed) fails the WHERE and leaves the patient out;
+     -- rows are locked in patient order, as the careful way locks them, so the two cannot deadlock.
+     v AS (
+       INSERT INTO patient_versions AS pv (patient_ref, version)
+       SELECT w.patient_ref, COALESCE(seen.version, 0) + 1
+       FROM watch w LEFT JOIN patient_versions seen ON seen.patient_ref = w.patient_ref
+       WHERE w.messages = 1 ORDER BY w.patient_ref
+       ON CONFLICT (patient_ref) DO UPDATE SET version = EXCLUDED.version WHERE pv.version = EXCLUDED.version - 1
+       RETURNING patient_ref),
      m AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
        SELECT i.id, i.sender_ean, i.envelope_id, i.sha256, i.content_type, i.encoding, i.generation, i.ack_requested, i.origin, i.status, i.summary, $3
@@ -101,6 +144,21 @@ const INSERT_MESSAGES = `WITH input AS (
          SELECT 1 FROM deadlines dl
          WHERE dl.patient_ref = ANY(i.fulfil_refs) AND dl.obliged_ean = i.sender_ean AND dl.fulfilled_at IS NULL
            AND dl.fulfil_kind = 'correlated-message' AND dl.fulfil_types && i.fulfil_types))
+       -- Correlation (see CorrelationGuard): a patient whose version moved, a discharge that starts a
+       -- waiting deadline, a known discharge for a deadline that waits for one, an earlier letter that
+       -- fulfils a deadline looking back. Coarser than the careful way (episodes are not compared):
+       -- a message it holds back is correlated there.
+       AND NOT EXISTS (SELECT 1 FROM unnest(i.watch_refs) AS r(ref) WHERE r.ref NOT IN (SELECT v.patient_ref FROM v))
+       AND NOT EXISTS (
+         SELECT 1 FROM jsonb_to_recordset(i.discharging) AS k(patient_ref text, sender_ean text)
+           JOIN deadlines aw ON aw.patient_ref = k.patient_ref AND aw.sender_ean = k.sender_ean AND aw.state = 'awaiting-start')
+       AND NOT EXISTS (
+         SELECT 1 FROM jsonb_to_recordset(i.awaiting) AS k(patient_ref text, sender_ean text)
+           JOIN episode_discharges ed ON ed.patient_ref = k.patient_ref AND ed.sender_ean = k.sender_ean)
+       AND NOT EXISTS (
+         SELECT 1 FROM jsonb_to_recordset(i.lookbacks) AS k(patient_ref text, sender_ean text, types text[], since timestamptz)
+           JOIN letters el ON el.patient_ref = k.patient_ref AND el.sender_ean = k.sender_ean AND el.type = ANY(k.types) AND el.duplicate_of IS NULL
+           JOIN messages em ON em.id = el.message_id AND em.received_at >= k.since)
        RETURNING id),
      -- the bytes in their own narrow table (retention deletes from it), still in this one statement
      b AS (
@@ -123,6 +181,12 @@ const INSERT_MESSAGES = `WITH input AS (
        SELECT y.message_id, y.delivery_id, y.kind, $3, COALESCE(y.detail, '{}'::jsonb)
        FROM input i JOIN m ON m.id = i.id,
          jsonb_to_recordset(i.events) AS y(message_id uuid, delivery_id uuid, kind text, detail jsonb)),
+     ed AS (
+       INSERT INTO episode_discharges (message_id, letter_index, patient_ref, sender_ean, episode_id, kind, discharge_day, discharge_at, received_at)
+       SELECT i.id, y.letter_index, y.patient_ref, y.sender_ean, y.episode_id, y.kind, y.discharge_day, y.discharge_at, $3
+       FROM input i JOIN m ON m.id = i.id,
+         jsonb_to_recordset(i.discharges) AS y(letter_index int, patient_ref text, sender_ean text, episode_id text, kind text, discharge_day text, discharge_at timestamptz)
+       ON CONFLICT DO NOTHING),
      o AS (
        INSERT INTO outbox (kind, delivery_id, due_at, created_at)
        SELECT 'push', d.id, $3, $3 FROM d WHERE d.mode = 'push' RETURNING id, delivery_id),
@@ -158,7 +222,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
     INSERT_MESSAGES,
     [
       JSON.stringify(
-        inserts.map(({ message, letters, deliveries, events, deadlines, onlyIfLettersAreNew, unlessFulfilling }, index) => ({
+        inserts.map(({ message, letters, deliveries, events, deadlines, onlyIfLettersAreNew, unlessFulfilling, correlation = NO_CORRELATION }, index) => ({
           n: index + 1,
           id: message.id,
           sender_ean: message.senderEan,
@@ -174,6 +238,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
           only_new: onlyIfLettersAreNew,
           fulfil_refs: [...new Set((unlessFulfilling ?? []).map((c) => c.patientRef))],
           fulfil_types: [...new Set((unlessFulfilling ?? []).map((c) => c.type))],
+          ...correlationJson(correlation),
           letters: letters.map((l) => ({
             letter_index: l.letterIndex,
             letter_id: l.letterId,
@@ -214,6 +279,26 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
     });
     return [...pushes, ...timers];
   });
+}
+
+const keyJson = (key: PatientOfSender) => ({ patient_ref: key.patientRef, sender_ean: key.senderEan });
+
+function correlationJson(guard: CorrelationGuard): Record<string, unknown> {
+  return {
+    watch_refs: [...new Set(guard.patientRefs)],
+    discharging: guard.discharging.map(keyJson),
+    awaiting: guard.awaiting.map(keyJson),
+    lookbacks: guard.lookbacks.map((k) => ({ ...keyJson(k), types: k.types, since: k.since.toISOString() })),
+    discharges: guard.discharges.map((d) => ({
+      letter_index: d.letterIndex,
+      patient_ref: d.patientRef,
+      sender_ean: d.senderEan,
+      episode_id: d.episodeId,
+      kind: d.discharge.kind,
+      discharge_day: d.discharge.date,
+      discharge_at: d.discharge.instant?.toISOString() ?? null,
+    })),
+  };
 }
 
 /** One message; see insertMessages. */

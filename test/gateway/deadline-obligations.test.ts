@@ -195,6 +195,18 @@ describe('D7 counts from the episode\'s discharge, not from a plan sent days bef
     expect((await gw.get(MUNICIPALITY_2, `/api/v1/deadlines/${waiting.id}`)).json()).toMatchObject({ state: 'on-time', fulfilledAt: '2026-04-21T07:00:00.000Z' });
   });
 
+  it('a discharge already known: the plan is judged from it at once, not left waiting (the one-statement insert holds it back for correlation)', async () => {
+    const patient = '0403601234';
+    setClock('2026-04-24T09:00:00.000Z');
+    await accept(HOSPITAL_2, dischargeAdvice('2026-04-24', '10:00', patient));
+    setClock('2026-04-27T08:00:00.000Z');
+    const d7 = one(await accept(HOSPITAL_2, plan({ type: 'ZZ0175X', firstContactBy: '2026-05-29', patient })), 'D7');
+    expect(d7).toMatchObject({ state: 'pending', obligedEan: MUNICIPALITY_2 });
+    expect(d7.dueAt, JSON.stringify(d7)).toBe('2026-04-30T21:59:59.999Z');
+    const timer = await gw.db.query("SELECT id FROM outbox WHERE deadline_id = $1 AND kind = 'deadline-breach'", [d7.id]);
+    expect(timer.rows).toHaveLength(1);
+  });
+
   it('a discharge of another patient starts nothing', async () => {
     const patient = '3103601234';
     setClock('2026-04-20T08:00:00.000Z');

@@ -9,6 +9,7 @@ import { refusalForDecode } from '../../src/app/accept-message.js';
 import { FIRST_SIGHT, planAccept, withDeadlineEffects, type AcceptPlan, type AcceptPlanResult, type AcceptSetting } from '../../src/app/accept-plan.js';
 import { patientRefFunction } from '../../src/app/context.js';
 import type { Refusal } from '../../src/app/refusal.js';
+import type { Letter } from '../../src/domain/message.js';
 import { decodeMessage, type DecodeResult } from '../../src/codec/decode-message.js';
 import { loadDeadlineConfig } from '../../src/config/deadline-config.js';
 import { buildEndpointRegister, loadEndpointRegister } from '../../src/config/endpoints.js';
@@ -144,14 +145,42 @@ describe('planAccept', () => {
     expect(resent.fulfilmentChecks).toEqual([]);
   });
 
-  it('a deadline that looks back for an earlier message (D10) must correlate under the patient lock: the careful way', () => {
+  it('a discharge that starts a deadline looking back (D10) is guarded in the one-statement insert: the earlier plan it looks for, the waiting deadlines it would start, the discharge it records', () => {
     const text = fixture('XDIS17_discharge_home.xml').toString('utf8').replace('</Emessage>', `${extension('<gw:RetrainingExpected>true</gw:RetrainingExpected>')}</Emessage>`);
     const bytes = Buffer.from(text, 'utf8');
-    const result = planned(plan(bytes, decoded(bytes).message.letters[0]?.sender.ean as string));
-    expect(result.started.deadlines.map((d) => d.ruleId)).toContain('D10');
+    const letter = decoded(bytes).message.letters[0] as Letter;
+    const ref = setting.patientRef(letter.patient?.cpr as string);
+    const result = planned(plan(bytes, letter.sender.ean));
+    const d10 = result.started.deadlines.find((d) => d.ruleId === 'D10');
+    expect(d10?.lookbackDays).toBe(30);
     expect(result.started.looksBack).toBe(true);
     expect(result.correlating).toBe(true);
-    expect(result.oneStatement).toBe(false);
+    expect(result.oneStatement).toBe(true);
+    expect(result.correlation.patientRefs).toEqual([ref]);
+    expect(result.correlation.lookbacks).toEqual([{ patientRef: ref, senderEan: letter.sender.ean, types: ['GGOP'], since: new Date(NOW.getTime() - 30 * 86_400_000) }]);
+    expect(result.correlation.discharging).toEqual([{ patientRef: ref, senderEan: letter.sender.ean }]);
+    expect(result.correlation.discharges).toEqual([
+      expect.objectContaining({ messageId: result.message.id, letterIndex: 0, patientRef: ref, senderEan: letter.sender.ean, discharge: expect.objectContaining({ kind: 'discharge' }) }),
+    ]);
+    expect(result.correlation.awaiting).toEqual([]);
+  });
+
+  it('a plan whose first-contact deadline waits for the discharge (D7) is guarded against a discharge already known', () => {
+    const bytes = fixture('GGOP_rehabilitation_plan.xml');
+    const letter = decoded(bytes).message.letters[0] as Letter;
+    const ref = setting.patientRef(letter.patient?.cpr as string);
+    const result = planned(plan(bytes, letter.sender.ean));
+    expect(result.started.awaiting.map((a) => a.letter)).toEqual([letter]);
+    expect(result.oneStatement).toBe(true);
+    expect(result.correlation.awaiting).toEqual([{ patientRef: ref, senderEan: letter.sender.ean }]);
+    expect(result.correlation.patientRefs).toEqual([ref]);
+    expect(result.correlation.discharges).toEqual([]);
+  });
+
+  it('a message that correlates nothing carries an empty guard', () => {
+    const result = planned(plan(fixture('XDIS20_admission_acute.xml'), HOSPITAL));
+    expect(result.correlating).toBe(false);
+    expect(result.correlation).toEqual({ patientRefs: [], discharging: [], awaiting: [], lookbacks: [], discharges: [] });
   });
 
   it('withDeadlineEffects puts what correlation found into the summary, the message row and the deadlines', () => {
