@@ -70,6 +70,8 @@ const load: LoadConfig = {
 /** The floor is fast: at least 10 000 posts so it is measured over seconds, not a blip. */
 const floorLoad: LoadConfig = { ...load, messages: Math.floor(envNumber('BENCH_FLOOR_MESSAGES', Math.max(load.messages, 10_000), 1, 10_000_000)) };
 const runFloor = process.env.BENCH_FLOOR !== '0';
+/** The full flow's own cap (default: the load's); a small one measures acceptance and the floor quickly. */
+const flowLoad: LoadConfig = { ...load, messages: Math.floor(envNumber('BENCH_FLOW_MESSAGES', load.messages, 1, 10_000_000)) };
 
 type Mode = 'closed' | 'rate' | 'backlog';
 /** BENCH_MODE, else the mode whose variable is set, else the closed loop. */
@@ -408,9 +410,9 @@ async function closedLoop(machine: Machine, source: Source): Promise<number> {
 
   const flow = await runPhase('flow', (port) => {
     console.log(
-      `load: ${load.messages} messages or ${load.seconds} s, ${load.concurrency} posts in flight, ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time`,
+      `load: ${flowLoad.messages} messages or ${load.seconds} s, ${load.concurrency} posts in flight, ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time`,
     );
-    return runGatewayLoad(port, templates, load, abort, (text) => console.log(text));
+    return runGatewayLoad(port, templates, flowLoad, abort, (text) => console.log(text));
   });
   if (!flow) return 1;
   const accept = runAcceptOnly && !abort.aborted ? await runPhase('accept', (port) => runPostOnlyLoad(port, templates, load, abort)) : undefined;

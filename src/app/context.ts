@@ -3,7 +3,7 @@
  * register, settings, a clock (injected so deadline and watchdog logic is testable) and the signals
  * that wake queues and long-polls once a transaction has committed.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import type { MessageDecoder } from '../codec/decode-message.js';
 import type { EndpointRegister } from '../domain/endpoint.js';
 import type { Settings } from '../config/settings.js';
@@ -56,7 +56,9 @@ export interface GatewayContext {
 }
 
 export function patientRefFunction(key: string): (cpr: string) => string {
-  return (cpr) => createHmac('sha256', key).update(cpr).digest('hex').slice(0, 32);
+  // A KeyObject made once: a string key would be copied and prepared again for every CPR number.
+  const secret = createSecretKey(Buffer.from(key, 'utf8'));
+  return (cpr) => createHmac('sha256', secret).update(cpr).digest('hex').slice(0, 32);
 }
 
 /** Side effects a transaction asks for, released only after it commits. */

@@ -36,6 +36,9 @@ export class InboxNotifier implements Pick<DeliverySignals, 'inboxChanged'> {
   private closed = false;
   /** Sent as the message, so this process ignores its own notifications (it woke its waiters already). */
   private readonly instanceId = randomUUID();
+  /** Inboxes changed since the last publish, and that publish (see inboxChanged). */
+  private readonly unpublished = new Set<string>();
+  private publishing: Promise<void> | undefined;
   private readonly onMessage = (_pattern: string, channel: string, message: string): void => {
     if (message === this.instanceId) return;
     const ean = eanOfInboxChannel(this.prefix, channel);
@@ -61,12 +64,26 @@ export class InboxNotifier implements Pick<DeliverySignals, 'inboxChanged'> {
 
   /**
    * DeliverySignals.inboxChanged: wakes this process's waiters at once and publishes for the others.
-   * Never rejects: a lost notification only makes a long-poll run to its timeout.
+   * The publishes of one turn of the event loop go together, one per inbox: the messages of one
+   * group-committed insert (and every accept finishing meanwhile) are told to the other processes with
+   * a single notification each receiver, not one per message. Resolves once that is published. Never
+   * rejects: a lost notification only makes a long-poll run to its timeout.
    */
   readonly inboxChanged = async (receiverEans: readonly string[]): Promise<void> => {
-    const eans = [...new Set(receiverEans)];
-    if (eans.length === 0) return;
-    for (const ean of eans) this.notifyLocal(ean);
+    if (receiverEans.length === 0) return;
+    for (const ean of new Set(receiverEans)) {
+      this.notifyLocal(ean);
+      this.unpublished.add(ean);
+    }
+    this.publishing ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.publishUnpublished());
+    return this.publishing;
+  };
+
+  private async publishUnpublished(): Promise<void> {
+    // Changes told from here on wait for the next publish.
+    const eans = [...this.unpublished];
+    this.unpublished.clear();
+    this.publishing = undefined;
     try {
       const pipeline = this.publisher.pipeline();
       for (const ean of eans) pipeline.publish(inboxChannel(this.prefix, ean), this.instanceId);
@@ -76,7 +93,7 @@ export class InboxNotifier implements Pick<DeliverySignals, 'inboxChanged'> {
     } catch (error) {
       this.logger.warn({ receivers: eans, err: error }, 'could not publish inbox notifications');
     }
-  };
+  }
 
   /** Counts the notifications this process has seen for `ean` (see `waitForInbox`'s `sinceVersion`). */
   inboxVersion(ean: string): number {

@@ -4,7 +4,7 @@
  */
 import { getEventListeners } from 'node:events';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logging.js';
 import { InboxNotifier } from '../../src/pipeline/inbox-notifier.js';
 import { checkRedis } from '../../src/pipeline/pipeline.js';
@@ -79,6 +79,30 @@ describe('inbox notifier', () => {
     expect(await Promise.all(waits)).toEqual(Array(25).fill('notified'));
     expect(settled).toHaveLength(25);
     await expect(other).resolves.toBe('timeout');
+  });
+
+  it('tells the other processes once per inbox for all the changes of one turn of the event loop', async () => {
+    const heard: string[] = [];
+    const listener = (_pattern: string, channel: string): void => void heard.push(channel);
+    b.subscriber.on('pmessage', listener);
+    try {
+      const waiting = b.notifier.waitForInbox(OTHER, 5_000);
+      await Promise.all([
+        ...Array.from({ length: 20 }, () => a.notifier.inboxChanged([MUNICIPALITY])),
+        a.notifier.inboxChanged([OTHER, MUNICIPALITY]),
+      ]);
+      expect(await waiting).toBe('notified');
+      // The publishes have resolved; the messages reach b's subscriber a moment later (and any extra one with them).
+      await vi.waitUntil(() => heard.length >= 2, { timeout: 5_000 });
+      await b.notifier.waitForInbox('5790000000999', 100);
+      expect(heard.sort()).toEqual([`${prefix}:inbox:${MUNICIPALITY}`, `${prefix}:inbox:${OTHER}`]);
+      // A change after that publish is published again.
+      await a.notifier.inboxChanged([MUNICIPALITY]);
+      await vi.waitUntil(() => heard.length >= 3, { timeout: 5_000 });
+      expect(heard).toHaveLength(3);
+    } finally {
+      b.subscriber.off('pmessage', listener);
+    }
   });
 
   it('wakes waiters of the publishing process too, at once', async () => {
