@@ -17,6 +17,7 @@ import type { DeliverySignals } from '../app/context.js';
 import type { Logger } from '../logging.js';
 import { eanOfInboxChannel, inboxChannel, inboxChannelPattern } from './queue-names.js';
 import { withTimeout } from '../with-timeout.js';
+import { TurnBatch } from './turn-batch.js';
 
 export type InboxWaitOutcome = 'notified' | 'timeout' | 'aborted';
 
@@ -36,9 +37,7 @@ export class InboxNotifier implements Pick<DeliverySignals, 'inboxChanged'> {
   private closed = false;
   /** Sent as the message, so this process ignores its own notifications (it woke its waiters already). */
   private readonly instanceId = randomUUID();
-  /** Inboxes changed since the last publish, and that publish (see inboxChanged). */
-  private readonly unpublished = new Set<string>();
-  private publishing: Promise<void> | undefined;
+  private readonly unpublished = new TurnBatch<string>((eans) => this.publish([...new Set(eans)]));
   private readonly onMessage = (_pattern: string, channel: string, message: string): void => {
     if (message === this.instanceId) return;
     const ean = eanOfInboxChannel(this.prefix, channel);
@@ -71,19 +70,12 @@ export class InboxNotifier implements Pick<DeliverySignals, 'inboxChanged'> {
    */
   readonly inboxChanged = async (receiverEans: readonly string[]): Promise<void> => {
     if (receiverEans.length === 0) return;
-    for (const ean of new Set(receiverEans)) {
-      this.notifyLocal(ean);
-      this.unpublished.add(ean);
-    }
-    this.publishing ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.publishUnpublished());
-    return this.publishing;
+    const eans = [...new Set(receiverEans)];
+    for (const ean of eans) this.notifyLocal(ean);
+    return this.unpublished.add(...eans);
   };
 
-  private async publishUnpublished(): Promise<void> {
-    // Changes told from here on wait for the next publish.
-    const eans = [...this.unpublished];
-    this.unpublished.clear();
-    this.publishing = undefined;
+  private async publish(eans: readonly string[]): Promise<void> {
     try {
       const pipeline = this.publisher.pipeline();
       for (const ean of eans) pipeline.publish(inboxChannel(this.prefix, ean), this.instanceId);

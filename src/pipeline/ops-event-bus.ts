@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { OPS_EVENT_TYPES, type OpsEvent, type OpsEventMessage, type OpsEventSource } from '../domain/ops-event.js';
 import type { Logger } from '../logging.js';
 import { withTimeout } from '../with-timeout.js';
+import { TurnBatch } from './turn-batch.js';
 
 export type OpsEventListener = (event: OpsEventMessage) => void;
 
@@ -21,9 +22,7 @@ export class OpsEventBus implements OpsEventSource {
   private started: Promise<void> | undefined;
   private closed = false;
   private readonly channel: string;
-  /** Events announced since the last publish, and that publish (see publish). */
-  private readonly unpublished: string[] = [];
-  private publishing: Promise<void> | undefined;
+  private readonly unpublished = new TurnBatch<string>((messages) => this.publishAll(messages));
   private readonly onMessage = (channel: string, text: string): void => {
     if (channel !== this.channel) return;
     let event: OpsEventMessage;
@@ -66,14 +65,10 @@ export class OpsEventBus implements OpsEventSource {
    */
   readonly publish = async (event: OpsEvent): Promise<void> => {
     if (this.closed) return;
-    this.unpublished.push(JSON.stringify({ id: randomUUID(), ...event }));
-    this.publishing ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.publishUnpublished());
-    return this.publishing;
+    return this.unpublished.add(JSON.stringify({ id: randomUUID(), ...event }));
   };
 
-  private async publishUnpublished(): Promise<void> {
-    const messages = this.unpublished.splice(0);
-    this.publishing = undefined;
+  private async publishAll(messages: readonly string[]): Promise<void> {
     try {
       const pipeline = this.publisher.pipeline();
       for (const message of messages) pipeline.publish(this.channel, message);

@@ -11,6 +11,7 @@ import type { Logger } from '../logging.js';
 import type { OutboxEntry } from '../store/outbox.js';
 import type { PipelineQueues } from './queues.js';
 import { withTimeout } from '../with-timeout.js';
+import { TurnBatch } from './turn-batch.js';
 
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 2_000;
 
@@ -28,8 +29,15 @@ export class OutboxDispatcher implements Pick<DeliverySignals, 'outbox'> {
     await withTimeout(this.queues.add(entries, this.clock()), this.timeoutMs, 'adding queue jobs');
   }
 
-  /** DeliverySignals.outbox: never rejects (see above). */
+  /** DeliverySignals.outbox: never rejects (see above). The entries of one turn of the event loop are added together. */
   readonly outbox = async (entries: readonly OutboxEntry[]): Promise<void> => {
+    if (entries.length === 0) return;
+    return this.committed.add(...entries);
+  };
+
+  private readonly committed = new TurnBatch<OutboxEntry>((entries) => this.dispatchOrLog(entries));
+
+  private async dispatchOrLog(entries: readonly OutboxEntry[]): Promise<void> {
     try {
       await this.dispatch(entries);
     } catch (error) {
@@ -38,5 +46,5 @@ export class OutboxDispatcher implements Pick<DeliverySignals, 'outbox'> {
         'could not queue committed outbox entries now; the outbox reconciler will',
       );
     }
-  };
+  }
 }

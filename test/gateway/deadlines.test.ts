@@ -237,18 +237,6 @@ describe('deadlines at acceptance, correlated, fulfilled and breached (no worker
     expect(await count(gw, `outbox WHERE deadline_id = '${one(advice.deadlines, 'D10').id}'`)).toBe(0);
   });
 
-  it('D10: an earlier plan is found when nothing waits for the discharge (the plan\'s D7 already started from an earlier advice)', async () => {
-    const patient = '2204601234';
-    setClock(gw, '2026-04-13T08:00:00.000Z');
-    await accept(gw, HOSPITAL_2, dischargeAdvice({ patient, discharge: '2026-04-13', time: '09:00', retraining: false }));
-    setClock(gw, '2026-04-13T09:00:00.000Z');
-    const planned = await accept(gw, HOSPITAL_2, plan(patient));
-    expect(one(planned.deadlines, 'D7').state).toBe('pending');
-    setClock(gw, '2026-04-14T09:00:00.000Z');
-    const advice = await accept(gw, HOSPITAL_2, dischargeAdvice({ patient, discharge: '2026-04-14', time: '10:30', retraining: true }));
-    expect(one(advice.deadlines, 'D10')).toMatchObject({ state: 'on-time', fulfilledAt: '2026-04-13T09:00:00.000Z' });
-  });
-
   it('D10: no plan by the end of the discharge day is a breach (timer with the injected clock); a later plan makes it late', async () => {
     setClock(gw, '2026-05-04T08:00:00.000Z');
     const advice = await accept(gw, HOSPITAL_2, dischargeAdvice({ patient: PATIENT_A, discharge: '2026-05-04', retraining: true }));
@@ -562,6 +550,30 @@ describe('a rule fulfilled by the receiver\'s positive receipt (a profile overri
 
     expect((await gw.answer(MUNICIPALITY, itemOf(second.id), { status: 'negative', refuseCode: 'ikke_specificeret' })).statusCode).toBe(200);
     expect(await deadlineJson(gw, HOSPITAL, secondD19.id)).toMatchObject({ state: 'pending', fulfilledAt: null });
+  });
+});
+
+describe('D10 looks back on its own, with nothing else of the patient\'s to correlate', () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ workers: false });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('D10: an earlier plan is found when nothing waits for the discharge (the plan\'s D7 already started from an earlier advice)', async () => {
+    const patient = '2204601234';
+    setClock(gw, '2026-04-13T08:00:00.000Z');
+    await accept(gw, HOSPITAL_2, dischargeAdvice({ patient, discharge: '2026-04-13', time: '09:00', retraining: false }));
+    setClock(gw, '2026-04-13T09:00:00.000Z');
+    const planned = await accept(gw, HOSPITAL_2, plan(patient));
+    expect(one(planned.deadlines, 'D7').state).toBe('pending');
+    setClock(gw, '2026-04-14T09:00:00.000Z');
+    const advice = await accept(gw, HOSPITAL_2, dischargeAdvice({ patient, discharge: '2026-04-14', time: '10:30', retraining: true }));
+    expect(one(advice.deadlines, 'D10')).toMatchObject({ state: 'on-time', fulfilledAt: '2026-04-13T09:00:00.000Z' });
   });
 });
 
