@@ -286,7 +286,10 @@ export async function recordPushFailure(
 
 /**
  * The `acknowledge` and `reject` transitions: records the receiver's answer on the delivery and the
- * `receipted` event, in one statement. False when the delivery was no longer in `change.from`.
+ * `receipted` event, and retires the delivery's receipt watchdog (it has nothing left to watch), in
+ * one statement. False when the delivery was no longer in `change.from`. The watchdog's job, should it
+ * still run, finds its row done: a receiver that answers keeps no open outbox rows behind, so the
+ * outbox reconciler's pass stays as short as what is really outstanding.
  */
 export async function recordReceipt(
   tx: Queryable,
@@ -304,7 +307,10 @@ export async function recordReceipt(
        RETURNING id, message_id),
      ev AS (
        INSERT INTO events (message_id, delivery_id, kind, at, detail)
-       SELECT message_id, id, 'receipted', $7, $5::jsonb || jsonb_build_object('receiptMessageId', $6::text) FROM upd)
+       SELECT message_id, id, 'receipted', $7, $5::jsonb || jsonb_build_object('receiptMessageId', $6::text) FROM upd),
+     watchdog AS (
+       UPDATE outbox SET done_at = $7
+       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL)
      SELECT id FROM upd`,
     [deliveryId, change.from, change.to, content.kind, JSON.stringify(content), receiptMessageId, now],
     'medcom-record-receipt',

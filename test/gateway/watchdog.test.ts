@@ -68,6 +68,17 @@ async function fireWatchdog(gw: TestGateway, deliveryId: string, ctx = gw.gatewa
   return runReceiptWatchdog(ctx, (pending[0] as { id: number }).id);
 }
 
+/** An answer retires the delivery's watchdog: nothing is left pending, and its job, should it still run, does nothing. */
+async function expectWatchdogRetired(gw: TestGateway, deliveryId: string): Promise<void> {
+  expect(await pendingWatchdogs(gw, deliveryId)).toEqual([]);
+  const { rows } = await gw.db.query<{ id: number }>(
+    "SELECT id FROM outbox WHERE delivery_id = $1 AND kind = 'receipt-watchdog' ORDER BY id DESC LIMIT 1",
+    [deliveryId],
+  );
+  expect(rows).toHaveLength(1);
+  expect(await runReceiptWatchdog(gw.gateway.context(), Number((rows[0] as { id: number }).id))).toBe('done');
+}
+
 describe('the watchdog, driven directly with the TestClock', () => {
   let gw: TestGateway;
 
@@ -141,12 +152,13 @@ describe('the watchdog, driven directly with the TestClock', () => {
     await gw.answer(MUNICIPALITY, (await leaseAndFetch(gw, MUNICIPALITY, id)).id, { status: 'positive' });
   });
 
-  it('answered in time: the watchdog finds the receipt and does nothing', async () => {
+  it('answered in time: the answer retires the watchdog, whose job then does nothing', async () => {
     const id = await post(gw, HOSPITAL, body('XDIS91_clinical_email.xml', 'pluspositivkvitt'));
     const item = await leaseAndFetch(gw, MUNICIPALITY, id);
+    expect(await pendingWatchdogs(gw, item.id)).toHaveLength(1);
     expect((await gw.answer(MUNICIPALITY, item.id, { status: 'negative', refuseCode: 'syntaksfejl' })).statusCode).toBe(200);
     gw.clock.advance(TIMEOUT_S * 1000);
-    expect(await fireWatchdog(gw, item.id)).toBe('answered');
+    await expectWatchdogRetired(gw, item.id);
     const view = await viewMessage(gw, HOSPITAL, id);
     expect(view.deliveries).toMatchObject([{ state: 'rejected', reoffers: 0 }]);
     expect(view.timeline.map((e) => e.kind)).not.toContain('reoffered');
@@ -176,7 +188,7 @@ describe('the watchdog, driven directly with the TestClock', () => {
     await leaseAndFetch(gw, MUNICIPALITY, id);
     expect((await gw.answer(MUNICIPALITY, item.id, { status: 'positive' })).statusCode).toBe(200);
     gw.clock.advance(TIMEOUT_S * 1000);
-    expect(await fireWatchdog(gw, item.id)).toBe('answered');
+    await expectWatchdogRetired(gw, item.id);
     expect((await viewMessage(gw, HOSPITAL, id)).deliveries).toMatchObject([{ state: 'acknowledged', reoffers: 1 }]);
     await fetchItems(gw, HOSPITAL, await leaseInbox(gw, HOSPITAL, '?limit=100')); // the receipts
   });
@@ -198,7 +210,7 @@ describe('the watchdog, driven directly with the TestClock', () => {
     expect(copy.role).toBe('cc');
     expect((await gw.answer(MUNICIPALITY_2, main.id, { status: 'positive' })).statusCode).toBe(200);
     gw.clock.advance(TIMEOUT_S * 1000);
-    expect(await fireWatchdog(gw, main.id)).toBe('answered');
+    await expectWatchdogRetired(gw, main.id);
     expect(await fireWatchdog(gw, copy.id)).toBe('reoffered');
     const view = await viewMessage(gw, HOSPITAL_2, id);
     expect(view.deliveries.map((d) => [d.receiver, d.role, d.state, d.reoffers]).sort()).toEqual(
