@@ -18,7 +18,7 @@ import {
   markUnacknowledged,
   recordPushed,
   recordPushFailure as storePushFailure,
-  recordReceipt,
+  recordReceipts,
   reoffer,
   type FetchedDelivery,
   type Redelivery,
@@ -201,11 +201,42 @@ export async function recordPushFailure(ctx: GatewayContext, outboxId: number, d
 
 export type ReceiptOutcome = 'recorded' | 'repeated';
 
+/** An answer to record (see recordAnswers). */
+export interface AnswerToRecord {
+  readonly delivery: DeliveryRecord;
+  readonly content: ReceiptContent;
+  readonly receiptMessageId: string;
+}
+
 /**
- * `acknowledge` or `reject`, in the caller's transaction, the delivery locked: records the receiver's
- * answer (call compareWithRecordedAnswer first: an answer on record is repeated or a conflict). A
- * positive one also closes the deadlines that rules fulfil by a receipt.
+ * `acknowledge` or `reject`, in the caller's transaction, the deliveries locked: records the receivers'
+ * answers in one statement (call compareWithRecordedAnswer first: an answer on record is repeated or a
+ * conflict). A positive one also closes the deadlines that rules fulfil by a receipt, message by
+ * message in the order given (callers sort by message, so concurrent batches lock alike).
  */
+export async function recordAnswers(tx: Queryable, ctx: GatewayContext, effects: AfterCommit, answers: readonly AnswerToRecord[], now: Date): Promise<void> {
+  const receipts = answers.map(({ delivery, content, receiptMessageId }) => {
+    const change = changeFor(delivery.state, content.kind === 'positive' ? 'acknowledge' : 'reject');
+    // Only a delivery with an answer on record leaves the states a receipt starts from, and such an
+    // answer was compared first: reaching here without a change is a defect, not bad input.
+    if (!change) throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
+    return { deliveryId: delivery.id, change, content, receiptMessageId };
+  });
+  const recorded = await recordReceipts(tx, receipts, now);
+  for (const { delivery, content, receiptMessageId } of answers) {
+    if (!recorded.has(delivery.id)) throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
+    const outcome = content.kind === 'positive' ? 'acknowledged' : 'rejected';
+    const { deliveredAt } = delivery;
+    effects.count(() => {
+      ctx.meters?.delivery(delivery.mode, outcome);
+      if (deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - deliveredAt.getTime()) / 1000));
+    });
+    effects.announce(ctx, outcome, { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
+    if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
+  }
+}
+
+/** One answer; see recordAnswers. */
 export async function recordAnswer(
   tx: Queryable,
   ctx: GatewayContext,
@@ -215,20 +246,7 @@ export async function recordAnswer(
   receiptMessageId: string,
   now: Date,
 ): Promise<void> {
-  const change = changeFor(delivery.state, content.kind === 'positive' ? 'acknowledge' : 'reject');
-  // Only a delivery with an answer on record leaves the states a receipt starts from, and such an
-  // answer was compared first: reaching here without a change is a defect, not bad input.
-  if (!change || !(await recordReceipt(tx, delivery.id, change, content, receiptMessageId, now))) {
-    throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
-  }
-  const outcome = content.kind === 'positive' ? 'acknowledged' : 'rejected';
-  const { deliveredAt } = delivery;
-  effects.count(() => {
-    ctx.meters?.delivery(delivery.mode, outcome);
-    if (deliveredAt) ctx.meters?.receiptLatency(Math.max(0, (now.getTime() - deliveredAt.getTime()) / 1000));
-  });
-  effects.announce(ctx, outcome, { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
-  if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
+  await recordAnswers(tx, ctx, effects, [{ delivery, content, receiptMessageId }], now);
 }
 
 /** The timeline's note of the same answer again (harmless, only logged). */

@@ -12,7 +12,7 @@ import { acceptMessage, decodeForAccept, type AcceptInput } from './accept-messa
 import { compareWithRecordedAnswer, originalAnsweredBy } from './apply-receipt.js';
 import { inTransaction, type AfterCommit, type GatewayContext } from './context.js';
 import type { Queryable } from '../store/database.js';
-import { fetchForReceiver, leaseAndFetch, leaseDeliveries, recordAnswer, repeatedAnswerEvent } from './delivery-lifecycle.js';
+import { fetchForReceiver, leaseAndFetch, leaseDeliveries, recordAnswers, repeatedAnswerEvent } from './delivery-lifecycle.js';
 import { issueReceipts, type ReceiptToIssue } from './issue-receipt.js';
 import { bodyPruned, Refusal } from './refusal.js';
 import { isUuid } from '../domain/uuid.js';
@@ -234,8 +234,8 @@ async function recordJsonAnswers(
   // two batches touching the same message lock alike.
   const recording = fresh.map((f, n) => ({ ...f, receiptMessageId: receiptIds[n] as string }));
   recording.sort((a, b) => (a.delivery.messageId < b.delivery.messageId ? -1 : a.delivery.messageId > b.delivery.messageId ? 1 : 0));
+  await recordAnswers(tx, ctx, effects, recording, now);
   for (const { index, delivery, content, receiptMessageId } of recording) {
-    await recordAnswer(tx, ctx, effects, delivery, content, receiptMessageId, now);
     onRecord.set(delivery.id, { content, receiptMessageId });
     const { id } = answers[index] as { id: string };
     verdicts[index] = { deliveryId: id, messageId: delivery.messageId, receipt: content.kind, receiptMessageId, repeated: false };

@@ -284,13 +284,52 @@ export async function recordPushFailure(
   return rows[0] ? Number(rows[0].push_attempts) : undefined;
 }
 
+/** One receiver's answer to record on a delivery (see recordReceipts). */
+export interface ReceiptRecord {
+  readonly deliveryId: string;
+  readonly change: StateChange;
+  readonly content: ReceiptContent;
+  readonly receiptMessageId: string;
+}
+
 /**
- * The `acknowledge` and `reject` transitions: records the receiver's answer on the delivery and the
- * `receipted` event, and retires the delivery's receipt watchdog (it has nothing left to watch), in
- * one statement. False when the delivery was no longer in `change.from`. The watchdog's job, should it
- * still run, finds its row done: a receiver that answers keeps no open outbox rows behind, so the
- * outbox reconciler's pass stays as short as what is really outstanding.
+ * The `acknowledge` and `reject` transitions, for a batch of deliveries in one statement: records each
+ * receiver's answer on its delivery and the `receipted` event, and retires the delivery's receipt
+ * watchdog (it has nothing left to watch). Returns the ids of the deliveries that were still in their
+ * `change.from`. The watchdog's job, should it still run, finds its row done: a receiver that answers
+ * keeps no open outbox rows behind, so the outbox reconciler's pass stays as short as what is really
+ * outstanding.
  */
+export async function recordReceipts(tx: Queryable, receipts: readonly ReceiptRecord[], now: Date): Promise<Set<string>> {
+  if (receipts.length === 0) return new Set();
+  const { rows } = await tx.query<{ id: string }>(
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(delivery_id uuid, from_state text, to_state text, kind text, content jsonb, receipt_message_id uuid)),
+     upd AS (
+       UPDATE deliveries d SET state = i.to_state, receipt_kind = i.kind, receipt_content = i.content, receipt_message_id = i.receipt_message_id,
+         receipt_due_at = NULL, lease_until = NULL, delivered_at = COALESCE(d.delivered_at, $2), updated_at = $2
+       FROM input i
+       WHERE d.id = i.delivery_id AND d.state = i.from_state
+       RETURNING d.id, d.message_id, d.seq, i.content, i.receipt_message_id),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT message_id, id, 'receipted', $2, content || jsonb_build_object('receiptMessageId', receipt_message_id::text) FROM upd ORDER BY seq),
+     watchdog AS (
+       UPDATE outbox SET done_at = $2
+       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL)
+     SELECT id FROM upd`,
+    [
+      JSON.stringify(
+        receipts.map((r) => ({ delivery_id: r.deliveryId, from_state: r.change.from, to_state: r.change.to, kind: r.content.kind, content: r.content, receipt_message_id: r.receiptMessageId })),
+      ),
+      now,
+    ],
+    'medcom-record-receipts',
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
+/** One answer; see recordReceipts. False when the delivery was no longer in `change.from`. */
 export async function recordReceipt(
   tx: Queryable,
   deliveryId: string,
@@ -299,23 +338,7 @@ export async function recordReceipt(
   receiptMessageId: string,
   now: Date,
 ): Promise<boolean> {
-  const { rows } = await tx.query<{ id: string }>(
-    `WITH upd AS (
-       UPDATE deliveries SET state = $3, receipt_kind = $4, receipt_content = $5, receipt_message_id = $6, receipt_due_at = NULL,
-         lease_until = NULL, delivered_at = COALESCE(delivered_at, $7), updated_at = $7
-       WHERE id = $1 AND state = $2
-       RETURNING id, message_id),
-     ev AS (
-       INSERT INTO events (message_id, delivery_id, kind, at, detail)
-       SELECT message_id, id, 'receipted', $7, $5::jsonb || jsonb_build_object('receiptMessageId', $6::text) FROM upd),
-     watchdog AS (
-       UPDATE outbox SET done_at = $7
-       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL)
-     SELECT id FROM upd`,
-    [deliveryId, change.from, change.to, content.kind, JSON.stringify(content), receiptMessageId, now],
-    'medcom-record-receipt',
-  );
-  return rows.length > 0;
+  return (await recordReceipts(tx, [{ deliveryId, change, content, receiptMessageId }], now)).has(deliveryId);
 }
 
 /**
