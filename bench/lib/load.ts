@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient, jsonOf, type Reply } from './http-client.js';
+import { fetchRequest, leasedItems, leaseRequest, positiveReceiptRequest, type InboxItem } from './inbox-api.js';
 import { makeMessage, type Template } from './messages.js';
 import { Latencies, StatusCounts, type LatencySummary } from './stats.js';
 
@@ -72,12 +73,6 @@ export type PostOnlyLoadResult = PostPhaseResult & {
 
 /** Success status per operation; everything else counts as an error. */
 export const EXPECTED: Record<string, number> = { post: 202, 'receiver-lease': 200, 'receiver-fetch': 200, 'receiver-answer': 200, 'sender-lease': 200, 'sender-fetch': 200 };
-
-export interface InboxItem {
-  readonly id: string;
-  readonly sender: string;
-  readonly href: string;
-}
 
 async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -268,13 +263,13 @@ export class InboxFlow {
 
   private async lease(client: HttpClient, ean: string, operation: string): Promise<InboxItem[] | undefined> {
     const { pollLimit, pollWaitSeconds, requestTimeoutMs } = this.config;
-    const lease = await client.request({ method: 'GET', path: `/api/v1/inbox?limit=${pollLimit}&wait=${pollWaitSeconds}`, key: keyOf(ean), timeoutMs: requestTimeoutMs });
+    const lease = await client.request(leaseRequest(keyOf(ean), pollLimit, pollWaitSeconds, false, requestTimeoutMs));
     this.track(operation, lease);
     if (lease.status !== 200) {
       await sleep(100);
       return undefined;
     }
-    return jsonOf<{ items: InboxItem[] }>(lease)?.items ?? [];
+    return leasedItems(lease);
   }
 
   private async receiver(ean: string): Promise<void> {
@@ -284,10 +279,10 @@ export class InboxFlow {
       const items = await this.lease(client, ean, 'receiver-lease');
       if (!items) continue;
       await forEachLimit(items, this.config.itemConcurrency, async (item) => {
-        const fetched = await client.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs });
+        const fetched = await client.request(fetchRequest(item, keyOf(ean), timeoutMs));
         this.track('receiver-fetch', fetched);
         if (fetched.status !== 200) return;
-        const answered = await client.request({ method: 'POST', path: `${item.href}/receipt`, key: keyOf(ean), body: '{"status":"positive"}', contentType: 'application/json', timeoutMs });
+        const answered = await client.request(positiveReceiptRequest(item, keyOf(ean), timeoutMs));
         this.track('receiver-answer', answered);
       });
     }
@@ -299,7 +294,7 @@ export class InboxFlow {
       const items = await this.lease(client, ean, 'sender-lease');
       if (!items) continue;
       await forEachLimit(items, this.config.itemConcurrency, async (item) => {
-        const fetched = await client.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs: this.config.requestTimeoutMs });
+        const fetched = await client.request(fetchRequest(item, keyOf(ean), this.config.requestTimeoutMs));
         this.track('sender-fetch', fetched);
         if (fetched.status !== 200) return;
         this.receiptsFetched++;
