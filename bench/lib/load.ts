@@ -6,10 +6,10 @@
  * - the hospitals long-poll their own inbox for the XCTL03 receipts and match each to the message it
  *   answers by its OriginalEnvelopeIdentifier.
  *
- * How the inboxes are read is `LoadConfig.inbox`: `batch` (the default) as a high-volume EOJ system
+ * How the inboxes are read is `LoadConfig.inbox`: `batch` (the bench's default) as a high-volume EOJ system
  * reads, a lease that carries the bodies and one answer for the whole lease (two requests per lease);
- * `one-by-one` as a simple client does, a lease and then per item a fetch and a receipt (five
- * requests per message, counting the sender's), kept for comparison.
+ * `one-by-one` as a simple client does, a lease and then per item a fetch and a receipt (with
+ * the post and the sender's fetch, four requests per message besides the leases), kept for comparison.
  *
  * A message is complete end to end when the sender has fetched a receipt from every endpoint it was
  * delivered to (receiver and copy receivers, as the 202 response lists them).
