@@ -85,6 +85,21 @@ async function timed(client: HttpClient, meter: Meter, operation: string, reques
 }
 
 /**
+ * The next lease that is not empty, or undefined when a lease fails, the run is aborted or the inbox
+ * stays empty: a lease comes back empty twice, the second time after waiting a second, in case the
+ * last messages were still being committed.
+ */
+async function nextLease(client: HttpClient, meter: Meter, key: string, withBodies: boolean, requestTimeoutMs: number, abort: Abort): Promise<LeasedItem[] | undefined> {
+  for (let wait = 0; wait <= 1 && !abort.aborted; wait++) {
+    const lease = await timed(client, meter, 'lease', leaseRequest(key, 100, wait, withBodies, requestTimeoutMs));
+    if (lease.status !== 200) return undefined;
+    const items = leasedItems(lease);
+    if (items.length > 0) return items;
+  }
+  return undefined;
+}
+
+/**
  * Drains the municipality's inbox through the batch paths until it has leased `expected` messages or a
  * lease comes back empty twice (the second time after waiting a second, in case the last messages were
  * still being committed). One request at a time, or with `overlap` the next lease goes out while the
@@ -113,17 +128,9 @@ export async function drainInBatches(port: number, municipality: string, expecte
   const start = performance.now();
   let answering: Promise<void> | undefined;
   try {
-    let emptyLeases = 0;
-    while (!abort.aborted && !failed && leased < expected && emptyLeases < 2) {
-      const wait = emptyLeases === 0 ? 0 : 1;
-      const lease = await timed(client, meter, 'lease', leaseRequest(key, 100, wait, true, requestTimeoutMs));
-      if (lease.status !== 200) break;
-      const items = leasedItems(lease);
-      if (items.length === 0) {
-        emptyLeases++;
-        continue;
-      }
-      emptyLeases = 0;
+    while (!abort.aborted && !failed && leased < expected) {
+      const items = await nextLease(client, meter, key, true, requestTimeoutMs, abort);
+      if (!items) break;
       leased += items.length;
       for (const item of items) {
         const bytes = checkedBytes(item);
@@ -152,17 +159,9 @@ export async function drainOneByOne(port: number, municipality: string, expected
   let lastAnswer = 0;
   const start = performance.now();
   try {
-    let emptyLeases = 0;
-    while (!abort.aborted && acknowledged < expected && emptyLeases < 2) {
-      const wait = emptyLeases === 0 ? 0 : 1;
-      const lease = await timed(client, meter, 'lease', leaseRequest(key, 100, wait, false, requestTimeoutMs));
-      if (lease.status !== 200) break;
-      const items = leasedItems(lease);
-      if (items.length === 0) {
-        emptyLeases++;
-        continue;
-      }
-      emptyLeases = 0;
+    while (!abort.aborted && acknowledged < expected) {
+      const items = await nextLease(client, meter, key, false, requestTimeoutMs, abort);
+      if (!items) break;
       for (const item of items) {
         if (abort.aborted) break;
         const fetched = await timed(client, meter, 'fetch', fetchRequest(item, key, requestTimeoutMs));
