@@ -16,7 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpClient, jsonOf, type Reply } from './http-client.js';
+import { HttpClient, jsonOf, type Reply, type RequestSpec } from './http-client.js';
 import {
   batchResults,
   checkedBytes,
@@ -29,7 +29,7 @@ import {
   type InboxItem,
   type LeasedItem,
 } from './inbox-api.js';
-import { makeMessage, type Template } from './messages.js';
+import { makeMessage, type BenchMessage, type Template } from './messages.js';
 import { Latencies, StatusCounts, type LatencySummary } from './stats.js';
 
 export interface LoadConfig {
@@ -69,7 +69,21 @@ export interface PostPhaseResult {
   readonly acceptLatencyMs: LatencySummary;
 }
 
-export interface GatewayLoadResult extends PostPhaseResult {
+/** What a load's answers came to: every outcome per operation, the unexpected ones and a body of each. */
+export interface LoadOutcomes {
+  readonly outcomes: Record<string, Record<string, number>>;
+  readonly errors: Record<string, Record<string, number>>;
+  /** One response body per unexpected operation and status. */
+  readonly errorSamples: Record<string, string>;
+}
+
+/** What the full flow's readers measured, in the closed and the open loop alike. */
+export interface FlowOutcomes extends LoadOutcomes {
+  readonly receiptsPerMessage: number;
+  readonly requestLatencyMs: Record<string, LatencySummary>;
+}
+
+export interface GatewayLoadResult extends PostPhaseResult, FlowOutcomes {
   readonly completed: number;
   /** Accepted messages with no complete set of receipts when the drain time ran out. */
   readonly incomplete: number;
@@ -80,19 +94,9 @@ export interface GatewayLoadResult extends PostPhaseResult {
   readonly endToEndSeconds: number;
   readonly endToEndPerSecond: number;
   readonly endToEndLatencyMs: LatencySummary;
-  readonly receiptsPerMessage: number;
-  readonly requestLatencyMs: Record<string, LatencySummary>;
-  readonly outcomes: Record<string, Record<string, number>>;
-  readonly errors: Record<string, Record<string, number>>;
-  /** One response body per unexpected operation and status. */
-  readonly errorSamples: Record<string, string>;
 }
 
-export type PostOnlyLoadResult = PostPhaseResult & {
-  readonly outcomes: Record<string, Record<string, number>>;
-  readonly errors: Record<string, Record<string, number>>;
-  readonly errorSamples: Record<string, string>;
-};
+export type PostOnlyLoadResult = PostPhaseResult & LoadOutcomes;
 
 /** Success status per operation (one by one, then batch); everything else counts as an error. */
 export const EXPECTED: Record<string, number> = {
@@ -124,6 +128,11 @@ export interface Abort {
   readonly aborted: boolean;
 }
 
+/** A hospital posting one message. */
+export function postRequest(message: BenchMessage, timeoutMs: number): RequestSpec {
+  return { method: 'POST', path: '/api/v1/messages', key: keyOf(message.senderEan), body: message.body, contentType: 'application/xml', timeoutMs };
+}
+
 export type PostHandler = (n: number, envelopeKey: string, reply: Reply) => void;
 
 /** Posts messages 0…N-1 (from `firstMessage`) with `concurrency` in flight until the count or the time is reached. */
@@ -148,14 +157,7 @@ export async function runPosters(
       const message = makeMessage(templates, n, config.patientGroup);
       const envelopeKey = `${message.senderEan}/${message.envelopeId}`;
       beforePost(envelopeKey, performance.now());
-      const reply = await client.request({
-        method: 'POST',
-        path: '/api/v1/messages',
-        key: keyOf(message.senderEan),
-        body: message.body,
-        contentType: 'application/xml',
-        timeoutMs: config.requestTimeoutMs,
-      });
+      const reply = await client.request(postRequest(message, config.requestTimeoutMs));
       lastAnswer = performance.now();
       counts.add('post', outcomeOf(reply), reply.status === 202 ? undefined : sampleOf(reply));
       if (reply.status === 202) {
@@ -271,14 +273,21 @@ export class InboxFlow {
     return [...this.pending.values()].filter((entry) => entry.expected !== null && !entry.done);
   }
 
-  receiptsPerMessage(): number {
+  private receiptsPerMessage(): number {
     let expected = 0;
     for (const entry of this.pending.values()) expected += entry.expected ?? 0;
     return this.accepted > 0 ? Math.round((expected / this.accepted) * 100) / 100 : 0;
   }
 
-  requestLatencies(): Record<string, LatencySummary> {
-    return Object.fromEntries(Object.entries(this.requestLatency).map(([op, l]) => [op, l.summary()]));
+  /** The readers' figures and every operation's outcomes, for the result. */
+  outcomes(): FlowOutcomes {
+    return {
+      receiptsPerMessage: this.receiptsPerMessage(),
+      requestLatencyMs: Object.fromEntries(Object.entries(this.requestLatency).map(([op, l]) => [op, l.summary()])),
+      outcomes: this.counts.counts,
+      errors: this.counts.errors(EXPECTED),
+      errorSamples: this.counts.samples,
+    };
   }
 
   private polling(): boolean {
@@ -446,11 +455,7 @@ export async function runGatewayLoad(
     endToEndSeconds,
     endToEndPerSecond: endToEndSeconds > 0 ? flow.completed / endToEndSeconds : 0,
     endToEndLatencyMs: flow.endToEnd.summary(),
-    receiptsPerMessage: flow.receiptsPerMessage(),
-    requestLatencyMs: flow.requestLatencies(),
-    outcomes: flow.counts.counts,
-    errors: flow.counts.errors(EXPECTED),
-    errorSamples: flow.counts.samples,
+    ...flow.outcomes(),
   };
 }
 
