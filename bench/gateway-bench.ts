@@ -7,7 +7,9 @@
  * 1. flow: `node bin/medcom-gateway.js serve`; hospitals post fixture messages (each with its own
  *    envelope and letter identifiers and CPR number) with BENCH_CONCURRENCY in flight; municipalities
  *    and the GP long-poll, fetch and answer with positive receipts; the hospitals long-poll for the
- *    XCTL03s and match them to their messages. Accepted/s, end-to-end/s, latencies, errors.
+ *    XCTL03s and match them to their messages. By default through the batch paths (a lease with the
+ *    bodies, one answer per lease); BENCH_INBOX=one-by-one fetches and answers each item on its own.
+ *    Accepted/s, end-to-end/s, latencies, errors.
  * 2. accept-only: the same gateway and posts with nobody reading inboxes: the acceptance path alone.
  * 3. floor: bench/floor-server.ts, a bare Fastify server doing one durable INSERT and one BullMQ add
  *    per request, with the same posts and concurrency.
@@ -35,7 +37,7 @@ import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { HttpClient } from './lib/http-client.js';
 import { checkpoint, createDatabase, databaseUrl, deleteRedisPrefix, dropDatabase, PgActivitySampler, pgCounters, pgPerMessage, type PostgresTarget } from './lib/infra.js';
 import { BACKLOG_INBOXES, drainInBatches, drainOneByOne, fillBacklog } from './lib/backlog.js';
-import { runGatewayLoad, runPostOnlyLoad, type GatewayLoadResult, type LoadConfig, type PostOnlyLoadResult } from './lib/load.js';
+import { INBOX_MODES, runGatewayLoad, runPostOnlyLoad, type GatewayLoadResult, type InboxMode, type LoadConfig, type PostOnlyLoadResult } from './lib/load.js';
 import { loadTemplates, verifyTemplates, type Template } from './lib/messages.js';
 import { runOpenLoopLoad, type OpenLoopConfig } from './lib/open-loop.js';
 import { readProbe } from './lib/probe-report.js';
@@ -55,6 +57,15 @@ function envNumber(name: string, fallback: number, min: number, max: number): nu
   return value;
 }
 
+/** BENCH_INBOX: how the full flow reads the inboxes; batch unless `one-by-one` is asked for, to compare. */
+function inboxModeOf(): InboxMode {
+  const named = process.env.BENCH_INBOX;
+  if (named === undefined || named === '') return 'batch';
+  if (Object.hasOwn(INBOX_MODES, named)) return named as InboxMode;
+  console.error(`BENCH_INBOX=${named} is not valid: use ${Object.keys(INBOX_MODES).join(' or ')}`);
+  process.exit(2);
+}
+
 const load: LoadConfig = {
   messages: Math.floor(envNumber('BENCH_MESSAGES', 20_000, 1, 10_000_000)),
   seconds: envNumber('BENCH_SECONDS', 60, 1, 3_600),
@@ -66,7 +77,10 @@ const load: LoadConfig = {
   patientGroup: Math.floor(envNumber('BENCH_PATIENT_GROUP', 1, 1, 1_000_000)),
   drainSeconds: envNumber('BENCH_DRAIN_SECONDS', 60, 0, 3_600),
   requestTimeoutMs: 30_000,
+  inbox: inboxModeOf(),
 };
+/** The inbox mode as the load lines print it. */
+const inboxText = `inbox ${load.inbox}: ${INBOX_MODES[load.inbox]}`;
 /** The floor is fast: at least 10 000 posts so it is measured over seconds, not a blip. */
 const floorLoad: LoadConfig = { ...load, messages: Math.floor(envNumber('BENCH_FLOOR_MESSAGES', Math.max(load.messages, 10_000), 1, 10_000_000)) };
 const runFloor = process.env.BENCH_FLOOR !== '0';
@@ -281,7 +295,7 @@ function report(
   out(`gateway benchmark  ${new Date().toISOString()}  ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`);
   out(`gateway at commit ${source.commit}${source.srcChanged ? ' with uncommitted changes in src/' : ''}`);
   out(`PostgreSQL ${database.version}: synchronous_commit=${database.synchronousCommit}, fsync=${database.fsync}`);
-  out(`load: ${load.concurrency} posts in flight; cap ${load.messages} messages or ${load.seconds} s (floor ${floorLoad.messages}); ${load.pollersPerEndpoint} pollers per endpoint, ${load.itemConcurrency} items at a time each`);
+  out(`load: ${load.concurrency} posts in flight; cap ${load.messages} messages or ${load.seconds} s (floor ${floorLoad.messages}); ${load.pollersPerEndpoint} pollers per endpoint, ${load.itemConcurrency} items at a time each; ${inboxText}`);
   out(line);
   out(`  ${'throughput'.padEnd(36)} ${'msg/s'.padStart(8)}   ${'count'.padStart(8)}   ${'seconds'.padStart(8)}`);
   const rate = (label: string, perSecond: number, count: number, seconds: number) =>
@@ -410,7 +424,7 @@ async function closedLoop(machine: Machine, source: Source): Promise<number> {
 
   const flow = await runPhase('flow', (port) => {
     console.log(
-      `load: ${flowLoad.messages} messages or ${load.seconds} s, ${load.concurrency} posts in flight, ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time`,
+      `load: ${flowLoad.messages} messages or ${load.seconds} s, ${load.concurrency} posts in flight, ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time; ${inboxText}`,
     );
     return runGatewayLoad(port, templates, flowLoad, abort, (text) => console.log(text));
   });
@@ -443,13 +457,13 @@ async function openLoopMode(machine: Machine, source: Source): Promise<number> {
   const benchMemory = new MemorySampler('self');
   const phase = await runPhase('rate', (port) => {
     console.log(
-      `open loop: ${openLoop.rate} msg/s for ${openLoop.seconds} s after ${openLoop.warmupSeconds} s of warm-up, up to ${openLoop.connections} connections for the posts; ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time`,
+      `open loop: ${openLoop.rate} msg/s for ${openLoop.seconds} s after ${openLoop.warmupSeconds} s of warm-up, up to ${openLoop.connections} connections for the posts; ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time; ${inboxText}`,
     );
     return runOpenLoopLoad(port, templates, load, openLoop, abort, (text) => console.log(text));
   });
   if (!phase) return 1;
   const benchPeakRssMb = benchMemory.stop();
-  const verdicts = reportOpenLoop(reportHeader(machine, source), phase, RATE_TARGETS);
+  const verdicts = reportOpenLoop([...reportHeader(machine, source), `full flow: ${load.pollersPerEndpoint} pollers per endpoint; ${inboxText}`], phase, RATE_TARGETS);
   writeResults('latest-rate.json', {
     source,
     machine,
@@ -469,6 +483,7 @@ async function backlogMode(machine: Machine, source: Source): Promise<number> {
   verifyTemplates([...batchTemplates, ...oneByOneTemplates], load.patientGroup);
   // The fill is not cut short by BENCH_SECONDS: the backlog is the point.
   const fillConfig: LoadConfig = { ...load, messages: backlogMessages, seconds: 3_600 };
+  const { inbox: _fullFlowOnly, ...backlogLoad } = load;
   const phase = await runPhase('backlog', async (port, pid): Promise<BacklogRun> => {
     console.log(`fill: ${backlogMessages} messages for ${batch.municipality} (${batch.fixtures.map((f) => f.replace(/\.xml$/, '')).join(', ')}), ${load.concurrency} posts in flight, nobody reading`);
     const fill = await fillBacklog(port, batchTemplates, batch.municipality, fillConfig, abort);
@@ -499,7 +514,8 @@ async function backlogMode(machine: Machine, source: Source): Promise<number> {
     source,
     machine,
     postgres: serverSettings,
-    config: { ...load, backlog: backlogMessages, overlap: backlogOverlap, oneByOne: oneByOneMessages, floorMessages: floorLoad.messages, floor: runFloor, cpuProfile },
+    // The backlog drains in both ways on its own: the full flow's inbox mode does not apply.
+    config: { ...backlogLoad, backlog: backlogMessages, overlap: backlogOverlap, oneByOne: oneByOneMessages, floorMessages: floorLoad.messages, floor: runFloor, cpuProfile },
     gateway: { ...phase.result, ...phase.resources },
     floor: floor ? { ...floor.result, ...floor.resources } : null,
     ratioDrainToFloor: floor && floor.result.acceptedPerSecond > 0 ? phase.result.drain.perSecond / floor.result.acceptedPerSecond : null,

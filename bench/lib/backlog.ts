@@ -7,10 +7,10 @@
  * request at a time (or, if asked, the next lease while the last receipts are recorded). For comparison a second, smaller backlog for another municipality is drained one
  * message at a time: lease, then per message a fetch and a receipt.
  */
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { HttpClient, jsonOf, type Reply } from './http-client.js';
-import { keyOf, outcomeOf, runPosters, sampleOf, type Abort, type InboxItem, type LoadConfig, type PostPhaseResult } from './load.js';
+import { HttpClient, jsonOf, type Reply, type RequestSpec } from './http-client.js';
+import { batchResults, checkedBytes, fetchRequest, leasedItems, leaseRequest, positiveAnswersRequest, positiveReceiptRequest, sha256Hex, type LeasedItem } from './inbox-api.js';
+import { keyOf, outcomeOf, runPosters, sampleOf, type Abort, type LoadConfig, type PostPhaseResult } from './load.js';
 import type { Template } from './messages.js';
 import { Latencies, StatusCounts, type LatencySummary } from './stats.js';
 
@@ -76,7 +76,7 @@ interface Meter {
   requests: number;
 }
 
-async function timed(client: HttpClient, meter: Meter, operation: string, request: Parameters<HttpClient['request']>[0]): Promise<Reply> {
+async function timed(client: HttpClient, meter: Meter, operation: string, request: RequestSpec): Promise<Reply> {
   const reply = await client.request(request);
   meter.requests++;
   meter.counts.add(operation, outcomeOf(reply), reply.status === EXPECTED_BACKLOG[operation] ? undefined : sampleOf(reply));
@@ -84,14 +84,19 @@ async function timed(client: HttpClient, meter: Meter, operation: string, reques
   return reply;
 }
 
-interface LeasedItem extends InboxItem {
-  readonly sha256: string;
-  readonly body?: string;
-}
-
-interface BatchAnswer {
-  readonly ok: boolean;
-  readonly code?: string;
+/**
+ * The next lease that is not empty, or undefined when a lease fails, the run is aborted or the inbox
+ * stays empty: a lease comes back empty twice, the second time after waiting a second, in case the
+ * last messages were still being committed.
+ */
+async function nextLease(client: HttpClient, meter: Meter, key: string, withBodies: boolean, requestTimeoutMs: number, abort: Abort): Promise<LeasedItem[] | undefined> {
+  for (let wait = 0; wait <= 1 && !abort.aborted; wait++) {
+    const lease = await timed(client, meter, 'lease', leaseRequest(key, 100, wait, withBodies, requestTimeoutMs));
+    if (lease.status !== 200) return undefined;
+    const items = leasedItems(lease);
+    if (items.length > 0) return items;
+  }
+  return undefined;
 }
 
 /**
@@ -109,20 +114,13 @@ export async function drainInBatches(port: number, municipality: string, expecte
   let lastAnswer = 0;
   let failed = false;
   const answerBatch = async (items: readonly LeasedItem[]) => {
-    const answer = await timed(client, meter, 'answer', {
-      method: 'POST',
-      path: '/api/v1/inbox/receipts',
-      key,
-      body: JSON.stringify({ answers: items.map((item) => ({ id: item.id, status: 'positive' })) }),
-      contentType: 'application/json',
-      timeoutMs: requestTimeoutMs,
-    });
+    const answer = await timed(client, meter, 'answer', positiveAnswersRequest(items, key, requestTimeoutMs));
     lastAnswer = performance.now();
     if (answer.status !== 200) {
       failed = true;
       return;
     }
-    for (const result of jsonOf<{ results: BatchAnswer[] }>(answer)?.results ?? []) {
+    for (const result of batchResults(answer)) {
       if (result.ok) acknowledged++;
       else meter.counts.add('answer', `refused ${result.code ?? '?'}`);
     }
@@ -130,22 +128,13 @@ export async function drainInBatches(port: number, municipality: string, expecte
   const start = performance.now();
   let answering: Promise<void> | undefined;
   try {
-    let emptyLeases = 0;
-    while (!abort.aborted && !failed && leased < expected && emptyLeases < 2) {
-      const wait = emptyLeases === 0 ? 0 : 1;
-      const lease = await timed(client, meter, 'lease', { method: 'GET', path: `/api/v1/inbox?limit=100&include=body&wait=${wait}`, key, timeoutMs: requestTimeoutMs });
-      if (lease.status !== 200) break;
-      const items = jsonOf<{ items: LeasedItem[] }>(lease)?.items ?? [];
-      if (items.length === 0) {
-        emptyLeases++;
-        continue;
-      }
-      emptyLeases = 0;
+    while (!abort.aborted && !failed && leased < expected) {
+      const items = await nextLease(client, meter, key, true, requestTimeoutMs, abort);
+      if (!items) break;
       leased += items.length;
-      // What a careful receiver does with the bytes: decode them and check them against the sha256.
       for (const item of items) {
-        const sha = item.body === undefined ? undefined : createHash('sha256').update(Buffer.from(item.body, 'base64')).digest('hex');
-        if (sha !== item.sha256) meter.counts.add('fetch', item.body === undefined ? 'no body' : 'sha256 mismatch');
+        const bytes = checkedBytes(item);
+        if (typeof bytes === 'string') meter.counts.add('fetch', bytes);
       }
       await answering;
       answering = answerBatch(items);
@@ -170,30 +159,15 @@ export async function drainOneByOne(port: number, municipality: string, expected
   let lastAnswer = 0;
   const start = performance.now();
   try {
-    let emptyLeases = 0;
-    while (!abort.aborted && acknowledged < expected && emptyLeases < 2) {
-      const wait = emptyLeases === 0 ? 0 : 1;
-      const lease = await timed(client, meter, 'lease', { method: 'GET', path: `/api/v1/inbox?limit=100&wait=${wait}`, key, timeoutMs: requestTimeoutMs });
-      if (lease.status !== 200) break;
-      const items = jsonOf<{ items: LeasedItem[] }>(lease)?.items ?? [];
-      if (items.length === 0) {
-        emptyLeases++;
-        continue;
-      }
-      emptyLeases = 0;
+    while (!abort.aborted && acknowledged < expected) {
+      const items = await nextLease(client, meter, key, false, requestTimeoutMs, abort);
+      if (!items) break;
       for (const item of items) {
         if (abort.aborted) break;
-        const fetched = await timed(client, meter, 'fetch', { method: 'GET', path: item.href, key, timeoutMs: requestTimeoutMs });
+        const fetched = await timed(client, meter, 'fetch', fetchRequest(item, key, requestTimeoutMs));
         if (fetched.status !== 200) continue;
-        if (createHash('sha256').update(fetched.body).digest('hex') !== item.sha256) meter.counts.add('fetch', 'sha256 mismatch');
-        const answer = await timed(client, meter, 'answer', {
-          method: 'POST',
-          path: `${item.href}/receipt`,
-          key,
-          body: '{"status":"positive"}',
-          contentType: 'application/json',
-          timeoutMs: requestTimeoutMs,
-        });
+        if (sha256Hex(fetched.body) !== item.sha256) meter.counts.add('fetch', 'sha256 mismatch');
+        const answer = await timed(client, meter, 'answer', positiveReceiptRequest(item, key, requestTimeoutMs));
         lastAnswer = performance.now();
         if (answer.status === 200) acknowledged++;
       }

@@ -2,18 +2,34 @@
  * The load itself, driven from the bench process over keep-alive HTTP:
  *
  * - hospitals post messages (`POST /api/v1/messages`) with a fixed number in flight;
- * - municipalities and the GP long-poll their inbox, fetch every item and answer it with a JSON
- *   positive receipt;
- * - the hospitals long-poll their own inbox for the XCTL03 receipts, fetch them and match each to the
- *   message it answers by its OriginalEnvelopeIdentifier.
+ * - municipalities and the GP long-poll their inbox and answer every item with a positive receipt;
+ * - the hospitals long-poll their own inbox for the XCTL03 receipts and match each to the message it
+ *   answers by its OriginalEnvelopeIdentifier.
+ *
+ * How the inboxes are read is `LoadConfig.inbox`: `batch` (the bench's default) as a high-volume EOJ system
+ * reads, a lease that carries the bodies and one answer for the whole lease (two requests per lease);
+ * `one-by-one` as a simple client does, a lease and then per item a fetch and a receipt (with
+ * the post and the sender's fetch, four requests per message besides the leases), kept for comparison.
  *
  * A message is complete end to end when the sender has fetched a receipt from every endpoint it was
  * delivered to (receiver and copy receivers, as the 202 response lists them).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpClient, jsonOf, type Reply } from './http-client.js';
-import { makeMessage, type Template } from './messages.js';
+import { HttpClient, jsonOf, type Reply, type RequestSpec } from './http-client.js';
+import {
+  batchResults,
+  checkedBytes,
+  fetchRequest,
+  leasedBytes,
+  leasedItems,
+  leaseRequest,
+  positiveAnswersRequest,
+  positiveReceiptRequest,
+  type InboxItem,
+  type LeasedItem,
+} from './inbox-api.js';
+import { makeMessage, type BenchMessage, type Template } from './messages.js';
 import { Latencies, StatusCounts, type LatencySummary } from './stats.js';
 
 export interface LoadConfig {
@@ -29,7 +45,15 @@ export interface LoadConfig {
   readonly requestTimeoutMs: number;
   /** The number of the first message posted (default 0), so that loads into one database never repeat an envelope. */
   readonly firstMessage?: number;
+  /** How the full flow's pollers read their inboxes (the backlog mode drains in both ways on its own). */
+  readonly inbox: InboxMode;
 }
+
+export const INBOX_MODES = {
+  batch: 'lease with bodies (include=body), one POST /api/v1/inbox/receipts per lease',
+  'one-by-one': 'lease, then per item a fetch and a POST …/receipt',
+} as const;
+export type InboxMode = keyof typeof INBOX_MODES;
 
 export const HOSPITALS = ['5790000000012', '5790000000029'] as const;
 export const RECEIVERS = ['5790000000036', '5790000000043', '5790000000050'] as const;
@@ -45,7 +69,21 @@ export interface PostPhaseResult {
   readonly acceptLatencyMs: LatencySummary;
 }
 
-export interface GatewayLoadResult extends PostPhaseResult {
+/** What a load's answers came to: every outcome per operation, the unexpected ones and a body of each. */
+export interface LoadOutcomes {
+  readonly outcomes: Record<string, Record<string, number>>;
+  readonly errors: Record<string, Record<string, number>>;
+  /** One response body per unexpected operation and status. */
+  readonly errorSamples: Record<string, string>;
+}
+
+/** What the full flow's readers measured, in the closed and the open loop alike. */
+export interface FlowOutcomes extends LoadOutcomes {
+  readonly receiptsPerMessage: number;
+  readonly requestLatencyMs: Record<string, LatencySummary>;
+}
+
+export interface GatewayLoadResult extends PostPhaseResult, FlowOutcomes {
   readonly completed: number;
   /** Accepted messages with no complete set of receipts when the drain time ran out. */
   readonly incomplete: number;
@@ -56,28 +94,22 @@ export interface GatewayLoadResult extends PostPhaseResult {
   readonly endToEndSeconds: number;
   readonly endToEndPerSecond: number;
   readonly endToEndLatencyMs: LatencySummary;
-  readonly receiptsPerMessage: number;
-  readonly requestLatencyMs: Record<string, LatencySummary>;
-  readonly outcomes: Record<string, Record<string, number>>;
-  readonly errors: Record<string, Record<string, number>>;
-  /** One response body per unexpected operation and status. */
-  readonly errorSamples: Record<string, string>;
 }
 
-export type PostOnlyLoadResult = PostPhaseResult & {
-  readonly outcomes: Record<string, Record<string, number>>;
-  readonly errors: Record<string, Record<string, number>>;
-  readonly errorSamples: Record<string, string>;
+export type PostOnlyLoadResult = PostPhaseResult & LoadOutcomes;
+
+/** Success status per operation (one by one, then batch); everything else counts as an error. */
+export const EXPECTED: Record<string, number> = {
+  post: 202,
+  'receiver-lease': 200,
+  'receiver-fetch': 200,
+  'receiver-answer': 200,
+  'sender-lease': 200,
+  'sender-fetch': 200,
+  'receiver-lease+fetch': 200,
+  'receiver-answer-batch': 200,
+  'sender-lease+fetch': 200,
 };
-
-/** Success status per operation; everything else counts as an error. */
-export const EXPECTED: Record<string, number> = { post: 202, 'receiver-lease': 200, 'receiver-fetch': 200, 'receiver-answer': 200, 'sender-lease': 200, 'sender-fetch': 200 };
-
-export interface InboxItem {
-  readonly id: string;
-  readonly sender: string;
-  readonly href: string;
-}
 
 async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -94,6 +126,11 @@ const ORIGINAL_ENVELOPE = /<(?:[\w-]+:)?OriginalEnvelopeIdentifier>([^<]+)</;
 
 export interface Abort {
   readonly aborted: boolean;
+}
+
+/** A hospital posting one message. */
+export function postRequest(message: BenchMessage, timeoutMs: number): RequestSpec {
+  return { method: 'POST', path: '/api/v1/messages', key: keyOf(message.senderEan), body: message.body, contentType: 'application/xml', timeoutMs };
 }
 
 export type PostHandler = (n: number, envelopeKey: string, reply: Reply) => void;
@@ -120,14 +157,7 @@ export async function runPosters(
       const message = makeMessage(templates, n, config.patientGroup);
       const envelopeKey = `${message.senderEan}/${message.envelopeId}`;
       beforePost(envelopeKey, performance.now());
-      const reply = await client.request({
-        method: 'POST',
-        path: '/api/v1/messages',
-        key: keyOf(message.senderEan),
-        body: message.body,
-        contentType: 'application/xml',
-        timeoutMs: config.requestTimeoutMs,
-      });
+      const reply = await client.request(postRequest(message, config.requestTimeoutMs));
       lastAnswer = performance.now();
       counts.add('post', outcomeOf(reply), reply.status === 202 ? undefined : sampleOf(reply));
       if (reply.status === 202) {
@@ -158,7 +188,10 @@ export interface FlowEntry {
 /**
  * The reading side of the full flow, shared by the closed and the open loop: the municipalities and
  * the GP long-poll, fetch and answer every item; the hospitals long-poll for the XCTL03s, fetch them
- * and match each to the message it answers. Created when the load starts, stopped when it ends.
+ * and match each to the message it answers. Either in batches or one by one (`config.inbox`); the
+ * counts mean the same in both: a receipt is fetched when its bytes are in hand, a message complete
+ * when its sender has matched a receipt from every endpoint. Created when the load starts, stopped
+ * when it ends.
  */
 export class InboxFlow {
   readonly counts = new StatusCounts();
@@ -189,9 +222,10 @@ export class InboxFlow {
     const pollers = config.pollersPerEndpoint;
     this.receiverClient = new HttpClient('127.0.0.1', port, RECEIVERS.length * pollers * (1 + config.itemConcurrency));
     this.senderClient = new HttpClient('127.0.0.1', port, HOSPITALS.length * pollers * (1 + config.itemConcurrency));
+    const batch = config.inbox === 'batch';
     this.tasks = [
-      ...RECEIVERS.flatMap((ean) => Array.from({ length: pollers }, () => this.receiver(ean))),
-      ...HOSPITALS.flatMap((ean) => Array.from({ length: pollers }, () => this.sender(ean))),
+      ...RECEIVERS.flatMap((ean) => Array.from({ length: pollers }, () => (batch ? this.receiverInBatches(ean) : this.receiver(ean)))),
+      ...HOSPITALS.flatMap((ean) => Array.from({ length: pollers }, () => (batch ? this.senderInBatches(ean) : this.sender(ean)))),
     ];
   }
 
@@ -239,14 +273,21 @@ export class InboxFlow {
     return [...this.pending.values()].filter((entry) => entry.expected !== null && !entry.done);
   }
 
-  receiptsPerMessage(): number {
+  private receiptsPerMessage(): number {
     let expected = 0;
     for (const entry of this.pending.values()) expected += entry.expected ?? 0;
     return this.accepted > 0 ? Math.round((expected / this.accepted) * 100) / 100 : 0;
   }
 
-  requestLatencies(): Record<string, LatencySummary> {
-    return Object.fromEntries(Object.entries(this.requestLatency).map(([op, l]) => [op, l.summary()]));
+  /** The readers' figures and every operation's outcomes, for the result. */
+  outcomes(): FlowOutcomes {
+    return {
+      receiptsPerMessage: this.receiptsPerMessage(),
+      requestLatencyMs: Object.fromEntries(Object.entries(this.requestLatency).map(([op, l]) => [op, l.summary()])),
+      outcomes: this.counts.counts,
+      errors: this.counts.errors(EXPECTED),
+      errorSamples: this.counts.samples,
+    };
   }
 
   private polling(): boolean {
@@ -266,15 +307,15 @@ export class InboxFlow {
     this.lastCompletion = now;
   }
 
-  private async lease(client: HttpClient, ean: string, operation: string): Promise<InboxItem[] | undefined> {
+  private async lease(client: HttpClient, ean: string, operation: string, withBodies = false): Promise<LeasedItem[] | undefined> {
     const { pollLimit, pollWaitSeconds, requestTimeoutMs } = this.config;
-    const lease = await client.request({ method: 'GET', path: `/api/v1/inbox?limit=${pollLimit}&wait=${pollWaitSeconds}`, key: keyOf(ean), timeoutMs: requestTimeoutMs });
+    const lease = await client.request(leaseRequest(keyOf(ean), pollLimit, pollWaitSeconds, withBodies, requestTimeoutMs));
     this.track(operation, lease);
     if (lease.status !== 200) {
       await sleep(100);
       return undefined;
     }
-    return jsonOf<{ items: InboxItem[] }>(lease)?.items ?? [];
+    return leasedItems(lease);
   }
 
   private async receiver(ean: string): Promise<void> {
@@ -284,12 +325,31 @@ export class InboxFlow {
       const items = await this.lease(client, ean, 'receiver-lease');
       if (!items) continue;
       await forEachLimit(items, this.config.itemConcurrency, async (item) => {
-        const fetched = await client.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs });
+        const fetched = await client.request(fetchRequest(item, keyOf(ean), timeoutMs));
         this.track('receiver-fetch', fetched);
         if (fetched.status !== 200) return;
-        const answered = await client.request({ method: 'POST', path: `${item.href}/receipt`, key: keyOf(ean), body: '{"status":"positive"}', contentType: 'application/json', timeoutMs });
+        const answered = await client.request(positiveReceiptRequest(item, keyOf(ean), timeoutMs));
         this.track('receiver-answer', answered);
       });
+    }
+  }
+
+  /** Lease with bodies, check each against its sha256, then answer the whole lease in one request. */
+  private async receiverInBatches(ean: string): Promise<void> {
+    const client = this.receiverClient;
+    while (this.polling()) {
+      const items = await this.lease(client, ean, 'receiver-lease+fetch', true);
+      if (!items || items.length === 0) continue;
+      for (const item of items) {
+        const bytes = checkedBytes(item);
+        if (typeof bytes === 'string') this.counts.add('receiver-lease+fetch', bytes);
+      }
+      const answered = await client.request(positiveAnswersRequest(items, keyOf(ean), this.config.requestTimeoutMs));
+      this.track('receiver-answer-batch', answered);
+      if (answered.status !== 200) continue;
+      for (const result of batchResults(answered)) {
+        if (!result.ok) this.counts.add('receiver-answer-batch', `refused ${result.code ?? '?'}`);
+      }
     }
   }
 
@@ -299,20 +359,38 @@ export class InboxFlow {
       const items = await this.lease(client, ean, 'sender-lease');
       if (!items) continue;
       await forEachLimit(items, this.config.itemConcurrency, async (item) => {
-        const fetched = await client.request({ method: 'GET', path: item.href, key: keyOf(ean), timeoutMs: this.config.requestTimeoutMs });
+        const fetched = await client.request(fetchRequest(item, keyOf(ean), this.config.requestTimeoutMs));
         this.track('sender-fetch', fetched);
         if (fetched.status !== 200) return;
-        this.receiptsFetched++;
-        const original = ORIGINAL_ENVELOPE.exec(fetched.body.toString('latin1'))?.[1]?.trim();
-        const entry = original ? this.pending.get(`${ean}/${original}`) : undefined;
-        if (!entry) {
-          this.counts.add('sender-fetch', 'unmatched receipt');
-          return;
-        }
-        entry.answeredBy.add(item.sender);
-        this.complete(entry);
+        this.matchReceipt(ean, item, fetched.body, 'sender-fetch');
       });
     }
+  }
+
+  /** Lease with bodies: each receipt is in hand with the lease, to be matched (a receipt needs no answer). */
+  private async senderInBatches(ean: string): Promise<void> {
+    const client = this.senderClient;
+    while (this.polling()) {
+      const items = await this.lease(client, ean, 'sender-lease+fetch', true);
+      for (const item of items ?? []) {
+        const bytes = leasedBytes(item);
+        if (bytes === undefined) this.counts.add('sender-lease+fetch', 'no body');
+        else this.matchReceipt(ean, item, bytes, 'sender-lease+fetch');
+      }
+    }
+  }
+
+  /** A receipt fetched by the hospital `ean`: the message it answers has one more endpoint's receipt back. */
+  private matchReceipt(ean: string, item: InboxItem, bytes: Buffer, operation: string): void {
+    this.receiptsFetched++;
+    const original = ORIGINAL_ENVELOPE.exec(bytes.toString('latin1'))?.[1]?.trim();
+    const entry = original ? this.pending.get(`${ean}/${original}`) : undefined;
+    if (!entry) {
+      this.counts.add(operation, 'unmatched receipt');
+      return;
+    }
+    entry.answeredBy.add(item.sender);
+    this.complete(entry);
   }
 }
 
@@ -377,11 +455,7 @@ export async function runGatewayLoad(
     endToEndSeconds,
     endToEndPerSecond: endToEndSeconds > 0 ? flow.completed / endToEndSeconds : 0,
     endToEndLatencyMs: flow.endToEnd.summary(),
-    receiptsPerMessage: flow.receiptsPerMessage(),
-    requestLatencyMs: flow.requestLatencies(),
-    outcomes: flow.counts.counts,
-    errors: flow.counts.errors(EXPECTED),
-    errorSamples: flow.counts.samples,
+    ...flow.outcomes(),
   };
 }
 

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from './http-client.js';
-import { drainFlow, EXPECTED, InboxFlow, keyOf, outcomeOf, progressTicker, sampleOf, type Abort, type LoadConfig } from './load.js';
+import { drainFlow, InboxFlow, outcomeOf, postRequest, progressTicker, sampleOf, type Abort, type FlowOutcomes, type LoadConfig } from './load.js';
 import { makeMessage, type Template } from './messages.js';
 import { Latencies, type LatencySummary } from './stats.js';
 
@@ -24,7 +24,7 @@ export interface OpenLoopConfig {
   readonly connections: number;
 }
 
-export interface OpenLoopResult {
+export interface OpenLoopResult extends FlowOutcomes {
   readonly rate: number;
   readonly seconds: number;
   readonly warmupSeconds: number;
@@ -54,11 +54,6 @@ export interface OpenLoopResult {
   readonly completed: number;
   /** Measured messages accepted but not complete when the drain time ran out. */
   readonly incomplete: number;
-  readonly receiptsPerMessage: number;
-  readonly requestLatencyMs: Record<string, LatencySummary>;
-  readonly outcomes: Record<string, Record<string, number>>;
-  readonly errors: Record<string, Record<string, number>>;
-  readonly errorSamples: Record<string, string>;
 }
 
 export async function runOpenLoopLoad(
@@ -100,14 +95,7 @@ export async function runOpenLoopLoad(
       lastMeasuredSent = Math.max(lastMeasuredSent, now);
     }
     flow.posting(envelopeKey, due, measured);
-    const reply = await postClient.request({
-      method: 'POST',
-      path: '/api/v1/messages',
-      key: keyOf(message.senderEan),
-      body: message.body,
-      contentType: 'application/xml',
-      timeoutMs: config.requestTimeoutMs,
-    });
+    const reply = await postClient.request(postRequest(message, config.requestTimeoutMs));
     const answeredAt = performance.now();
     flow.counts.add('post', outcomeOf(reply), reply.status === 202 ? undefined : sampleOf(reply));
     if (measured && reply.status === 202) {
@@ -176,10 +164,6 @@ export async function runOpenLoopLoad(
     afterAcceptanceLatencyMs: flow.afterAcceptance.summary(),
     completed: completedMeasured,
     incomplete: incompleteMeasured,
-    receiptsPerMessage: flow.receiptsPerMessage(),
-    requestLatencyMs: flow.requestLatencies(),
-    outcomes: flow.counts.counts,
-    errors: flow.counts.errors(EXPECTED),
-    errorSamples: flow.counts.samples,
+    ...flow.outcomes(),
   };
 }
