@@ -114,7 +114,7 @@ export type InsertOutcome = OutboxEntry[] | 'not-inserted';
 const INSERT_MESSAGES = `WITH input AS (
        SELECT x.*, b.body FROM jsonb_to_recordset($1::jsonb) AS x(
            n int, id uuid, sender_ean text, envelope_id text, sha256 text, content_type text, encoding text, generation text,
-           ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, deliveries jsonb, events jsonb, deadlines jsonb, only_new boolean,
+           ack_requested boolean, origin text, status text, summary jsonb, letters jsonb, letter_ids text[], deliveries jsonb, events jsonb, deadlines jsonb, only_new boolean,
            fulfil_refs text[], fulfil_types text[], watch_refs text[], discharging jsonb, awaiting jsonb, lookbacks jsonb, discharges jsonb)
          JOIN unnest($2::bytea[]) WITH ORDINALITY AS b(body, n) ON b.n = x.n),
      -- The correlating messages' patients. Two messages about one patient in one statement cannot see
@@ -135,9 +135,11 @@ const INSERT_MESSAGES = `WITH input AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
        SELECT i.id, i.sender_ean, i.envelope_id, i.sha256, i.content_type, i.encoding, i.generation, i.ack_requested, i.origin, i.status, i.summary, $3
        FROM input i
+       -- Each look-up below probes an index per key (an array for '= ANY', LATERAL … LIMIT 1 for pairs):
+       -- left to join as it likes, PostgreSQL scanned a sender's every letter, or every waiting deadline,
+       -- and the insert slowed down as the tables grew.
        WHERE NOT (i.only_new AND EXISTS (
-         SELECT 1 FROM letters l WHERE l.sender_ean = i.sender_ean AND l.duplicate_of IS NULL
-           AND l.letter_id IN (SELECT y.letter_id FROM jsonb_to_recordset(i.letters) AS y(letter_id text))))
+         SELECT 1 FROM letters l WHERE l.sender_ean = i.sender_ean AND l.letter_id = ANY(i.letter_ids) AND l.duplicate_of IS NULL))
        AND NOT (cardinality(i.fulfil_refs) > 0 AND EXISTS (
          -- Patients and types as two arrays (a pair may match across letters: then the careful path finds
          -- nothing to fulfil, harmless); '= ANY' keeps it an index scan of deadlines_open_by_patient.
@@ -151,14 +153,17 @@ const INSERT_MESSAGES = `WITH input AS (
        AND NOT EXISTS (SELECT 1 FROM unnest(i.watch_refs) AS r(ref) WHERE r.ref NOT IN (SELECT v.patient_ref FROM v))
        AND NOT EXISTS (
          SELECT 1 FROM jsonb_to_recordset(i.discharging) AS k(patient_ref text, sender_ean text)
-           JOIN deadlines aw ON aw.patient_ref = k.patient_ref AND aw.sender_ean = k.sender_ean AND aw.state = 'awaiting-start')
+           CROSS JOIN LATERAL (SELECT 1 FROM deadlines aw
+             WHERE aw.patient_ref = k.patient_ref AND aw.sender_ean = k.sender_ean AND aw.state = 'awaiting-start' LIMIT 1) AS waiting)
        AND NOT EXISTS (
          SELECT 1 FROM jsonb_to_recordset(i.awaiting) AS k(patient_ref text, sender_ean text)
-           JOIN episode_discharges ed ON ed.patient_ref = k.patient_ref AND ed.sender_ean = k.sender_ean)
+           CROSS JOIN LATERAL (SELECT 1 FROM episode_discharges ed
+             WHERE ed.patient_ref = k.patient_ref AND ed.sender_ean = k.sender_ean LIMIT 1) AS known)
        AND NOT EXISTS (
          SELECT 1 FROM jsonb_to_recordset(i.lookbacks) AS k(patient_ref text, sender_ean text, types text[], since timestamptz)
-           JOIN letters el ON el.patient_ref = k.patient_ref AND el.sender_ean = k.sender_ean AND el.type = ANY(k.types) AND el.duplicate_of IS NULL
-           JOIN messages em ON em.id = el.message_id AND em.received_at >= k.since)
+           CROSS JOIN LATERAL (SELECT 1 FROM letters el JOIN messages em ON em.id = el.message_id
+             WHERE el.patient_ref = k.patient_ref AND el.sender_ean = k.sender_ean AND el.type = ANY(k.types) AND el.duplicate_of IS NULL
+               AND em.received_at >= k.since LIMIT 1) AS earlier)
        RETURNING id),
      -- the bytes in their own narrow table (retention deletes from it), still in this one statement
      b AS (
@@ -236,6 +241,7 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
           status: message.status,
           summary: message.summary,
           only_new: onlyIfLettersAreNew,
+          letter_ids: letters.map((l) => l.letterId),
           fulfil_refs: [...new Set((unlessFulfilling ?? []).map((c) => c.patientRef))],
           fulfil_types: [...new Set((unlessFulfilling ?? []).map((c) => c.type))],
           ...correlationJson(correlation),
