@@ -12,6 +12,7 @@ import type { AlertView } from '../app/alerts.js';
 import { isLoopbackHost, type AlertWebhook } from '../domain/alerts.js';
 import type { Logger } from '../logging.js';
 import { BoundedWorker } from './bounded-worker.js';
+import { QuietWhenClosedConnection } from './quiet-connection.js';
 
 export const ALERT_WEBHOOK_QUEUE = 'alert-webhooks';
 const CALL_TIMEOUT_MS = 10_000;
@@ -36,16 +37,20 @@ export class AlertWebhookQueue {
     prefix: string,
     private readonly webhook: AlertWebhook,
   ) {
-    this.queue = new Queue<AlertNotification, void, string>(ALERT_WEBHOOK_QUEUE, {
-      connection,
-      prefix,
-      defaultJobOptions: {
-        attempts: webhook.attempts,
-        backoff: { type: 'exponential', delay: webhook.retryDelayMs },
-        removeOnComplete: true,
-        removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+    this.queue = new Queue<AlertNotification, void, string>(
+      ALERT_WEBHOOK_QUEUE,
+      {
+        connection,
+        prefix,
+        defaultJobOptions: {
+          attempts: webhook.attempts,
+          backoff: { type: 'exponential', delay: webhook.retryDelayMs },
+          removeOnComplete: true,
+          removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+        },
       },
-    });
+      QuietWhenClosedConnection,
+    );
   }
 
   /** One job per alert and event (the id makes a second add of the same one a no-op). */

@@ -18,6 +18,7 @@
 import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.js';
+import { QuietWhenClosedConnection } from './quiet-connection.js';
 import { copiesOf, endRedis } from './redis-connections.js';
 
 /** How long a worker may take with Redis once its jobs have ended: BullMQ needs milliseconds when Redis answers. */
@@ -83,6 +84,7 @@ export class BoundedWorker<DataType, ResultType, NameType extends string> extend
       name,
       processor.length >= 3 ? (job, token, signal) => counted(processor(job, token, signal)) : (job, token) => counted(processor(job, token)),
       opts,
+      QuietWhenClosedConnection,
     );
     this.jobsInFlight = jobsInFlight;
     this.connectionGiven = opts.connection;
@@ -102,8 +104,13 @@ export class BoundedWorker<DataType, ResultType, NameType extends string> extend
   }
 
   private async closeBounded(): Promise<void> {
-    const closing = super.close();
     for (const copy of copiesOf(this.connectionGiven)) endRedis(copy);
+    // What waited on the blocking connection fails now; BullMQ's own wrapper of that connection (not
+    // a QuietWhenClosedConnection) must still be listening when its unfinished start fails, so BullMQ
+    // closes it only after that has run its course. A blocked read that fails before the close takes
+    // hold only makes the worker wait its short retry delay.
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = super.close();
     const graceMs = this.bounds.graceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const limit = Date.now() + this.bounds.inFlightLimitMs;
     for (;;) {
