@@ -6,11 +6,13 @@
  * loopback address is refused at call time too, unless `allowLoopback` is set.
  */
 import { lookup } from 'node:dns/promises';
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AlertView } from '../app/alerts.js';
 import { isLoopbackHost, type AlertWebhook } from '../domain/alerts.js';
 import type { Logger } from '../logging.js';
+import { BoundedWorker } from './bounded-worker.js';
+import { QuietWhenClosedConnection } from './quiet-connection.js';
 
 export const ALERT_WEBHOOK_QUEUE = 'alert-webhooks';
 const CALL_TIMEOUT_MS = 10_000;
@@ -35,16 +37,20 @@ export class AlertWebhookQueue {
     prefix: string,
     private readonly webhook: AlertWebhook,
   ) {
-    this.queue = new Queue<AlertNotification, void, string>(ALERT_WEBHOOK_QUEUE, {
-      connection,
-      prefix,
-      defaultJobOptions: {
-        attempts: webhook.attempts,
-        backoff: { type: 'exponential', delay: webhook.retryDelayMs },
-        removeOnComplete: true,
-        removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+    this.queue = new Queue<AlertNotification, void, string>(
+      ALERT_WEBHOOK_QUEUE,
+      {
+        connection,
+        prefix,
+        defaultJobOptions: {
+          attempts: webhook.attempts,
+          backoff: { type: 'exponential', delay: webhook.retryDelayMs },
+          removeOnComplete: true,
+          removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+        },
       },
-    });
+      QuietWhenClosedConnection,
+    );
   }
 
   /** One job per alert and event (the id makes a second add of the same one a no-op). */
@@ -59,7 +65,7 @@ export class AlertWebhookQueue {
 }
 
 export class AlertWebhookWorker {
-  readonly worker: Worker<AlertNotification, void, string>;
+  readonly worker: BoundedWorker<AlertNotification, void, string>;
 
   constructor(
     connection: Redis,
@@ -67,7 +73,13 @@ export class AlertWebhookWorker {
     private readonly webhook: AlertWebhook,
     private readonly logger: Logger,
   ) {
-    this.worker = new Worker<AlertNotification, void, string>(ALERT_WEBHOOK_QUEUE, (job) => this.call(job.data), { connection, prefix, concurrency: 2 });
+    // A call ends within its own timeout; the name lookup before it gets as long again.
+    this.worker = new BoundedWorker<AlertNotification, void, string>(
+      ALERT_WEBHOOK_QUEUE,
+      (job) => this.call(job.data),
+      { connection, prefix, concurrency: 2 },
+      { logger, inFlightLimitMs: 2 * CALL_TIMEOUT_MS },
+    );
     this.worker.on('error', (error: Error) => logger.warn({ queue: ALERT_WEBHOOK_QUEUE, err: error }, 'alert webhook worker error'));
     this.worker.on('failed', (job, error: Error) =>
       logger.warn({ alert: job?.data.alert.id, event: job?.data.event, attempt: job?.attemptsMade, err: error.message }, 'alert webhook call failed'),
@@ -92,6 +104,7 @@ export class AlertWebhookWorker {
     this.logger.info({ alert: notification.alert.id, event: notification.event }, 'alert webhook called');
   }
 
+  /** Stops taking jobs and waits for the calls in flight; returns in bounded time even when Redis is away. */
   close(): Promise<void> {
     return this.worker.close();
   }

@@ -5,7 +5,7 @@
  * `settings.pushMaxAttempts` is recorded as final, which dead-letters the delivery and answers the
  * sender with an XCTL01. Message bodies are never logged.
  */
-import { UnrecoverableError, Worker } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayContext } from '../app/context.js';
 import { loadPush, recordPushFailure, recordPushSuccess, settleUnpushable } from '../app/delivery-lifecycle.js';
@@ -16,13 +16,17 @@ import { PushFailedError } from './push-failed-error.js';
 import { postDelivery } from './push-request.js';
 import { QUEUE_NAMES } from './queue-names.js';
 import type { OutboxJob } from './queues.js';
+import { BoundedWorker } from './bounded-worker.js';
 
 export type PushJobResult = 'pushed' | 'nothing-to-push' | 'paused';
 
 export const DEFAULT_PUSH_CONCURRENCY = 8;
 
+/** Beyond the HTTP call's own limit, what a push may take to load and record it in the store. */
+const STORE_MARGIN_MS = 30_000;
+
 export class PushWorker {
-  readonly worker: Worker<OutboxJobData, PushJobResult, string>;
+  readonly worker: BoundedWorker<OutboxJobData, PushJobResult, string>;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -30,12 +34,17 @@ export class PushWorker {
     private readonly logger: Logger,
     options: { readonly concurrency?: number } = {},
   ) {
-    this.worker = new Worker<OutboxJobData, PushJobResult, string>(QUEUE_NAMES.push, (job, _token, signal) => this.process(job, signal), {
-      connection,
-      prefix: ctx.settings.queuePrefix,
-      concurrency: options.concurrency ?? DEFAULT_PUSH_CONCURRENCY,
-      settings: { backoffStrategy: pushBackoffStrategy(ctx.settings.pushBackoffMs) },
-    });
+    this.worker = new BoundedWorker<OutboxJobData, PushJobResult, string>(
+      QUEUE_NAMES.push,
+      (job, _token, signal) => this.process(job, signal),
+      {
+        connection,
+        prefix: ctx.settings.queuePrefix,
+        concurrency: options.concurrency ?? DEFAULT_PUSH_CONCURRENCY,
+        settings: { backoffStrategy: pushBackoffStrategy(ctx.settings.pushBackoffMs) },
+      },
+      { logger, inFlightLimitMs: ctx.settings.pushTimeoutMs + STORE_MARGIN_MS },
+    );
     this.worker.on('error', (error: Error) => this.logger.warn({ queue: QUEUE_NAMES.push, err: error }, 'push worker error'));
   }
 
@@ -89,7 +98,7 @@ export class PushWorker {
     throw new UnrecoverableError(reason);
   }
 
-  /** Stops taking jobs and waits for the ones in flight. */
+  /** Stops taking jobs and waits for the ones in flight; returns in bounded time even when Redis is away. */
   async close(): Promise<void> {
     await this.worker.close();
   }

@@ -11,6 +11,7 @@ import type { Logger } from '../logging.js';
 import type { OutboxEntry, OutboxKind } from '../store/outbox.js';
 import type { OutboxJobData } from './outbox-job-data.js';
 import { PUSH_BACKOFF_TYPE, QUEUE_NAMES, jobIdOf, jobNameOf } from './queue-names.js';
+import { QuietWhenClosedConnection } from './quiet-connection.js';
 
 /** Failed jobs stay this long (and at most this many) for inspection. */
 export const FAILED_JOB_RETENTION = { age: 7 * 24 * 60 * 60, count: 10_000 } as const;
@@ -57,16 +58,16 @@ export class PipelineQueues {
     settings: Settings,
     private readonly logger: Logger,
   ) {
-    this.push = new Queue<OutboxJobData, unknown, string>(QUEUE_NAMES.push, {
-      connection,
-      prefix: settings.queuePrefix,
-      defaultJobOptions: pushJobOptions(settings),
-    });
-    this.timers = new Queue<OutboxJobData, unknown, string>(QUEUE_NAMES.timers, {
-      connection,
-      prefix: settings.queuePrefix,
-      defaultJobOptions: timerJobOptions(),
-    });
+    this.push = new Queue<OutboxJobData, unknown, string>(
+      QUEUE_NAMES.push,
+      { connection, prefix: settings.queuePrefix, defaultJobOptions: pushJobOptions(settings) },
+      QuietWhenClosedConnection,
+    );
+    this.timers = new Queue<OutboxJobData, unknown, string>(
+      QUEUE_NAMES.timers,
+      { connection, prefix: settings.queuePrefix, defaultJobOptions: timerJobOptions() },
+      QuietWhenClosedConnection,
+    );
     for (const queue of [this.push, this.timers]) {
       queue.on('error', (error: Error) => this.logger.warn({ queue: queue.name, err: error }, 'queue error'));
     }

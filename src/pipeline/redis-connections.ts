@@ -76,19 +76,62 @@ export function describeRedisTarget(target: string | RedisTarget): string {
 
 const BLOCKING_ROLES: ReadonlySet<ConnectionRole> = new Set(['push-worker', 'timer-worker', 'alert-webhook-worker', 'subscriber', 'events-subscriber']);
 
-/** Ends a connection: QUIT when it is up (so pending replies arrive), otherwise a plain disconnect. */
+/** ioredis's own words for a command that will never be answered; BullMQ takes them for a lost connection, not a fault. */
+const CONNECTION_CLOSED = 'Connection is closed.';
+
+/** The parts of an ioredis 5 client that `endRedis` finishes the job with; each is checked before use. */
+interface IoredisInternals {
+  setStatus?: (status: 'end') => void;
+  flushQueue?: (error: Error) => void;
+  prevCommandQueue?: { shift(): { command?: { reject?: (error: Error) => void } } | undefined } | null;
+}
+
+/**
+ * Ends a connection now, whatever its state, and fails every command it still holds. A plain
+ * `disconnect()` leaves commands waiting forever in two cases (redis/ioredis#1247 and #2197), and a
+ * command left waiting is what a BullMQ worker's close waits for (its blocked BZPOPMIN):
+ * - between two reconnect attempts, it cancels the next attempt, but no socket is there to emit
+ *   'close', so the client stays 'reconnecting' and its offline queue is never flushed;
+ * - the commands that were in flight when the connection dropped wait to be sent again once it is
+ *   ready, which a disconnected client never is, and no flush reaches them.
+ * For those two, what ioredis's close handler would have done is done here: status 'end', queues
+ * flushed, waiting commands failed with "Connection is closed.".
+ */
+export function endRedis(redis: Redis): void {
+  if (redis.status !== 'end') redis.disconnect();
+  const internals = redis as unknown as IoredisInternals;
+  // Otherwise the socket's 'close' (soon) ends the client and flushes its queues.
+  if (redis.status === 'reconnecting') {
+    internals.setStatus?.call(redis, 'end');
+    internals.flushQueue?.call(redis, new Error(CONNECTION_CLOSED));
+  }
+  const resend = internals.prevCommandQueue;
+  if (resend) {
+    internals.prevCommandQueue = null;
+    for (let item = resend.shift(); item; item = resend.shift()) item.command?.reject?.(new Error(CONNECTION_CLOSED));
+  }
+}
+
+/** Ends a connection: QUIT when it is up (so pending replies arrive), otherwise at once (`endRedis`). */
 export async function closeRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
-  if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
-    redis.disconnect();
+    endRedis(redis);
     return;
   }
   try {
     // A QUIT that fails or hangs ends in a plain disconnect all the same.
     await withTimeout(redis.quit(), timeoutMs, 'QUIT').catch(() => undefined);
   } finally {
-    if ((redis.status as string) !== 'end') redis.disconnect();
+    endRedis(redis);
   }
+}
+
+/** The connections BullMQ made from ours with duplicate() (a worker's blocking one), by the original. */
+const copies = new WeakMap<Redis, Redis[]>();
+
+/** What `duplicate()` made from `redis` since it was created by a `RedisConnections`. */
+export function copiesOf(redis: Redis): readonly Redis[] {
+  return copies.get(redis) ?? [];
 }
 
 export class RedisConnections {
@@ -127,6 +170,16 @@ export class RedisConnections {
       this.logger.info({ redis: this.description, role }, 'Redis connection is back');
     });
     this.open.add(redis);
+    // A BullMQ worker duplicates its connection for its blocking reads. The copy is opened for this
+    // pipeline too, so it is known here: a worker's close must be able to end it (see endRedis), and
+    // closeAll ends it even when the worker did not.
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = (override) => {
+      const copy = duplicate(override);
+      copies.set(redis, [...copiesOf(redis), copy]);
+      this.open.add(copy);
+      return copy;
+    };
     return redis;
   }
 

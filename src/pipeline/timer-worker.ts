@@ -4,7 +4,7 @@
  * (clocks of processes and Redis differ a little), it is put back, delayed until the due time, under
  * the same job id.
  */
-import { DelayedError, Worker } from 'bullmq';
+import { DelayedError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayContext } from '../app/context.js';
 import { runDeadlineBreach, type BreachOutcome } from '../app/deadline-tracking.js';
@@ -13,6 +13,7 @@ import type { Logger } from '../logging.js';
 import type { OutboxJobData } from './outbox-job-data.js';
 import { QUEUE_NAMES } from './queue-names.js';
 import type { OutboxJob } from './queues.js';
+import { BoundedWorker } from './bounded-worker.js';
 
 export const DEFAULT_TIMER_CONCURRENCY = 4;
 
@@ -21,8 +22,11 @@ export type TimerOutcome = WatchdogOutcome | BreachOutcome;
 /** The shortest wait before a job that came early runs again (the due time may be a moment away). */
 export const MIN_REDELAY_MS = 20;
 
+/** The longest a timer job may run: a few statements in the store and, when early, a re-delay in Redis. */
+const TIMER_JOB_LIMIT_MS = 30_000;
+
 export class TimerWorker {
-  readonly worker: Worker<OutboxJobData, TimerOutcome, string>;
+  readonly worker: BoundedWorker<OutboxJobData, TimerOutcome, string>;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -30,11 +34,12 @@ export class TimerWorker {
     private readonly logger: Logger,
     options: { readonly concurrency?: number } = {},
   ) {
-    this.worker = new Worker<OutboxJobData, TimerOutcome, string>(QUEUE_NAMES.timers, (job, token) => this.process(job, token), {
-      connection,
-      prefix: ctx.settings.queuePrefix,
-      concurrency: options.concurrency ?? DEFAULT_TIMER_CONCURRENCY,
-    });
+    this.worker = new BoundedWorker<OutboxJobData, TimerOutcome, string>(
+      QUEUE_NAMES.timers,
+      (job, token) => this.process(job, token),
+      { connection, prefix: ctx.settings.queuePrefix, concurrency: options.concurrency ?? DEFAULT_TIMER_CONCURRENCY },
+      { logger, inFlightLimitMs: TIMER_JOB_LIMIT_MS },
+    );
     this.worker.on('error', (error: Error) => this.logger.warn({ queue: QUEUE_NAMES.timers, err: error }, 'timer worker error'));
   }
 
@@ -61,7 +66,7 @@ export class TimerWorker {
     throw new DelayedError();
   }
 
-  /** Stops taking jobs and waits for the ones in flight. */
+  /** Stops taking jobs and waits for the ones in flight; returns in bounded time even when Redis is away. */
   async close(): Promise<void> {
     await this.worker.close();
   }

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/logging.js';
 import { fromPackageRoot } from '../../src/package-root.js';
 import { createGateway, type RunningGateway } from '../../src/runtime/gateway.js';
 import type { Database } from '../../src/store/database.js';
+import { withTimeout } from '../../src/with-timeout.js';
 import { startPrivateRedis, TEST_REDIS_URL, testQueuePrefix } from '../support/redis.js';
 import { dropTestDatabase, openTestDatabase } from '../support/store.js';
 import { HOSPITAL } from '../support/gateway.js';
@@ -198,6 +199,41 @@ describe('/readyz', () => {
     levers.fail(false);
     ticks.value += 5_000;
     expect((await readyz(gateway)).statusCode).toBe(200);
+  });
+});
+
+describe('closing', () => {
+  // A hang guard only: a close that waits on Redis forever fails here instead of in the cleanup hook.
+  const CLOSE_GUARD_MS = 30_000;
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function gatewayWithWorkersOn(redisUrl: string): Promise<RunningGateway> {
+    const store = await openTestDatabase('postgres');
+    cleanups.push(() => dropTestDatabase(store));
+    const gateway = await createGateway(settingsFor({ REDIS_URL: redisUrl }), { api: true, workers: true, database: store, logger: createLogger({ level: 'silent' }) });
+    await gateway.ready;
+    return gateway;
+  }
+
+  it('finishes when Redis died and is back a moment ago', async () => {
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const gateway = await gatewayWithWorkersOn(redis.url);
+    await redis.stop();
+    // Long enough that the connections wait between reconnect attempts when Redis is back, as in the
+    // readiness test above, whose cleanup once waited on a worker's aborted read for good.
+    await sleep(1_500);
+    await redis.restart();
+    await withTimeout(gateway.close(), CLOSE_GUARD_MS, 'closing the gateway');
+  });
+
+  it('finishes while Redis is down', async () => {
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const gateway = await gatewayWithWorkersOn(redis.url);
+    await redis.stop();
+    await sleep(1_500);
+    await withTimeout(gateway.close(), CLOSE_GUARD_MS, 'closing the gateway');
   });
 });
 

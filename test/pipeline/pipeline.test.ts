@@ -28,6 +28,7 @@ import type { Database } from '../../src/store/database.js';
 import { getDelivery } from '../../src/store/delivery-store.js';
 import { deliveriesOfMessage, patientRefKey, timelineOf } from '../../src/store/message-store.js';
 import type { DeliveryRecord, EventRecord } from '../../src/store/records.js';
+import { withTimeout } from '../../src/with-timeout.js';
 import { dropTestDatabase, openTestDatabase, type TestDatabaseKind } from '../support/store.js';
 import { TEST_REDIS_URL, deleteKeysWithPrefix, startPrivateRedis, uniqueQueuePrefix, type PrivateRedis } from '../support/redis.js';
 
@@ -484,5 +485,58 @@ describe('graceful close', () => {
       admin.disconnect();
     }
     await h.pipeline.close(); // twice is fine
+  });
+
+  // A hang guard only: a close that waits on Redis forever fails here instead of in the cleanup hook.
+  const CLOSE_GUARD_MS = 30_000;
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function namedClients(url: string, prefix: string): Promise<string[]> {
+    const admin = new Redis(url);
+    try {
+      return ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${prefix}:`));
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  it('finishes when Redis died and is back a moment ago, and leaves no connection open', async () => {
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const h = await harness({ redisUrl: redis.url });
+    await redis.stop();
+    // Long enough that the connections wait between reconnect attempts when Redis is back: a worker's
+    // blocked read, aborted then, used to be left waiting for good.
+    await sleep(1_500);
+    await redis.restart();
+    await withTimeout(h.pipeline.close(), CLOSE_GUARD_MS, 'closing the pipeline');
+    expect(await namedClients(redis.url, h.prefix)).toEqual([]);
+  });
+
+  it('finishes while Redis is down', async () => {
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const h = await harness({ redisUrl: redis.url });
+    await redis.stop();
+    await sleep(1_500);
+    await withTimeout(h.pipeline.close(), CLOSE_GUARD_MS, 'closing the pipeline');
+    // Nothing reconnects once closed.
+    await redis.restart();
+    await sleep(500);
+    expect(await namedClients(redis.url, h.prefix)).toEqual([]);
+  });
+
+  it('still waits for the push in flight when Redis goes away during it, records it, and then finishes', async () => {
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const h = await harness({ redisUrl: redis.url, logLevel: 'warn' });
+    h.endpoint.delayMs = 1_500;
+    const { delivery } = await acceptAdmission(h);
+    await eventually(async () => h.endpoint.requests.length === 1, 5_000, 'push in flight');
+    await redis.stop();
+    await withTimeout(h.pipeline.close(), CLOSE_GUARD_MS, 'closing the pipeline');
+    // The store has the push; the job's end could not reach Redis, so the worker was cut loose, saying so.
+    expect((await getDelivery(h.db, delivery.id))?.state).toBe('delivered');
+    expect(h.logs.lines.some((line) => line.queue === 'push' && String(line.msg).startsWith('the worker did not stop in time'))).toBe(true);
   });
 });
