@@ -3,11 +3,10 @@
  * right answer — including a repeat and a reused envelope identifier inside the same burst.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../src/store/database.js';
 import { InsertBatcher } from '../../src/store/insert-batcher.js';
-import type { MessageInsert } from '../../src/store/message-store.js';
 import { HOSPITAL, MUNICIPALITY, startTestGateway, variant, type TestGateway } from '../support/gateway.js';
+import { messageInsert } from '../support/message-insert.js';
 
 let gw: TestGateway;
 
@@ -59,30 +58,6 @@ describe('accepting a burst of messages', () => {
 });
 
 describe('InsertBatcher', () => {
-  function messageInsert(envelopeId: string, letterId = `L${envelopeId}`): MessageInsert {
-    const id = randomUUID();
-    return {
-      message: {
-        id,
-        senderEan: HOSPITAL,
-        envelopeId,
-        sha256: 'x'.repeat(64),
-        contentType: 'application/xml',
-        body: Buffer.from(`<Emessage>${envelopeId}</Emessage>`),
-        encoding: 'utf-8',
-        generation: '2005/08/07',
-        ackRequested: false,
-        origin: 'endpoint',
-        status: 'accepted',
-        summary: { generation: '2005/08/07', acknowledgementCode: 'minuspositivkvitt', sent: { date: '2026-11-23', time: '10:00' }, letters: [], warnings: [] },
-      },
-      letters: [{ letterIndex: 0, letterId, type: 'XDIS20', versionCode: 'XD2030C', patientRef: null, duplicateOf: null }],
-      deliveries: [{ id: randomUUID(), letterIndexes: [0], receiverEan: MUNICIPALITY, role: 'receiver', mode: 'pull', patientRefs: [] }],
-      events: [{ messageId: id, kind: 'accepted' }],
-      onlyIfLettersAreNew: true,
-    };
-  }
-
   it('writes concurrent inserts in fewer statements than messages, each answered', async () => {
     let statements = 0;
     const counting: Queryable = {
@@ -104,7 +79,7 @@ describe('InsertBatcher', () => {
     await batcher.insert(messageInsert('GCTAKEN'), gw.clock.now());
     const results = await Promise.allSettled([
       batcher.insert(messageInsert('GCOK1'), gw.clock.now()),
-      batcher.insert(messageInsert('GCTAKEN', 'LGCOTHER'), gw.clock.now()),
+      batcher.insert(messageInsert('GCTAKEN', { letterId: 'LGCOTHER' }), gw.clock.now()),
       batcher.insert(messageInsert('GCOK2'), gw.clock.now()),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

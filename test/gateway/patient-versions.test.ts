@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advancePatientVersions } from '../../src/store/deadline-store.js';
 import { insertMessages, type CorrelationGuard, type MessageInsert } from '../../src/store/message-store.js';
-import { HOSPITAL, MUNICIPALITY, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { HOSPITAL, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { messageInsert } from '../support/message-insert.js';
 
 let gw: TestGateway;
 let counter = 0;
@@ -25,28 +26,7 @@ const NO_GUARD: CorrelationGuard = { patientRefs: [], discharging: [], awaiting:
 /** A message about `patientRef` that correlates (as a discharge or a plan would), guarded as given. */
 function correlating(patientRef: string, guard: Partial<CorrelationGuard> = {}): MessageInsert {
   counter += 1;
-  const id = randomUUID();
-  return {
-    message: {
-      id,
-      senderEan: HOSPITAL,
-      envelopeId: `PV${counter}`,
-      sha256: 'x'.repeat(64),
-      contentType: 'application/xml',
-      body: Buffer.from(`<Emessage>PV${counter}</Emessage>`),
-      encoding: 'utf-8',
-      generation: '2005/08/07',
-      ackRequested: false,
-      origin: 'endpoint',
-      status: 'accepted',
-      summary: { generation: '2005/08/07', acknowledgementCode: 'minuspositivkvitt', sent: { date: '2026-11-23', time: '10:00' }, letters: [], warnings: [] },
-    },
-    letters: [{ letterIndex: 0, letterId: `PVL${counter}`, type: 'XDIS17', versionCode: 'XD1734C', patientRef, duplicateOf: null }],
-    deliveries: [{ id: randomUUID(), letterIndexes: [0], receiverEan: MUNICIPALITY, role: 'receiver', mode: 'pull', patientRefs: [patientRef] }],
-    events: [{ messageId: id, kind: 'accepted' }],
-    onlyIfLettersAreNew: true,
-    correlation: { ...NO_GUARD, patientRefs: [patientRef], ...guard },
-  };
+  return { ...messageInsert(`PV${counter}`, { type: 'XDIS17', patientRef }), correlation: { ...NO_GUARD, patientRefs: [patientRef], ...guard } };
 }
 
 async function versionOf(patientRef: string): Promise<number | undefined> {
