@@ -81,6 +81,8 @@ export interface PgCounters {
   readonly rowsUpdated: number;
   readonly rowsDeleted: number;
   readonly walBytes: number;
+  /** Full-page images: the first change to a page after a checkpoint writes the whole 8 KB page. */
+  readonly walFullPages: number;
   readonly walSyncs: number;
 }
 
@@ -92,9 +94,9 @@ export async function pgCounters(target: PostgresTarget, database: string): Prom
         [database],
       )
     ).rows[0];
-    const wal = (await client.query<{ b: string; s: string }>('SELECT wal_bytes AS b, wal_sync AS s FROM pg_stat_wal')).rows[0];
+    const wal = (await client.query<{ b: string; f: string; s: string }>('SELECT wal_bytes AS b, wal_fpi AS f, wal_sync AS s FROM pg_stat_wal')).rows[0];
     if (!db || !wal) return undefined;
-    return { commits: Number(db.c), rollbacks: Number(db.r), rowsInserted: Number(db.i), rowsUpdated: Number(db.u), rowsDeleted: Number(db.d), walBytes: Number(wal.b), walSyncs: Number(wal.s) };
+    return { commits: Number(db.c), rollbacks: Number(db.r), rowsInserted: Number(db.i), rowsUpdated: Number(db.u), rowsDeleted: Number(db.d), walBytes: Number(wal.b), walFullPages: Number(wal.f), walSyncs: Number(wal.s) };
   }).catch(() => undefined);
 }
 
@@ -108,6 +110,7 @@ export function pgPerMessage(before: PgCounters | undefined, after: PgCounters |
     rowsInserted: per(before.rowsInserted, after.rowsInserted),
     rowsUpdated: per(before.rowsUpdated, after.rowsUpdated),
     walBytes: Math.round((after.walBytes - before.walBytes) / messages),
+    walFullPages: per(before.walFullPages, after.walFullPages),
     walSyncs: per(before.walSyncs, after.walSyncs),
   };
 }

@@ -53,7 +53,7 @@ export function cpuLines(label: string, cpu: CpuUse, messages: number): string[]
 
 export function pgText(r: PhaseResources): string {
   const p = r.postgresPerMessage;
-  return p ? `${p.commits} commits, ${p.rowsInserted} rows inserted, ${p.rowsUpdated} updated, ${p.walBytes} WAL bytes, ${p.walSyncs} WAL fsyncs` : 'not available';
+  return p ? `${p.commits} commits, ${p.rowsInserted} rows inserted, ${p.rowsUpdated} updated, ${p.walBytes} WAL bytes (${p.walFullPages} full-page images), ${p.walSyncs} WAL fsyncs` : 'not available';
 }
 
 export function errorText(errors: Record<string, Record<string, number>>): string {

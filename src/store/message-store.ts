@@ -135,11 +135,16 @@ const INSERT_MESSAGES = `WITH input AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
        SELECT i.id, i.sender_ean, i.envelope_id, i.sha256, i.content_type, i.encoding, i.generation, i.ack_requested, i.origin, i.status, i.summary, $3
        FROM input i
-       -- Each look-up below probes an index per key (an array for '= ANY', LATERAL … LIMIT 1 for pairs):
-       -- left to join as it likes, PostgreSQL scanned a sender's every letter, or every waiting deadline,
-       -- and the insert slowed down as the tables grew.
+       -- Each look-up below probes an index per key (LATERAL … LIMIT 1 on equalities, or an array for
+       -- '= ANY' where the whole key is in the index condition). Left to join as it likes, PostgreSQL
+       -- scanned a sender's every letter, or every waiting deadline, and the insert slowed down as the
+       -- tables grew. '= ANY' alone is not enough for letters: a plan made while the table was small
+       -- put only sender_ean in the index condition and filtered all of the sender's letters (4 ms per
+       -- message at 11 000 letters, seen with auto_explain). See also plan_cache_mode in database.ts.
        WHERE NOT (i.only_new AND EXISTS (
-         SELECT 1 FROM letters l WHERE l.sender_ean = i.sender_ean AND l.letter_id = ANY(i.letter_ids) AND l.duplicate_of IS NULL))
+         SELECT 1 FROM unnest(i.letter_ids) AS u(letter_id)
+           CROSS JOIN LATERAL (SELECT 1 FROM letters l
+             WHERE l.sender_ean = i.sender_ean AND l.letter_id = u.letter_id AND l.duplicate_of IS NULL LIMIT 1) AS seen))
        AND NOT (cardinality(i.fulfil_refs) > 0 AND EXISTS (
          -- Patients and types as two arrays (a pair may match across letters: then the careful path finds
          -- nothing to fulfil, harmless); '= ANY' keeps it an index scan of deadlines_open_by_patient.
@@ -356,8 +361,10 @@ export async function findFirstLetters(
 ): Promise<Map<string, { messageId: string; letterIndex: number }>> {
   if (letterIds.length === 0) return new Map();
   const { rows } = await db.query<{ letter_id: string; message_id: string; letter_index: number }>(
-    `SELECT letter_id, message_id, letter_index FROM letters
-     WHERE sender_ean = $1 AND letter_id = ANY($2::text[]) AND duplicate_of IS NULL`,
+    // A probe per id, not '= ANY': see INSERT_MESSAGES for the plan that scanned every letter of the sender.
+    `SELECT u.letter_id, l.message_id, l.letter_index FROM unnest($2::text[]) AS u(letter_id)
+     CROSS JOIN LATERAL (SELECT message_id, letter_index FROM letters
+       WHERE sender_ean = $1 AND letter_id = u.letter_id AND duplicate_of IS NULL LIMIT 1) AS l`,
     [senderEan, letterIds],
   );
   return new Map(rows.map((row) => [row.letter_id, { messageId: row.message_id, letterIndex: row.letter_index }]));
