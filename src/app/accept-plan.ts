@@ -203,11 +203,22 @@ function correlationGuardOf(messageId: string, started: StartedDeadlines, fulfil
   };
 }
 
+function keyedOncePerCpr(patientRef: (cpr: string) => string): (cpr: string) => string {
+  const refs = new Map<string, string>();
+  return (cpr) => {
+    let ref = refs.get(cpr);
+    if (ref === undefined) refs.set(cpr, (ref = patientRef(cpr)));
+    return ref;
+  };
+}
+
 /**
  * The plan for accepting `request` at `now`, given what came before (FIRST_SIGHT: nothing), or the
  * refusal when the message cannot be routed as addressed.
  */
-export function planAccept(request: AcceptRequest, setting: AcceptSetting, history: AcceptHistory, now: Date): AcceptPlanResult {
+export function planAccept(request: AcceptRequest, given: AcceptSetting, history: AcceptHistory, now: Date): AcceptPlanResult {
+  // The plan asks for a letter's patient reference (an HMAC) in several places; each CPR number is keyed once.
+  const setting: AcceptSetting = { ...given, patientRef: keyedOncePerCpr(given.patientRef) };
   const { message } = request.decoded;
   const routing = routeMessage(message, setting.register, request.senderEan, setting.retrainingRouting);
   if (!routing.ok) return { kind: 'refused', refusal: routingRefusal(routing.problems) };

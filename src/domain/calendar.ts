@@ -6,7 +6,7 @@
  * zone. Date arithmetic runs on whole UTC days (no DST there); only the date ↔ instant functions
  * consult the Copenhagen zone. Pure: the only state is a cache of closed days per year and options.
  */
-import { copenhagenLocal } from './danish-time.js';
+import { copenhagenLocal, copenhagenOffsetAt } from './danish-time.js';
 import { MAX_YEAR, MIN_YEAR, danishHolidays } from './danish-holidays.js';
 import type { CalendarDate, ClosedDays } from './danish-holidays.js';
 
@@ -176,14 +176,12 @@ export function copenhagenDateOf(instant: Date): CalendarDate {
   return copenhagenLocal(instant).date;
 }
 
-/** Copenhagen's UTC offset in ms at an instant, read back from the wall clock Intl shows for it. */
+/**
+ * Copenhagen's UTC offset in ms at an instant. The same number the wall clock Intl shows for it gives
+ * when read back as UTC (the offset is whole seconds), without formatting and parsing the wall clock.
+ */
 function copenhagenOffset(instantMs: number): number {
-  const { date, time } = copenhagenLocal(new Date(instantMs));
-  // Not toDayNumber: the bracketing instants may fall just outside the supported years.
-  const [year = 0, month = 1, day = 1] = date.split('-').map(Number);
-  const [hours = 0, minutes = 0, seconds = 0] = time.split(':').map(Number);
-  const wallMs = Date.UTC(year, month - 1, day, hours, minutes, seconds);
-  return wallMs - Math.floor(instantMs / 1000) * 1000;
+  return copenhagenOffsetAt(instantMs);
 }
 
 /**

@@ -49,6 +49,12 @@ function intlOffset(instantMs: number): number {
   return wall.getTime() - second;
 }
 
+/** Copenhagen's UTC offset in ms at an instant: wall clock minus UTC, a whole number of seconds. */
+export function copenhagenOffsetAt(instantMs: number): number {
+  if (Number.isNaN(instantMs)) throw new RangeError('copenhagenOffsetAt: invalid instant');
+  return offsetAt(instantMs);
+}
+
 const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
 
 /** The Copenhagen date and time (hh:mm:ss) of an instant. */

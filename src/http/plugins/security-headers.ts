@@ -1,12 +1,16 @@
 /**
- * Security headers (@fastify/helmet) on every answer, with a strict Content-Security-Policy: the ops
- * pages load scripts, styles, images and data from the gateway itself only, no inline script or style,
- * no plugins, no framing. The OpenAPI viewer at /docs (swagger-ui, which needs inline code) keeps the
+ * Security headers (helmet) on every answer, with a strict Content-Security-Policy: the ops pages load
+ * scripts, styles, images and data from the gateway itself only, no inline script or style, no
+ * plugins, no framing. The OpenAPI viewer at /docs (swagger-ui, which needs inline code) keeps the
  * headers its own plugin sets.
+ *
+ * helmet's middleware is built once here and applied in one onRequest hook. @fastify/helmet rebuilt
+ * it on every request (parsing the CSP directives each time): 2.6 % of the gateway's CPU while
+ * accepting messages, for headers that never change.
  */
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import helmet from 'helmet';
 
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
@@ -22,14 +26,16 @@ export const CONTENT_SECURITY_POLICY = {
 };
 
 async function securityHeaders(app: FastifyInstance, options: { readonly docsPrefix: string }): Promise<void> {
-  app.addHook('onRoute', (route) => {
-    if (route.url === options.docsPrefix || route.url.startsWith(`${options.docsPrefix}/`)) route.helmet = false;
-  });
-  await app.register(helmet, {
-    global: true,
+  const applyHeaders = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
     // The API is also called from other hosts' programs; only browsers read these, and the pages are same-origin.
     crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  const isDocs = (url: string | undefined) => url !== undefined && (url === options.docsPrefix || url.startsWith(`${options.docsPrefix}/`));
+  app.addHook('onRequest', (request, reply, next) => {
+    if (isDocs(request.routeOptions.url)) return next();
+    // helmet only sets and removes headers on the raw response; Fastify sends them with its own.
+    applyHeaders(request.raw, reply.raw, (error?: unknown) => next(error instanceof Error ? error : undefined));
   });
 }
 
