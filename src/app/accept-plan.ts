@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DecodeResult } from '../codec/decode-message.js';
-import { dischargeStatedBy, mayFulfilDeadline, mayStartAwaited } from '../domain/deadlines/index.js';
+import { dischargeStatedBy, lookbackStart, mayFulfilDeadline, mayStartAwaited } from '../domain/deadlines/index.js';
 import type { Letter, ParsedMessage } from '../domain/message.js';
 import { routeMessage, type LetterRoute } from '../domain/routing.js';
 import type { NewDeadline } from '../store/deadline-store.js';
@@ -191,7 +191,7 @@ function correlationGuardOf(messageId: string, started: StartedDeadlines, fulfil
   const awaiting = started.awaiting.map(({ letter }) => ({ patientRef: refOf(letter), senderEan: letter.sender.ean }));
   const lookbacks = started.deadlines.flatMap((d) =>
     d.state === 'pending' && d.lookbackDays !== null && d.patientRef !== null
-      ? [{ patientRef: d.patientRef, senderEan: d.obligedEan, types: d.fulfilTypes, since: new Date(now.getTime() - d.lookbackDays * 86_400_000) }]
+      ? [{ patientRef: d.patientRef, senderEan: d.obligedEan, types: d.fulfilTypes, since: lookbackStart(now, d.lookbackDays) }]
       : [],
   );
   return {

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { classifyCpr } from '../domain/cpr.js';
-import { agreementPartiesOf, evaluateFallbackWarning, fallbackChannelsOf, type FallbackChannel } from '../domain/deadlines/index.js';
+import { agreementPartiesOf, evaluateFallbackWarning, fallbackChannelsOf, lookbackStart, type FallbackChannel } from '../domain/deadlines/index.js';
 import { isUuid } from '../domain/uuid.js';
 import { getDeadline, insertFallbackDeadline, isMessageDeadline, patientRefOfDeadline, recordFulfilment, type DeadlineRecord, type Fulfilment } from '../store/deadline-store.js';
 import type { Queryable } from '../store/database.js';
@@ -124,7 +124,7 @@ export async function fulfilDeadline(ctx: GatewayContext, recorder: Recorder, id
       throw new Refusal(409, 'not-explicit', 'This deadline is fulfilled by a message', `${record.ruleId} is fulfilled by ${record.fulfilKind === 'correlated-message' ? `a ${record.fulfilTypes.join('/')} message` : 'the message that started it'}${fallback}`);
     }
     const at = report.at ?? now;
-    const earliest = report.channel && record.fulfilKind === 'starting-message' ? new Date(record.startedAt.getTime() - FALLBACK_LOOKBACK_DAYS * 86_400_000) : record.startedAt;
+    const earliest = report.channel && record.fulfilKind === 'starting-message' ? lookbackStart(record.startedAt, FALLBACK_LOOKBACK_DAYS) : record.startedAt;
     checkClaimedTime(record, at, now, earliest);
     if (record.fulfilledAt) {
       if (isRepeat(record, at, report, note)) return record;

@@ -21,6 +21,7 @@ import {
   calendarFor,
   dischargeStatedBy,
   judgeFulfilment,
+  lookbackStart,
   resumeAwaiting,
   trackAtAcceptance,
   type AcceptanceContext,
@@ -291,7 +292,7 @@ export async function correlate(
       patientRef: deadline.patientRef,
       senderEan: deadline.obligedEan,
       types,
-      since: new Date(now.getTime() - lookbackDays * 86_400_000),
+      since: lookbackStart(now, lookbackDays),
       episodeId: deadline.episodeId,
     });
     if (!earlier) {
@@ -426,7 +427,7 @@ export async function runDeadlineBreach(ctx: GatewayContext, outboxId: number): 
     if (deadline.fulfilledAt) return { outcome: 'fulfilled', deadline };
     if (deadline.state !== 'pending') return { outcome: 'done', deadline };
     // The last look: a fulfilling message accepted at the same moment as the start could not see it.
-    const since = new Date(deadline.startedAt.getTime() - (deadline.lookbackDays ?? 0) * 86_400_000);
+    const since = lookbackStart(deadline.startedAt, deadline.lookbackDays ?? 0);
     const missed = deadline.fulfilKind === 'correlated-message' ? await findLetterFulfilling(tx, deadline.id, since, now) : undefined;
     if (missed) {
       const fulfilment: Fulfilment = { ...judge(ctx, deadline, missed.receivedAt), fulfilledAt: missed.receivedAt, byMessageId: missed.messageId, note: null };

@@ -54,3 +54,15 @@ export function mayFulfilDeadline(letter: Letter, types: CorrelationTypes): bool
 export function mayStartAwaited(letter: Letter, types: CorrelationTypes): boolean {
   return types.byEpisodeDischarge === true && !letter.body.receipt && letter.patient?.cpr !== undefined && dischargeStatedBy(letter) !== undefined;
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Where a deadline's look-back window (`lookbackDays`, D10: a plan sent in the days before the
+ * discharge counts) begins, for a deadline started at `start`: whole 24-hour days back, not calendar
+ * days, so the window is the same length across daylight saving. The accept path, the correlation
+ * when a deadline starts and the breach timer's last look all measure it here.
+ */
+export function lookbackStart(start: Date, lookbackDays: number): Date {
+  return new Date(start.getTime() - lookbackDays * DAY_MS);
+}

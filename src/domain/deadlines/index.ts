@@ -21,4 +21,4 @@ export {
 } from './evaluate.js';
 export { evaluateFallbackWarning, fallbackChannelsOf, type FallbackEvaluation, type FallbackRefusal, type FallbackWarning } from './fallback.js';
 export { buildComplianceReport, complianceCsv, type ComplianceInputRow, type ComplianceLine, type ComplianceReport } from './compliance.js';
-export { correlationTypes, mayFulfilDeadline, mayStartAwaited, type CorrelationTypes } from './correlation.js';
+export { correlationTypes, lookbackStart, mayFulfilDeadline, mayStartAwaited, type CorrelationTypes } from './correlation.js';
