@@ -42,22 +42,6 @@ export function isUnavailable(error: unknown): boolean {
 
 pg.types.setTypeParser(20, (value) => Number(value)); // bigint counters and sequences fit in a double here
 
-/**
- * Settings of every connection of the pool (an `options` parameter in the connection URL replaces them).
- *
- * `plan_cache_mode=force_custom_plan`: the hot statements are prepared (named) to be parsed once per
- * connection, but they are planned on every execution with the tables as they are now. Left to itself,
- * PostgreSQL switches a prepared statement to a generic plan after five executions and keeps that plan
- * until the next ANALYZE of its tables. A plan made while a table was nearly empty (a new gateway, the
- * first minutes after a migration) scans it: the shared insert scanned all of a sender's letters and
- * every open deadline per message as the tables grew, and autovacuum re-analyzes only after 10 % growth.
- * Measured on two cores with the accept-only bench: 631 → 870 messages/s, PostgreSQL 1.47 → 0.76 ms
- * of CPU per message; planning on every execution costs less than one such scan.
- */
-function connectionOptions(schema: string | undefined): string {
-  return ['-c plan_cache_mode=force_custom_plan', ...(schema ? [`-c search_path=${schema}`] : [])].join(' ');
-}
-
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -67,7 +51,7 @@ export class PostgresDatabase implements Database {
       connectionString,
       max: options.max ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
-      options: connectionOptions(options.schema),
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     // An idle client losing its connection must not crash the process; the next query reports it.
     this.pool.on('error', () => undefined);

@@ -140,7 +140,7 @@ const INSERT_MESSAGES = `WITH input AS (
        -- scanned a sender's every letter, or every waiting deadline, and the insert slowed down as the
        -- tables grew. '= ANY' alone is not enough for letters: a plan made while the table was small
        -- put only sender_ean in the index condition and filtered all of the sender's letters (4 ms per
-       -- message at 11 000 letters, seen with auto_explain). See also plan_cache_mode in database.ts.
+       -- message at 11 000 letters, seen with auto_explain). See also insertMessages: not prepared.
        WHERE NOT (i.only_new AND EXISTS (
          SELECT 1 FROM unnest(i.letter_ids) AS u(letter_id)
            CROSS JOIN LATERAL (SELECT 1 FROM letters l
@@ -274,7 +274,14 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
       inserts.map((insert) => insert.message.body),
       at,
     ],
-    'medcom-insert-messages',
+    // Not a prepared statement, unlike the other hot ones: planned on every execution with the tables as
+    // they are. Prepared, PostgreSQL kept after five executions the generic plan it made while the tables
+    // were nearly empty, which scanned all of a sender's letters and every open deadline per message
+    // until autovacuum's next ANALYZE (seen with auto_explain: 4 ms per message at 11 000 letters). On
+    // two cores, accept only: 631 -> 870 msg/s, PostgreSQL 1.47 -> 0.76 ms of CPU per message. Planning
+    // every statement of the pool so (plan_cache_mode=force_custom_plan) was measured too: it slowed a
+    // backlog's drain from 790 to 627 msg/s, whose statements' generic plans are good.
+    undefined,
   );
   const inserted = new Set(rows[0]?.inserted ?? []);
   const outboxByDelivery = new Map((rows[0]?.outbox ?? []).map((o) => [o.delivery_id, Number(o.id)]));
