@@ -281,41 +281,6 @@ describe('long-poll', () => {
     }
   });
 
-  describe('lingering after the wake-up (MEDCOM_INBOX_LINGER_MS)', () => {
-    let lingering: TestGateway;
-
-    beforeAll(async () => {
-      // A long linger, so the second post below lands inside it on any machine.
-      lingering = await startTestGateway({ sharedWith: gw, workers: false, env: { MEDCOM_MAX_WAIT_SECONDS: '10', MEDCOM_INBOX_LINGER_MS: '2000' } });
-      await lingering.gateway.pipeline().ready();
-    });
-
-    afterAll(async () => {
-      await lingering?.close();
-    });
-
-    it('messages posted right after the one that woke the long-poll come in the same lease', async () => {
-      await drain(MUNICIPALITY);
-      const polling = leaseInbox(lingering, MUNICIPALITY, '?wait=8');
-      await waiterRegistered(lingering, MUNICIPALITY);
-      const first = await post(HOSPITAL, message('XDIS20_admission_acute.xml'));
-      const second = await post(HOSPITAL, message('XDIS20_admission_acute.xml'));
-      const items = await polling;
-      expect(messageIds(items).sort()).toEqual([first, second].sort());
-      await fetchItems(gw, MUNICIPALITY, items);
-    });
-
-    it('a lease that finds messages waiting answers at once, without lingering', async () => {
-      await drain(MUNICIPALITY);
-      const id = await post(HOSPITAL, message('XDIS20_admission_acute.xml'));
-      const started = Date.now();
-      const items = await leaseInbox(lingering, MUNICIPALITY, '?wait=8');
-      expect(messageIds(items)).toEqual([id]);
-      expect(Date.now() - started).toBeLessThan(1500);
-      await fetchItems(gw, MUNICIPALITY, items);
-    });
-  });
-
   describe('across gateway processes (one store, one Redis prefix)', () => {
     let second: TestGateway;
 

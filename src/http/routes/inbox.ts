@@ -2,7 +2,6 @@
  * The receiver's inbox: `GET /api/v1/inbox` leases waiting messages (long-polling when empty),
  * `GET /api/v1/inbox/{id}` returns the original bytes, `POST /api/v1/inbox/{id}/receipt` answers.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type {} from '@fastify/swagger'; // the OpenAPI fields (summary, tags) on route schemas
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { answerManyWithJson, answerWithJson, answerWithXml, fetchItem, leaseItems, leaseItemsWithBodies, type InboxItem } from '../../app/inbox.js';
@@ -26,7 +25,7 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Lease waiting messages',
         description:
-          'Leases up to `limit` messages waiting for the caller, oldest first and in order per patient. When none wait, holds the request up to `wait` seconds and answers as soon as one arrives (after lingering `MEDCOM_INBOX_LINGER_MS`, 25 ms by default, so a burst comes in one lease). A lease not followed by a fetch expires and the message is offered again.',
+          'Leases up to `limit` messages waiting for the caller, oldest first and in order per patient. When none wait, holds the request up to `wait` seconds and answers as soon as one arrives. A lease not followed by a fetch expires and the message is offered again.',
         tags: ['inbox'],
         querystring: leaseQuery(settings.maxWaitSeconds),
         response: {
@@ -73,11 +72,6 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     while (items.length === 0 && Date.now() < deadline && !gone.signal.aborted) {
       const outcome = await waiter.waitForInbox(receiver, deadline - Date.now(), gone.signal, version);
       if (outcome === 'aborted') break;
-      // Woken by a message: linger a moment so the ones right behind it share this lease (a lease is
-      // a transaction and an answer; one per message costs the receiver and the gateway several times
-      // as much). Never past the client's deadline; a client that goes away ends it.
-      if (outcome === 'notified') await linger(Math.min(settings.inboxLingerMs, deadline - Date.now()), gone.signal);
-      if (gone.signal.aborted) break;
       version = waiter.inboxVersion(receiver);
       items = await lease(app.gateway, receiver, limit);
       if (outcome === 'timeout') break;
@@ -179,9 +173,3 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default inbox;
-
-/** Waits `ms` (nothing when 0 or less); ends early, without an error, when `signal` aborts. */
-async function linger(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return;
-  await sleep(ms, undefined, { signal }).catch(() => undefined);
-}
