@@ -50,6 +50,10 @@ describe('the shared insert on growing tables (PostgreSQL)', () => {
     const mayFulfil = (envelopeId: string) => ({ ...messageInsert(envelopeId, { type: 'GGOP' }), unlessFulfilling: [{ patientRef: `other-${envelopeId}`, type: 'GGOP' }] });
     // Executions on a nearly empty store: where a prepared statement would settle on a generic plan.
     for (let i = 0; i < 8; i += 1) await insertMessages(connection, [mayFulfil(`PLANSMALL${i}`)], AT);
+    // Statistics of the nearly empty tables (autovacuum analyzes a new table after its first 50 rows),
+    // and a plan made with them: the one a prepared statement would keep while the tables grow.
+    await db.query('ANALYZE letters, deadlines, messages');
+    for (let i = 0; i < 8; i += 1) await insertMessages(connection, [mayFulfil(`PLANAGAIN${i}`)], AT);
     // The sender's letters and the open deadlines it is obliged to fulfil grow (through another
     // connection, as other requests would): 3 000 of each.
     for (let batch = 0; batch < 12; batch += 1) {
@@ -68,8 +72,9 @@ describe('the shared insert on growing tables (PostgreSQL)', () => {
     const [outcome] = await insertMessages(connection, [mayFulfil('PLANLAST')], AT);
     expect(outcome).not.toBe('not-inserted');
     const plan = explained.find((text) => text.includes('Insert on messages')) ?? '';
-    // Both keys in the index condition: nothing of the sender's letters is filtered row by row.
-    expect(plan).toMatch(/Index Scan using letters_by_sender_letter on letters l [^\n]*\n\s+Index Cond: \(\(sender_ean = [^)]+\) AND \(letter_id = [^)]+\)\)/);
+    // The letter id in the index condition (with or without the sender): nothing of the sender's letters
+    // is filtered row by row.
+    expect(plan).toMatch(/Index Scan using letters_by_(sender_letter|letter_id) on letters l [^\n]*\n\s+Index Cond: \([^\n]*letter_id = u\.letter_id/);
     expect(plan).toMatch(/Index Scan using deadlines_open_by_patient on deadlines dl [^\n]*\n\s+Index Cond: \(\(patient_ref = ANY \([^)]+\)\) AND \(obliged_ean = [^)]+\)\)/);
     expect(plan).not.toMatch(/(Seq Scan|Bitmap Heap Scan) on (letters|deadlines)/);
   });
