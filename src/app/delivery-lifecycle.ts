@@ -219,12 +219,12 @@ export async function recordAnswers(tx: Queryable, ctx: GatewayContext, effects:
     const change = changeFor(delivery.state, content.kind === 'positive' ? 'acknowledge' : 'reject');
     // Only a delivery with an answer on record leaves the states a receipt starts from, and such an
     // answer was compared first: reaching here without a change is a defect, not bad input.
-    if (!change) throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
+    if (!change) throw cannotTakeReceipt(delivery);
     return { deliveryId: delivery.id, change, content, receiptMessageId };
   });
   const recorded = await recordReceipts(tx, receipts, now);
   for (const { delivery, content, receiptMessageId } of answers) {
-    if (!recorded.has(delivery.id)) throw new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
+    if (!recorded.has(delivery.id)) throw cannotTakeReceipt(delivery);
     const outcome = content.kind === 'positive' ? 'acknowledged' : 'rejected';
     const { deliveredAt } = delivery;
     effects.count(() => {
@@ -234,6 +234,10 @@ export async function recordAnswers(tx: Queryable, ctx: GatewayContext, effects:
     effects.announce(ctx, outcome, { deliveryId: delivery.id, messageId: delivery.messageId, receiver: delivery.receiverEan, mode: delivery.mode });
     if (content.kind === 'positive') await fulfilByReceipt(tx, ctx, delivery.messageId, delivery.receiverEan, receiptMessageId, now);
   }
+}
+
+function cannotTakeReceipt(delivery: DeliveryRecord): Error {
+  return new Error(`delivery ${delivery.id} cannot take a receipt in state ${delivery.state}`);
 }
 
 /** One answer; see recordAnswers. */

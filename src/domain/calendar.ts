@@ -177,14 +177,6 @@ export function copenhagenDateOf(instant: Date): CalendarDate {
 }
 
 /**
- * Copenhagen's UTC offset in ms at an instant. The same number the wall clock Intl shows for it gives
- * when read back as UTC (the offset is whole seconds), without formatting and parsing the wall clock.
- */
-function copenhagenOffset(instantMs: number): number {
-  return copenhagenOffsetAt(instantMs);
-}
-
-/**
  * The instant a Copenhagen wall-clock time reads on a day (`wallMs` = that wall time read as if UTC).
  * Offsets a day either side bracket any DST change, since Copenhagen changes at most twice a year.
  * Rule for the days the clock jumps (Temporal's "compatible" disambiguation):
@@ -194,11 +186,11 @@ function copenhagenOffset(instantMs: number): number {
  *   instant, the CEST one — the stricter choice for a deadline.
  */
 function instantOfWallTime(wallMs: number): Date {
-  const offsetBefore = copenhagenOffset(wallMs - DAY_MS);
-  const offsetAfter = copenhagenOffset(wallMs + DAY_MS);
+  const offsetBefore = copenhagenOffsetAt(wallMs - DAY_MS);
+  const offsetAfter = copenhagenOffsetAt(wallMs + DAY_MS);
   const matches = [offsetBefore, offsetAfter]
     .map((offset) => wallMs - offset)
-    .filter((instantMs) => copenhagenOffset(instantMs) === wallMs - instantMs);
+    .filter((instantMs) => copenhagenOffsetAt(instantMs) === wallMs - instantMs);
   return new Date(matches.length > 0 ? Math.min(...matches) : wallMs - offsetBefore);
 }
 

@@ -329,18 +329,6 @@ export async function recordReceipts(tx: Queryable, receipts: readonly ReceiptRe
   return new Set(rows.map((row) => row.id));
 }
 
-/** One answer; see recordReceipts. False when the delivery was no longer in `change.from`. */
-export async function recordReceipt(
-  tx: Queryable,
-  deliveryId: string,
-  change: StateChange,
-  content: ReceiptContent,
-  receiptMessageId: string,
-  now: Date,
-): Promise<boolean> {
-  return (await recordReceipts(tx, [{ deliveryId, change, content, receiptMessageId }], now)).has(deliveryId);
-}
-
 /**
  * The `reoffer` transition (the receipt watchdog): the delivery waits to be offered (pull) or pushed
  * (push) again, with the `reoffered` event. `receiptDueAt` keeps a pull delivery under watch even if it

@@ -18,7 +18,7 @@ import {
   markUnacknowledged,
   recordPushed,
   recordPushFailure,
-  recordReceipt,
+  recordReceipts,
   redeliveryParents,
   reoffer,
   type StateChange,
@@ -133,7 +133,7 @@ describe('each transition on the store honours the table', () => {
         case 'acknowledge':
         case 'reject':
           // Any stored message will do as the receipt (the column references one).
-          return recordReceipt(tx, delivery.id, change, { kind: transition === 'acknowledge' ? 'positive' : 'negative' }, delivery.messageId, later);
+          return (await recordReceipts(tx, [{ deliveryId: delivery.id, change, content: { kind: transition === 'acknowledge' ? 'positive' : 'negative' }, receiptMessageId: delivery.messageId }], later)).has(delivery.id);
         case 'reoffer':
           return (await reoffer(tx, delivery.id, change, later, { receiptDueAt: later, push: false, reoffer: 1, of: 2 })).length > 0;
         case 'give-up':
@@ -157,7 +157,7 @@ describe('each transition on the store honours the table', () => {
     const stale: StateChange = { from: 'waiting', to: 'dead' };
     await db.transaction(async (tx) => {
       expect(await recordPushFailure(tx, delivery.id, stale, later, { reason: 'late', final: true, outboxId: 0 })).toBeUndefined();
-      expect(await recordReceipt(tx, delivery.id, { from: 'waiting', to: 'acknowledged' }, { kind: 'positive' }, delivery.messageId, later)).toBe(false);
+      expect((await recordReceipts(tx, [{ deliveryId: delivery.id, change: { from: 'waiting', to: 'acknowledged' }, content: { kind: 'positive' }, receiptMessageId: delivery.messageId }], later)).has(delivery.id)).toBe(false);
       expect(await reoffer(tx, delivery.id, { from: 'leased', to: 'waiting' }, later, { receiptDueAt: later, push: true, reoffer: 1, of: 2 })).toEqual([]);
       expect(await markUnacknowledged(tx, delivery.id, { from: 'waiting', to: 'waiting' }, later, {})).toBe(false);
     });
