@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/store/database.js';
 import { InsertBatcher } from '../../src/store/insert-batcher.js';
+import { findFirstLetters, insertMessages } from '../../src/store/message-store.js';
 import { HOSPITAL, MUNICIPALITY, startTestGateway, variant, type TestGateway } from '../support/gateway.js';
 import { messageInsert } from '../support/message-insert.js';
 
@@ -84,5 +85,27 @@ describe('InsertBatcher', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(((results[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe('23505');
+  });
+});
+
+describe('the shared insert: a letter seen before', () => {
+  // The accept path asks findFirstLetters before it plans; the insert checks again in its own snapshot,
+  // for a resend that was stored by a concurrent request after that question.
+  it('writes nothing for a message whose letter the sender used before, and writes the others in the statement', async () => {
+    await insertMessages(gw.db, [messageInsert('SEEN1', { letterId: 'SEENL1' })], gw.clock.now());
+    const outcomes = await insertMessages(gw.db, [messageInsert('SEEN2', { letterId: 'SEENL1' }), messageInsert('SEEN3', { letterId: 'SEENL3' })], gw.clock.now());
+    expect(outcomes[0]).toBe('not-inserted');
+    expect(Array.isArray(outcomes[1])).toBe(true);
+    const { rows } = await gw.db.query<{ envelope_id: string }>("SELECT envelope_id FROM messages WHERE envelope_id LIKE 'SEEN%' ORDER BY envelope_id");
+    expect(rows.map((r) => r.envelope_id)).toEqual(['SEEN1', 'SEEN3']);
+  });
+
+  it('findFirstLetters names the first message of each letter id the sender used, and nothing for a new one', async () => {
+    const [first] = await insertMessages(gw.db, [messageInsert('FIRST1', { letterId: 'FIRSTL1' })], gw.clock.now());
+    expect(Array.isArray(first)).toBe(true);
+    const { rows } = await gw.db.query<{ id: string }>("SELECT id FROM messages WHERE envelope_id = 'FIRST1'");
+    const found = await findFirstLetters(gw.db, HOSPITAL, ['FIRSTL1', 'NEVERUSED', 'FIRSTL1']);
+    expect([...found]).toEqual([['FIRSTL1', { messageId: rows[0]?.id, letterIndex: 0 }]]);
+    expect((await findFirstLetters(gw.db, MUNICIPALITY, ['FIRSTL1'])).size).toBe(0);
   });
 });
