@@ -10,10 +10,10 @@ import { nextState, sourceStates, type DeliveryTransition } from '../domain/deli
 import type { Queryable } from '../store/database.js';
 import {
   deliveriesFor,
-  fetchDeliveries,
   fetchDelivery,
   getDelivery,
   insertRedelivery,
+  leaseAndFetchInbox,
   leaseInbox,
   markUnacknowledged,
   recordPushed,
@@ -21,6 +21,7 @@ import {
   recordReceipts,
   reoffer,
   type FetchedDelivery,
+  type LeasedAndFetched,
   type Redelivery,
   type StateChange,
 } from '../store/delivery-store.js';
@@ -66,30 +67,19 @@ export async function fetchForReceiver(ctx: GatewayContext, receiverEan: string,
 }
 
 /**
- * `lease`, then `fetch` of each delivery leased, in ONE transaction: one durable commit for the batch
+ * `lease`, then `fetch` of each delivery leased, in ONE statement and one durable commit for the batch
  * instead of one per item (what `GET /api/v1/inbox?include=body` rests on). The receipt watchdogs'
- * queue jobs, the counters and the ops events follow the commit, all together. `fetched` is undefined
- * only for a delivery lost between the two (it cannot be, as the lease is ours in the same transaction).
+ * queue jobs, the counters and the ops events follow the commit, all together.
  */
-export async function leaseAndFetch(
-  ctx: GatewayContext,
-  receiverEan: string,
-  limit: number,
-): Promise<{ delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery | undefined }[]> {
+export async function leaseAndFetch(ctx: GatewayContext, receiverEan: string, limit: number): Promise<LeasedAndFetched[]> {
   const now = ctx.clock();
+  const times = { now, leaseUntil: new Date(now.getTime() + ctx.settings.leaseSeconds * 1000), receiptDueAt: receiptDueFrom(ctx, now) };
   return inTransaction(ctx, async (tx, effects) => {
-    const leased = await leaseInbox(tx, receiverEan, limit, now, new Date(now.getTime() + ctx.settings.leaseSeconds * 1000));
-    // One statement for the whole batch: the round trips, not PostgreSQL's work, were its cost.
-    const all = await fetchDeliveries(tx, leased.map((l) => l.delivery.id), receiverEan, sourceStates('fetch'), now, receiptDueFrom(ctx, now));
-    const results: { delivery: DeliveryRecord; message: MessageRecord; fetched: FetchedDelivery | undefined }[] = [];
-    for (const { delivery, message } of leased) {
-      const fetched = all.get(delivery.id);
-      if (fetched?.delivered) {
-        effects.count(() => ctx.meters?.delivery('pull', 'delivered'));
-        effects.announce(ctx, 'delivered', { deliveryId: delivery.id, receiver: receiverEan, mode: 'pull' });
-      }
-      if (fetched?.watchdog) effects.outbox.push(fetched.watchdog);
-      results.push({ delivery, message, fetched });
+    const results = await leaseAndFetchInbox(tx, receiverEan, limit, times, sourceStates('fetch'));
+    for (const { delivery, fetched } of results) {
+      effects.count(() => ctx.meters?.delivery('pull', 'delivered'));
+      effects.announce(ctx, 'delivered', { deliveryId: delivery.id, receiver: receiverEan, mode: 'pull' });
+      if (fetched.watchdog) effects.outbox.push(fetched.watchdog);
     }
     return results;
   });

@@ -79,15 +79,13 @@ export interface InboxItemWithBody extends InboxItem {
  * Leases and fetches in one go, for receivers that take many messages: each item carries its original
  * bytes (base64) and counts as fetched, exactly as `GET /api/v1/inbox/{id}` would (delivered, receipt
  * watchdog armed). Saves one request per message; the bytes are the same, the sha256 proves it. The
- * lease and the fetches are one transaction with one durable commit.
+ * lease and the fetches are one statement with one durable commit.
  */
 export async function leaseItemsWithBodies(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItemWithBody[]> {
   // As leaseItems: the poll is noted, and a paused endpoint is offered nothing.
   if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
   const withBodies: InboxItemWithBody[] = [];
   for (const { delivery, message, fetched } of await leaseAndFetch(ctx, receiverEan, limit)) {
-    // Lost between lease and fetch (it cannot be, as the lease is ours; should it be, the item is left out and offered again).
-    if (!fetched) continue;
     const item = itemOf(delivery, message);
     withBodies.push(fetched.body ? { ...item, body: fetched.body.toString('base64') } : { ...item, bodyPrunedAt: fetched.bodyPrunedAt?.toISOString() ?? new Date(0).toISOString() });
   }

@@ -21,12 +21,38 @@ import type { DeliveryState } from '../domain/delivery-transitions.js';
 import type { DeliveryOutboxEntry, OutboxEntry } from './outbox.js';
 
 /**
- * The `lease` transition: leases up to `limit` of the oldest deliveries waiting for `receiverEan` (call it in a transaction),
- * and records the `leased`
- * (and, for a lease that ran out, `lease-expired`) events, in one statement. A delivery whose lease
- * ran out is waiting again. Per patient the order holds: a delivery is not offered while an earlier
- * one for the same receiver and patient is out on an unexpired lease, so later news never overtakes
- * earlier news (deliveries of one batch come in order, oldest first).
+ * The CTE `candidates (id, message_id, was_expired)`: up to $2 of the oldest deliveries open for the
+ * receiver $1 at the time $3, locked (SKIP LOCKED), per patient in order: a delivery is not offered
+ * while an earlier one for the same receiver and patient is out on an unexpired lease, so later news
+ * never overtakes earlier news. A delivery whose lease ran out is open again (`was_expired`).
+ *
+ * The receiver is matched as a range of one and ordered by (receiver_ean, seq) on purpose: only the
+ * open-inbox index (migration 012) gives that order, so PostgreSQL walks the receiver's open
+ * deliveries and stops at the limit. With "= $1 … ORDER BY seq" it walks the whole table in seq order
+ * through every answered delivery, since it cannot know they come first (50 ms for 50 000 of them).
+ */
+const OPEN_INBOX_CANDIDATES = `candidates AS (
+       SELECT d.id, d.message_id, (d.state = 'leased') AS was_expired FROM deliveries d
+       WHERE d.receiver_ean >= $1 AND d.receiver_ean <= $1 AND d.mode = 'pull' AND d.state IN ('waiting', 'leased')
+         AND (d.state = 'waiting' OR (d.state = 'leased' AND d.lease_until <= $3))
+         AND NOT EXISTS (
+           SELECT 1 FROM deliveries e
+           WHERE e.receiver_ean = d.receiver_ean AND e.seq < d.seq AND e.patient_refs && d.patient_refs
+             AND e.state = 'leased' AND e.lease_until > $3)
+       ORDER BY d.receiver_ean, d.seq
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED)`;
+
+/** Pollers of one inbox take turns (in the caller's transaction), see leaseInbox. */
+async function lockInbox(db: Queryable, receiverEan: string): Promise<void> {
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-inbox:' || $1, 0))", [receiverEan], 'medcom-inbox-lock');
+}
+
+/**
+ * The `lease` transition: leases up to `limit` of the oldest deliveries open for `receiverEan` (call
+ * it in a transaction) and records the `leased` (and, for a lease that ran out, `lease-expired`)
+ * events, in one statement. Deliveries of one batch come in order, oldest first, per patient in order
+ * (see OPEN_INBOX_CANDIDATES).
  */
 export async function leaseInbox(
   db: Queryable,
@@ -38,23 +64,9 @@ export async function leaseInbox(
   // Pollers of one inbox take turns (in the caller's transaction): with SKIP LOCKED alone, a second
   // poller would skip an earlier message another poller is leasing and hand out a later one for the
   // same patient. The lease below runs in its own statement so it sees the first poller's commit.
-  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('medcom-inbox:' || $1, 0))", [receiverEan], 'medcom-inbox-lock');
-  // The receiver is matched as a range of one and ordered by (receiver_ean, seq) on purpose: only the
-  // open-inbox index (migration 012) gives that order, so PostgreSQL walks the receiver's open
-  // deliveries and stops at the limit. With "= $1 … ORDER BY seq" it walks the whole table in seq order
-  // through every answered delivery, since it cannot know they come first (50 ms for 50 000 of them).
+  await lockInbox(db, receiverEan);
   const { rows } = await db.query<DeliveryRow & { was_expired: boolean; m: MessageRow }>(
-    `WITH candidates AS (
-       SELECT d.id, (d.state = 'leased') AS was_expired FROM deliveries d
-       WHERE d.receiver_ean >= $1 AND d.receiver_ean <= $1 AND d.mode = 'pull' AND d.state IN ('waiting', 'leased')
-         AND (d.state = 'waiting' OR (d.state = 'leased' AND d.lease_until <= $3))
-         AND NOT EXISTS (
-           SELECT 1 FROM deliveries e
-           WHERE e.receiver_ean = d.receiver_ean AND e.seq < d.seq AND e.patient_refs && d.patient_refs
-             AND e.state = 'leased' AND e.lease_until > $3)
-       ORDER BY d.receiver_ean, d.seq
-       LIMIT $2
-       FOR UPDATE SKIP LOCKED),
+    `WITH ${OPEN_INBOX_CANDIDATES},
      leased AS (
        UPDATE deliveries SET state = 'leased', lease_until = $4, offers = offers + 1, updated_at = $3
        FROM candidates WHERE deliveries.id = candidates.id
@@ -100,7 +112,7 @@ export interface StateChange {
  * `m (ack_requested)`: `upd` marks the target delivered when its state is one of `from` (a text[]
  * parameter); `ob` arms the watchdog when the sender asked for a positive receipt; `superseded` retires
  * an earlier watchdog (a fetch after a re-offer replaces the re-offer's: one deadline per delivery at a
- * time). The push uses it; fetchDeliveries writes the same transition for a batch of rows (keep the two alike).
+ * time). The push uses it; fetchDeliveries and leaseAndFetchInbox write the same transition for a batch of rows (keep the three alike).
  */
 function deliverAndArm(params: { readonly now: string; readonly due: string; readonly from: string; readonly alsoSet?: string }): string {
   const { now, due, from, alsoSet } = params;
@@ -152,8 +164,7 @@ export async function fetchDelivery(
 }
 
 /**
- * The `fetch` transition for one or many deliveries of one receiver, in ONE statement (a lease with
- * the bodies inline fetches its whole batch): each is marked delivered from one of the states `from`,
+ * The `fetch` transition for one or many deliveries of one receiver, in ONE statement: each is marked delivered from one of the states `from`,
  * its receipt watchdog armed (an earlier one retired) and its `fetched` event recorded, so two fetches
  * racing arm one watchdog. Keyed by delivery id; a delivery that is not this receiver's is absent.
  */
@@ -219,6 +230,84 @@ export async function fetchDeliveries(
       },
     ]),
   );
+}
+
+/** A delivery leased and fetched in one statement, with its message and the bytes (see leaseAndFetchInbox). */
+export interface LeasedAndFetched {
+  readonly delivery: DeliveryRecord;
+  readonly message: MessageRecord;
+  readonly fetched: FetchedDelivery;
+}
+
+/**
+ * The `lease` transition followed by `fetch`, in ONE statement, for a receiver that takes its bytes
+ * with the lease (`GET /api/v1/inbox?include=body`; call it in a transaction). The candidates are
+ * chosen as the lease chooses them; each goes straight to delivered (from one of the states `from`,
+ * those `fetch` allows), its receipt watchdog armed, and the timeline records what the two
+ * transitions would (`lease-expired`, `leased`, `fetched`, in that order). Updating each delivery once
+ * instead of twice halves the index entries PostgreSQL writes for it: no row of the table changes
+ * without touching its indexes, as its state is indexed. `delivery.leaseUntil` is the lease granted,
+ * as the item reports it; the row itself holds none, as after any fetch.
+ */
+export async function leaseAndFetchInbox(
+  db: Queryable,
+  receiverEan: string,
+  limit: number,
+  times: { readonly now: Date; readonly leaseUntil: Date; readonly receiptDueAt: Date },
+  from: readonly DeliveryState[],
+): Promise<LeasedAndFetched[]> {
+  await lockInbox(db, receiverEan);
+  const { rows } = await db.query<
+    DeliveryRow & { m: MessageRow; body: Uint8Array | null; outbox_id: number | null; outbox_due: Date | null }
+  >(
+    `WITH ${OPEN_INBOX_CANDIDATES},
+     m AS (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT message_id FROM candidates)),
+     upd AS (
+       UPDATE deliveries d SET state = 'delivered', delivered_at = $3, lease_until = NULL, offers = d.offers + 1, updated_at = $3,
+         receipt_due_at = CASE WHEN m.ack_requested THEN $5::timestamptz ELSE NULL END
+       FROM candidates c JOIN m ON m.id = c.message_id
+       WHERE d.id = c.id AND d.state = ANY($6::text[])
+       RETURNING ${DELIVERY_COLUMNS.split(', ').map((col) => `d.${col}`).join(', ')}, c.was_expired,
+         EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = c.message_id) AS has_body, m.sha256 AS message_sha256),
+     ob AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
+       RETURNING id, delivery_id, due_at),
+     superseded AS (
+       UPDATE outbox SET done_at = $3
+       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL),
+     ev AS (
+       INSERT INTO events (message_id, delivery_id, kind, at, detail)
+       SELECT message_id, id, kind, $3, detail FROM (
+         SELECT seq, 0 AS step, message_id, id, 'lease-expired' AS kind, '{}'::jsonb AS detail FROM upd WHERE was_expired
+         UNION ALL
+         SELECT seq, 1, message_id, id, 'leased', jsonb_build_object('until', $4::timestamptz, 'offer', offers) FROM upd
+         UNION ALL
+         -- a body the retention policy pruned is not fetched: nothing to record, as for GET /api/v1/inbox/{id}
+         SELECT seq, 2, message_id, id, 'fetched', jsonb_build_object('first', true, 'sha256', message_sha256) FROM upd WHERE has_body) x
+       ORDER BY seq, step)
+     SELECT ${DELIVERY_COLUMNS.split(', ').filter((col) => col !== 'lease_until').map((col) => `upd.${col}`).join(', ')}, $4::timestamptz AS lease_until,
+       row_to_json(m) AS m, b.body, ob.id AS outbox_id, ob.due_at AS outbox_due
+     FROM upd JOIN m ON m.id = upd.message_id LEFT JOIN message_bodies b ON b.message_id = upd.message_id LEFT JOIN ob ON ob.delivery_id = upd.id
+     ORDER BY upd.seq`,
+    [receiverEan, limit, times.now, times.leaseUntil, times.receiptDueAt, from],
+    'medcom-lease-and-fetch-inbox',
+  );
+  return rows.map((row) => {
+    const message = messageFromRow({ ...row.m, received_at: new Date(row.m.received_at) });
+    return {
+      delivery: deliveryFromRow(row),
+      message,
+      fetched: {
+        body: row.body ? Buffer.from(row.body.buffer, row.body.byteOffset, row.body.byteLength) : undefined,
+        bodyPrunedAt: message.bodyPrunedAt,
+        contentType: message.contentType,
+        sha256: message.sha256,
+        watchdog: watchdogOf(row.id, row),
+        delivered: true,
+      },
+    };
+  });
 }
 
 /**

@@ -74,6 +74,55 @@ describe('GET /api/v1/inbox?include=body', () => {
     }
   });
 
+  it('records on the timeline what a lease and a fetch would, and writes each delivery once', async () => {
+    const [messageId] = [...(await sendThree('ONCE')).keys()];
+    // Every UPDATE of a delivery writes a new row version and, its state being indexed, new index entries.
+    await gw.db.query('CREATE TABLE delivery_updates (id uuid)');
+    await gw.db.query(
+      `CREATE FUNCTION count_delivery_update() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN INSERT INTO delivery_updates VALUES (NEW.id); RETURN NEW; END $$`,
+    );
+    await gw.db.query('CREATE TRIGGER count_delivery_update AFTER UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION count_delivery_update()');
+    let items: ItemWithBody[];
+    try {
+      items = (await gw.get(MUNICIPALITY, '/api/v1/inbox?limit=10&include=body')).json<{ items: ItemWithBody[] }>().items;
+    } finally {
+      await gw.db.query('DROP TRIGGER count_delivery_update ON deliveries');
+      await gw.db.query('DROP FUNCTION count_delivery_update()');
+    }
+    const updates = await gw.db.query<{ id: string; n: number }>('SELECT id, count(*)::int AS n FROM delivery_updates GROUP BY id');
+    await gw.db.query('DROP TABLE delivery_updates');
+    expect(items.length).toBeGreaterThanOrEqual(3);
+    expect(updates.rows.map((r) => r.n)).toEqual(items.map(() => 1));
+
+    const item = items.find((i) => i.messageId === messageId) as ItemWithBody;
+    expect(item).toMatchObject({ offers: 1, leaseUntil: expect.any(String) as unknown });
+    const timeline = (await viewMessage(gw, HOSPITAL, messageId as string)).timeline.filter((e) => e.deliveryId === item.id);
+    expect(timeline.map((e) => e.kind)).toEqual(['leased', 'fetched']);
+    expect(new Date(timeline[0]?.detail.until as string).toISOString()).toBe(item.leaseUntil);
+    expect(timeline[0]?.detail.offer).toBe(1);
+    expect(timeline[1]?.detail).toEqual({ first: true, sha256: item.sha256 });
+  });
+
+  it('takes a delivery whose lease ran out, and says so on the timeline before the new lease', async () => {
+    const sent = await sendThree('RELEASE');
+    const first = (await leaseInbox(gw, MUNICIPALITY, '?limit=50')).filter((i) => sent.has(i.messageId));
+    expect(first).toHaveLength(3);
+    // Leased and not fetched: nothing more for this receiver until the lease runs out.
+    expect((await gw.get(MUNICIPALITY, '/api/v1/inbox?limit=50&include=body')).json<{ items: ItemWithBody[] }>().items.filter((i) => sent.has(i.messageId))).toEqual([]);
+    gw.clock.advance((gw.settings.leaseSeconds + 1) * 1000);
+    const again = (await gw.get(MUNICIPALITY, '/api/v1/inbox?limit=50&include=body')).json<{ items: ItemWithBody[] }>().items.filter((i) => sent.has(i.messageId));
+    expect(again.map((i) => [i.id, i.offers])).toEqual(first.map((i) => [i.id, 2]));
+    for (const item of again) {
+      expect(Buffer.from(item.body as string, 'base64').equals(sent.get(item.messageId) as Buffer)).toBe(true);
+      const view = await viewMessage(gw, HOSPITAL, item.messageId);
+      expect(view.timeline.filter((e) => e.deliveryId === item.id).map((e) => e.kind)).toEqual(['leased', 'lease-expired', 'leased', 'fetched']);
+      expect(view.deliveries.find((d) => d.id === item.id)).toMatchObject({ state: 'delivered', offers: 2, receiptDueAt: expect.any(String) as unknown });
+      const row = await gw.db.query<{ lease_until: Date | null }>('SELECT lease_until FROM deliveries WHERE id = $1', [item.id]);
+      expect(row.rows[0]?.lease_until, 'a delivered message holds no lease').toBeNull();
+    }
+  });
+
   it('without include, items carry no bytes (the one-by-one API is unchanged)', async () => {
     await sendThree('PLAIN');
     const items = await leaseInbox(gw, MUNICIPALITY, '?limit=10');
