@@ -138,7 +138,12 @@ function cpuSecondsOf(pid: number | 'self'): number {
   }
 }
 
-/** CPU seconds of every process now, by pid, with its command name. */
+/**
+ * CPU seconds of every process now, by pid, with its command name. For PostgreSQL's processes the
+ * CPU of their ended children counts too (cutime, cstime): a backend whose connection closed is
+ * reaped by the postmaster, which so accounts for it; without it, a gateway that renews its
+ * connections would seem to cost PostgreSQL nothing.
+ */
 function allProcesses(): Map<number, { comm: string; cpu: number }> {
   const out = new Map<number, { comm: string; cpu: number }>();
   let entries: string[] = [];
@@ -152,7 +157,8 @@ function allProcesses(): Map<number, { comm: string; cpu: number }> {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(pid), { comm, cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND });
+      const children = comm === 'postgres' ? Number(fields[13]) + Number(fields[14]) : 0;
+      out.set(Number(pid), { comm, cpu: (Number(fields[11]) + Number(fields[12]) + children) / TICKS_PER_SECOND });
     } catch {
       // the process ended meanwhile
     }
