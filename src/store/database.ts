@@ -40,11 +40,17 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
+/** See PostgresDatabase.release: the first renewal of a connection's plans comes after this many checkouts at the earliest. */
+const PLAN_RENEWAL_MIN_CHECKOUTS = 1_000;
+
 pg.types.setTypeParser(20, (value) => Number(value)); // bigint counters and sequences fit in a double here
 
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  /** Connections taken from the pool so far, and the count when each connection's plans were last renewed (see release). */
+  private checkouts = 0;
+  private readonly plannedAt = new WeakMap<pg.PoolClient, number>();
 
   constructor(connectionString: string, options: { schema?: string; max?: number; connectionTimeoutMillis?: number } = {}) {
     this.pool = new pg.Pool({
@@ -58,12 +64,19 @@ export class PostgresDatabase implements Database {
   }
 
   async query<T>(sql: string, params: readonly unknown[] = [], name?: string): Promise<{ rows: T[]; rowCount: number }> {
-    const result = await this.pool.query(name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] });
-    return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+    const client = await this.checkout();
+    try {
+      const result = await client.query(name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] });
+      this.release(client);
+      return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      this.release(client, error);
+      throw error;
+    }
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
@@ -74,13 +87,42 @@ export class PostgresDatabase implements Database {
       };
       const value = await work(tx);
       await client.query('COMMIT');
+      this.release(client);
       return value;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      this.release(client);
       throw error;
-    } finally {
-      client.release();
     }
+  }
+
+  private async checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    this.checkouts += 1;
+    if (!this.plannedAt.has(client)) this.plannedAt.set(client, this.checkouts);
+    return client;
+  }
+
+  /**
+   * Back to the pool; first, when the pool has done twice the work it had done when this connection's
+   * plans were made (and at least PLAN_RENEWAL_MIN_CHECKOUTS more), `DISCARD PLANS` so its prepared
+   * statements are planned again with the tables as they are now. A prepared statement's generic plan
+   * is made once, after its fifth execution; made while the tables were nearly empty (a new gateway),
+   * it scans where an index should probe, and PostgreSQL keeps it until an ANALYZE of the table
+   * (autovacuum's, a minute or more later). Doubling keeps renewals rare once the tables are large. The
+   * caller does not wait for it. `error` (a broken connection) makes the pool close the connection.
+   */
+  private release(client: pg.PoolClient, error?: unknown): void {
+    const plannedAt = this.plannedAt.get(client) ?? 0;
+    if (error !== undefined || this.checkouts < Math.max(2 * plannedAt, plannedAt + PLAN_RENEWAL_MIN_CHECKOUTS)) {
+      client.release(error instanceof Error ? error : error === undefined ? undefined : true);
+      return;
+    }
+    this.plannedAt.set(client, this.checkouts);
+    client.query('DISCARD PLANS').then(
+      () => client.release(),
+      (discardError: unknown) => client.release(discardError instanceof Error ? discardError : true),
+    );
   }
 
   async close(): Promise<void> {

@@ -140,7 +140,7 @@ const INSERT_MESSAGES = `WITH input AS (
        -- scanned a sender's every letter, or every waiting deadline, and the insert slowed down as the
        -- tables grew. '= ANY' alone is not enough for letters: a plan made while the table was small
        -- put only sender_ean in the index condition and filtered all of the sender's letters (4 ms per
-       -- message at 11 000 letters, seen with auto_explain). See also insertMessages: not prepared.
+       -- message at 11 000 letters, seen with auto_explain). See also insertMessages on its generic plan.
        WHERE NOT (i.only_new AND EXISTS (
          SELECT 1 FROM unnest(i.letter_ids) AS u(letter_id)
            CROSS JOIN LATERAL (SELECT 1 FROM letters l
@@ -274,14 +274,14 @@ export async function insertMessages(db: Queryable, inserts: readonly MessageIns
       inserts.map((insert) => insert.message.body),
       at,
     ],
-    // Not a prepared statement, unlike the other hot ones: planned on every execution with the tables as
-    // they are. Prepared, PostgreSQL kept after five executions the generic plan it made while the tables
-    // were nearly empty, which scanned all of a sender's letters and every open deadline per message
-    // until autovacuum's next ANALYZE (seen with auto_explain: 4 ms per message at 11 000 letters). On
-    // two cores, accept only: 631 -> 870 msg/s, PostgreSQL 1.47 -> 0.76 ms of CPU per message. Planning
-    // every statement of the pool so (plan_cache_mode=force_custom_plan) was measured too: it slowed a
-    // backlog's drain from 790 to 627 msg/s, whose statements' generic plans are good.
-    undefined,
+    // Prepared, as the other hot statements: planning it takes 1 to 1.5 ms, more than executing it for a
+    // few messages. Its generic plan is only as good as the tables were when it was made: one made while
+    // they were nearly empty (a new gateway) scanned all of a sender's letters and every open deadline
+    // per message (seen with auto_explain: 4 ms per message at 11 000 letters), so the store renews a
+    // connection's plans as the work grows (PostgresDatabase.release). Accept only, two cores: PostgreSQL
+    // 0.74 ms of CPU per message planned on every execution, 0.61 prepared and renewed, 1.22 prepared
+    // and never renewed in the bench's first minute.
+    'medcom-insert-messages',
   );
   const inserted = new Set(rows[0]?.inserted ?? []);
   const outboxByDelivery = new Map((rows[0]?.outbox ?? []).map((o) => [o.delivery_id, Number(o.id)]));

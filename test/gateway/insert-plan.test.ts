@@ -2,8 +2,8 @@
  * The accept path's shared insert keeps probing an index per key as the tables grow: "a letter seen
  * before" with both the sender and the letter id in the index condition (with '= ANY' the planner put
  * only the sender there and filtered all of the sender's letters), "an open deadline to fulfil" by
- * patient and obliged sender. The statement is also planned on every execution (not prepared, see
- * insertMessages), measured in the bench; this test cannot tell the two apart and guards the plan's shape.
+ * patient and obliged sender. The statement is prepared; that its generic plan is renewed as the tables
+ * grow is the store's part (database-plan-renewal.test.ts). This test guards the plan's shape.
  *
  * The plan PostgreSQL actually used is read from auto_explain on the test's own connection
  * (client_min_messages=log sends its log lines to the client as notices).
