@@ -62,8 +62,9 @@ function itemOf(delivery: DeliveryRecord, message: MessageRecord): InboxItem {
 
 /** Leases up to `limit` waiting messages for `receiverEan` (oldest first, per patient in order). */
 export async function leaseItems(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItem[]> {
-  // Ops see when each endpoint last polled; a paused endpoint is offered nothing (its deliveries wait).
-  if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
+  // Ops see when each endpoint last polled; a paused endpoint is offered nothing (the lease itself
+  // reads the pause), its deliveries wait.
+  await noteInboxPoll(ctx.db, receiverEan, ctx.clock());
   const leased = await leaseDeliveries(ctx, receiverEan, limit);
   return leased.map(({ delivery, message }) => itemOf(delivery, message));
 }
@@ -83,7 +84,7 @@ export interface InboxItemWithBody extends InboxItem {
  */
 export async function leaseItemsWithBodies(ctx: GatewayContext, receiverEan: string, limit: number): Promise<InboxItemWithBody[]> {
   // As leaseItems: the poll is noted, and a paused endpoint is offered nothing.
-  if ((await noteInboxPoll(ctx.db, receiverEan, ctx.clock())).paused) return [];
+  await noteInboxPoll(ctx.db, receiverEan, ctx.clock());
   const withBodies: InboxItemWithBody[] = [];
   for (const { delivery, message, fetched } of await leaseAndFetch(ctx, receiverEan, limit)) {
     const item = itemOf(delivery, message);

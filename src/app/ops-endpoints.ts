@@ -1,6 +1,6 @@
 /**
- * Pausing and resuming a receiver. While paused, its inbox offers nothing (the lease path asks
- * noteInboxPoll), its push jobs end without pushing (loadPush) and its deliveries wait in the store:
+ * Pausing and resuming a receiver. While paused, its inbox offers nothing (the lease statement reads
+ * the pause), its push jobs end without pushing (loadPush) and its deliveries wait in the store:
  * nothing is lost, everything is offered or pushed once it is resumed. Each change is written to the audit log with who and why.
  */
 import { endpointActivity, pauseEndpoint, pausedEndpoints, resumeEndpoint, type EndpointPause } from '../store/endpoint-state-store.js';

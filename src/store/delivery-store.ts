@@ -24,7 +24,8 @@ import type { DeliveryOutboxEntry, OutboxEntry } from './outbox.js';
  * The CTE `candidates (id, message_id, was_expired)`: up to $2 of the oldest deliveries open for the
  * receiver $1 at the time $3, locked (SKIP LOCKED), per patient in order: a delivery is not offered
  * while an earlier one for the same receiver and patient is out on an unexpired lease, so later news
- * never overtakes earlier news. A delivery whose lease ran out is open again (`was_expired`).
+ * never overtakes earlier news. A delivery whose lease ran out is open again (`was_expired`). A receiver
+ * an operator paused is offered nothing (its deliveries wait).
  *
  * The receiver is matched as a range of one and ordered by (receiver_ean, seq) on purpose: only the
  * open-inbox index (migration 012) gives that order, so PostgreSQL walks the receiver's open
@@ -35,6 +36,7 @@ const OPEN_INBOX_CANDIDATES = `candidates AS (
        SELECT d.id, d.message_id, (d.state = 'leased') AS was_expired FROM deliveries d
        WHERE d.receiver_ean >= $1 AND d.receiver_ean <= $1 AND d.mode = 'pull' AND d.state IN ('waiting', 'leased')
          AND (d.state = 'waiting' OR (d.state = 'leased' AND d.lease_until <= $3))
+         AND NOT EXISTS (SELECT 1 FROM endpoint_pauses p WHERE p.endpoint_ean = $1)
          AND NOT EXISTS (
            SELECT 1 FROM deliveries e
            WHERE e.receiver_ean = d.receiver_ean AND e.seq < d.seq AND e.patient_refs && d.patient_refs

@@ -1,8 +1,9 @@
 /**
  * What ops know about each endpoint beyond its deliveries: when it last polled its inbox or accepted
  * a push, and whether an operator paused it. A poll must stay cheap, so its activity is written at most
- * once every ACTIVITY_INTERVAL_MS per endpoint and process; the pause is read on every poll, in the same
- * round trip when a write is due, so a pause takes effect at once in every process.
+ * once every ACTIVITY_INTERVAL_MS per endpoint and process. The pause is read by the lease statement
+ * itself (delivery-store's OPEN_INBOX_CANDIDATES), so it takes effect at once in every process without
+ * a round trip of its own.
  */
 import type { Queryable } from './database.js';
 
@@ -26,23 +27,16 @@ function activityDue(db: Queryable, key: string, at: Date): boolean {
 
 const PAUSED = 'SELECT EXISTS (SELECT 1 FROM endpoint_pauses WHERE endpoint_ean = $1) AS paused';
 
-/**
- * The inbox lease path calls this on every poll: notes the poll (throttled) and says whether the
- * endpoint is paused, in which case it is offered nothing.
- */
-export async function noteInboxPoll(db: Queryable, endpointEan: string, at: Date): Promise<{ paused: boolean }> {
-  const { rows } = activityDue(db, `poll:${endpointEan}`, at)
-    ? await db.query<{ paused: boolean }>(
-        `WITH touch AS (
-           INSERT INTO endpoint_activity (endpoint_ean, last_polled_at) VALUES ($1, $2)
-           ON CONFLICT (endpoint_ean) DO UPDATE SET last_polled_at = EXCLUDED.last_polled_at
-           WHERE endpoint_activity.last_polled_at IS NULL OR endpoint_activity.last_polled_at < EXCLUDED.last_polled_at)
-         ${PAUSED}`,
-        [endpointEan, at],
-        'medcom-note-poll',
-      )
-    : await db.query<{ paused: boolean }>(PAUSED, [endpointEan], 'medcom-is-paused');
-  return { paused: rows[0]?.paused === true };
+/** The inbox lease path calls this on every poll: notes the poll (throttled; most polls write nothing). */
+export async function noteInboxPoll(db: Queryable, endpointEan: string, at: Date): Promise<void> {
+  if (!activityDue(db, `poll:${endpointEan}`, at)) return;
+  await db.query(
+    `INSERT INTO endpoint_activity (endpoint_ean, last_polled_at) VALUES ($1, $2)
+     ON CONFLICT (endpoint_ean) DO UPDATE SET last_polled_at = EXCLUDED.last_polled_at
+     WHERE endpoint_activity.last_polled_at IS NULL OR endpoint_activity.last_polled_at < EXCLUDED.last_polled_at`,
+    [endpointEan, at],
+    'medcom-note-poll',
+  );
 }
 
 /** A push to this endpoint succeeded (throttled like polls). */

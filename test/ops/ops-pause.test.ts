@@ -77,6 +77,8 @@ describe('pause and resume', () => {
     expect(received).toHaveLength(0);
     expect((await pendingOutbox(gw.db, 100)).filter((o) => o.kind === 'push')).toHaveLength(3);
     expect(await leaseInbox(gw, MUNICIPALITY)).toEqual([]);
+    const withBodies = await gw.get(MUNICIPALITY, '/api/v1/inbox?limit=10&include=body');
+    expect(withBodies.json<{ items: unknown[] }>().items, 'nor does a lease with bodies').toEqual([]);
     const overview = (await ops('/api/v1/ops/overview')).json<{ endpoints: { ean: string; waiting: number; paused: unknown; lastPushedAt: string | null }[] }>();
     expect(overview.endpoints.find((e) => e.ean === MUNICIPALITY_2)).toMatchObject({ waiting: 3, paused: expect.objectContaining({ reason: REASON }), lastPushedAt: null });
     expect(overview.endpoints.find((e) => e.ean === MUNICIPALITY)).toMatchObject({ waiting: 2 });
