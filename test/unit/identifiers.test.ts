@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyCpr } from '../../src/domain/cpr.js';
 import { glnCheckDigit, isValidGln } from '../../src/domain/gln.js';
+import { gatewayIdentifier } from '../../src/app/issue-receipt.js';
 
 describe('classifyCpr', () => {
   it.each(['0101501234', '2902001234', '3112991234', '2505544849'])('accepts %s as a CPR number', (cpr) => {
@@ -49,5 +50,16 @@ describe('GLN check digit', () => {
 
   it('does not call a number of another length a GLN', () => {
     expect(isValidGln('570000121526')).toBe(false);
+  });
+});
+
+describe('the identifiers the gateway gives its own receipts', () => {
+  it('fit String_1_14, start with the prefix and differ at the same instant', () => {
+    const now = new Date('2026-12-06T10:00:00Z');
+    const ids = Array.from({ length: 2_000 }, () => gatewayIdentifier('G', now));
+    for (const id of ids) expect(id).toMatch(/^G[0-9A-Z]{13}$/);
+    // With a one-letter prefix, 20 random bits are left: two thousand draws at one instant collide a
+    // couple of times at most (the issuer draws again on a clash within a batch).
+    expect(new Set(ids).size).toBeGreaterThan(1_990);
   });
 });
