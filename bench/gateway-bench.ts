@@ -87,6 +87,19 @@ const runFloor = process.env.BENCH_FLOOR !== '0';
 /** The full flow's own cap (default: the load's); a small one measures acceptance and the floor quickly. */
 const flowLoad: LoadConfig = { ...load, messages: Math.floor(envNumber('BENCH_FLOW_MESSAGES', load.messages, 1, 10_000_000)) };
 
+/**
+ * Seconds of the same load before a closed-loop phase is measured, not counted (as the open loop's
+ * warm-up): a fresh node process spends its first tens of seconds compiling its hot code (V8's
+ * optimising compiler took 30 % of the gateway's CPU in the first 20 s, 6 % after 45 s, per perf),
+ * which the floor's few lines do not. The servers are measured as they run for days, after it.
+ */
+const warmupSeconds = envNumber('BENCH_WARMUP_SECONDS', 10, 0, 600);
+/** Warm-up messages are numbered from here: no envelope, letter or patient of the measured load repeats. */
+const WARMUP_FIRST_MESSAGE = 500_000_000;
+function warmupOf(config: LoadConfig): LoadConfig {
+  return { ...config, seconds: warmupSeconds, messages: 10_000_000, firstMessage: WARMUP_FIRST_MESSAGE };
+}
+
 type Mode = 'closed' | 'rate' | 'backlog';
 /** BENCH_MODE, else the mode whose variable is set, else the closed loop. */
 function modeOf(): Mode {
@@ -190,7 +203,11 @@ async function startOrFail(name: string, args: string[], env: NodeJS.ProcessEnv,
  * One phase: a fresh database and prefix, the server as a child, the load, and around it the
  * samplers (memory, CPU, PostgreSQL activity and counters, and for the gateway the in-process probe).
  */
-async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind, work: (port: number, pid: number) => Promise<R>): Promise<Phase<R> | undefined> {
+async function runPhase<R extends { readonly accepted: number }>(
+  kind: PhaseKind,
+  work: (port: number, pid: number) => Promise<R>,
+  warmup?: (port: number) => Promise<unknown>,
+): Promise<Phase<R> | undefined> {
   const database = databaseOf(kind);
   const prefix = prefixOf(kind);
   databases.add(database);
@@ -228,6 +245,10 @@ async function runPhase<R extends { readonly accepted: number }>(kind: PhaseKind
   console.log(`\n${title}: node ${args.filter((a) => !a.startsWith('--import')).join(' ')} on 127.0.0.1:${port}, database ${database}, Redis prefix ${prefix}`);
   const child = await startOrFail(title, args, env, port);
   if (!child) return undefined;
+  if (warmup && warmupSeconds > 0 && !abort.aborted) {
+    console.log(`warm-up: ${warmupSeconds} s of the same load, not counted`);
+    await warmup(port);
+  }
 
   await checkpoint(postgres);
   const pgBefore = await pgCounters(postgres, database);
@@ -296,6 +317,7 @@ function report(
   out(`gateway at commit ${source.commit}${source.srcChanged ? ' with uncommitted changes in src/' : ''}`);
   out(`PostgreSQL ${database.version}: synchronous_commit=${database.synchronousCommit}, fsync=${database.fsync}`);
   out(`load: ${load.concurrency} posts in flight; cap ${load.messages} messages or ${load.seconds} s (floor ${floorLoad.messages}); ${load.pollersPerEndpoint} pollers per endpoint, ${load.itemConcurrency} items at a time each; ${inboxText}`);
+  out(`each phase measured after ${warmupSeconds} s of the same load (warm-up, not counted: BENCH_WARMUP_SECONDS)`);
   out(line);
   out(`  ${'throughput'.padEnd(36)} ${'msg/s'.padStart(8)}   ${'count'.padStart(8)}   ${'seconds'.padStart(8)}`);
   const rate = (label: string, perSecond: number, count: number, seconds: number) =>
@@ -427,11 +449,12 @@ async function closedLoop(machine: Machine, source: Source): Promise<number> {
       `load: ${flowLoad.messages} messages or ${load.seconds} s, ${load.concurrency} posts in flight, ${load.pollersPerEndpoint} pollers per endpoint × ${load.itemConcurrency} items at a time; ${inboxText}`,
     );
     return runGatewayLoad(port, templates, flowLoad, abort, (text) => console.log(text));
-  });
+  }, (port) => runGatewayLoad(port, templates, warmupOf(flowLoad), abort, () => undefined));
   if (!flow) return 1;
-  const accept = runAcceptOnly && !abort.aborted ? await runPhase('accept', (port) => runPostOnlyLoad(port, templates, load, abort)) : undefined;
+  const postOnlyWarmup = (port: number) => runPostOnlyLoad(port, templates, warmupOf(load), abort);
+  const accept = runAcceptOnly && !abort.aborted ? await runPhase('accept', (port) => runPostOnlyLoad(port, templates, load, abort), postOnlyWarmup) : undefined;
   if (runAcceptOnly && !accept && !abort.aborted) return 1;
-  const floor = runFloor && !abort.aborted ? await runPhase('floor', (port) => runPostOnlyLoad(port, templates, floorLoad, abort)) : undefined;
+  const floor = runFloor && !abort.aborted ? await runPhase('floor', (port) => runPostOnlyLoad(port, templates, floorLoad, abort), postOnlyWarmup) : undefined;
   if (runFloor && !floor && !abort.aborted) return 1;
   const benchPeakRssMb = benchMemory.stop();
   const database = serverSettings ?? { version: '?', synchronousCommit: '?', fsync: '?' };
@@ -441,7 +464,7 @@ async function closedLoop(machine: Machine, source: Source): Promise<number> {
     source,
     machine,
     postgres: database,
-    config: { ...load, floorMessages: floorLoad.messages, floor: runFloor, acceptOnly: runAcceptOnly, cpuProfile },
+    config: { ...load, floorMessages: floorLoad.messages, floor: runFloor, acceptOnly: runAcceptOnly, cpuProfile, warmupSeconds },
     gateway: { ...flow.result, ...flow.resources },
     gatewayAcceptOnly: accept ? { ...accept.result, ...accept.resources } : null,
     floor: floor ? { ...floor.result, ...floor.resources } : null,
