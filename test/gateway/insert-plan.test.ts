@@ -2,8 +2,9 @@
  * The accept path's shared insert keeps probing an index per key as the tables grow: "a letter seen
  * before" with both the sender and the letter id in the index condition (with '= ANY' the planner put
  * only the sender there and filtered all of the sender's letters), "an open deadline to fulfil" by
- * patient and obliged sender. The statement is prepared; that its generic plan is renewed as the tables
- * grow is the store's part (database-plan-renewal.test.ts). This test guards the plan's shape.
+ * patient and obliged sender. The statement is prepared: a plan made on nearly empty tables scans them
+ * until the store renews the connection's plans (database-plan-renewal.test.ts); this test guards the
+ * shape of the plan made once they have grown.
  *
  * The plan PostgreSQL actually used is read from auto_explain on the test's own connection
  * (client_min_messages=log sends its log lines to the client as notices).
@@ -68,6 +69,9 @@ describe('the shared insert on growing tables (PostgreSQL)', () => {
       [AT],
     );
 
+    // The plan made on the nearly empty tables is still cached on this connection; the store renews it
+    // as the work grows (database-plan-renewal.test.ts) with DISCARD PLANS, as here.
+    await connection.query('DISCARD PLANS');
     explained = [];
     const [outcome] = await insertMessages(connection, [mayFulfil('PLANLAST')], AT);
     expect(outcome).not.toBe('not-inserted');
