@@ -266,6 +266,12 @@ async function runPhase<R extends { readonly accepted: number }>(
   if (!/exit code 0/.test(stopped)) console.error(`${title} stopped with ${stopped}; its last output:\n${child.output()}`);
   // Backends report their counters when they end, so read them after the server has closed its pool.
   const postgresPerMessage = pgPerMessage(pgBefore, await pgCounters(postgres, database), result.accepted);
+  // Dropped now, not at the end: autovacuum would otherwise work through this phase's tables during
+  // the next phase, on the same cores, and count as that phase's PostgreSQL CPU.
+  await dropDatabase(postgres, database).then(
+    () => databases.delete(database),
+    (error: unknown) => console.error(`could not drop database ${database} after its phase: ${(error as Error).message}`),
+  );
   let profile: ProfileSummary | undefined;
   if (profiling) {
     const file = latestProfile(profileDir, startedAt);
