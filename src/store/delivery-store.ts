@@ -132,6 +132,19 @@ function deliverAndArm(params: { readonly now: string; readonly due: string; rea
        WHERE delivery_id = (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL)`;
 }
 
+/**
+ * The CTEs `ob` and `superseded` over the CTE `upd (id, receipt_due_at)` of deliveries just delivered,
+ * with the time in $3: arms each one's receipt watchdog when a receipt is due, and retires an earlier
+ * watchdog of the same delivery (one deadline per delivery at a time). The batch fetches use it.
+ */
+const ARM_WATCHDOGS_OF_UPD = `ob AS (
+       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
+       SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
+       RETURNING id, delivery_id, due_at),
+     superseded AS (
+       UPDATE outbox SET done_at = $3
+       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL)`;
+
 function watchdogOf(deliveryId: string, row: { outbox_id: number | null; outbox_due: Date | null }): DeliveryOutboxEntry | undefined {
   return row.outbox_id === null ? undefined : { id: Number(row.outbox_id), kind: 'receipt-watchdog', deliveryId, dueAt: new Date(row.outbox_due as Date) };
 }
@@ -200,13 +213,7 @@ export async function fetchDeliveries(
        FROM target t JOIN m ON m.id = t.message_id
        WHERE d.id = t.id AND d.state = ANY($5::text[])
        RETURNING d.id, d.receipt_due_at),
-     ob AS (
-       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
-       SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
-       RETURNING id, delivery_id, due_at),
-     superseded AS (
-       UPDATE outbox SET done_at = $3
-       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL),
+     ${ARM_WATCHDOGS_OF_UPD},
      ev AS (
        INSERT INTO events (message_id, delivery_id, kind, at, detail)
        SELECT t.message_id, t.id, 'fetched', $3, jsonb_build_object('first', EXISTS (SELECT 1 FROM upd WHERE upd.id = t.id), 'sha256', m.sha256)
@@ -271,13 +278,7 @@ export async function leaseAndFetchInbox(
        WHERE d.id = c.id AND d.state = ANY($6::text[])
        RETURNING ${DELIVERY_COLUMNS.split(', ').map((col) => `d.${col}`).join(', ')}, c.was_expired,
          EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = c.message_id) AS has_body, m.sha256 AS message_sha256),
-     ob AS (
-       INSERT INTO outbox (kind, delivery_id, due_at, created_at)
-       SELECT 'receipt-watchdog', id, receipt_due_at, $3 FROM upd WHERE receipt_due_at IS NOT NULL
-       RETURNING id, delivery_id, due_at),
-     superseded AS (
-       UPDATE outbox SET done_at = $3
-       WHERE delivery_id IN (SELECT id FROM upd) AND kind = 'receipt-watchdog' AND done_at IS NULL),
+     ${ARM_WATCHDOGS_OF_UPD},
      ev AS (
        INSERT INTO events (message_id, delivery_id, kind, at, detail)
        SELECT message_id, id, kind, $3, detail FROM (

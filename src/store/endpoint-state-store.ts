@@ -29,25 +29,22 @@ const PAUSED = 'SELECT EXISTS (SELECT 1 FROM endpoint_pauses WHERE endpoint_ean 
 
 /** The inbox lease path calls this on every poll: notes the poll (throttled; most polls write nothing). */
 export async function noteInboxPoll(db: Queryable, endpointEan: string, at: Date): Promise<void> {
-  if (!activityDue(db, `poll:${endpointEan}`, at)) return;
-  await db.query(
-    `INSERT INTO endpoint_activity (endpoint_ean, last_polled_at) VALUES ($1, $2)
-     ON CONFLICT (endpoint_ean) DO UPDATE SET last_polled_at = EXCLUDED.last_polled_at
-     WHERE endpoint_activity.last_polled_at IS NULL OR endpoint_activity.last_polled_at < EXCLUDED.last_polled_at`,
-    [endpointEan, at],
-    'medcom-note-poll',
-  );
+  if (activityDue(db, `poll:${endpointEan}`, at)) await writeActivity(db, endpointEan, at, 'last_polled_at');
 }
 
 /** A push to this endpoint succeeded (throttled like polls). */
 export async function notePushAccepted(db: Queryable, endpointEan: string, at: Date): Promise<void> {
-  if (!activityDue(db, `push:${endpointEan}`, at)) return;
+  if (activityDue(db, `push:${endpointEan}`, at)) await writeActivity(db, endpointEan, at, 'last_pushed_at');
+}
+
+/** Moves the endpoint's time of `column` forward to `at` (never back: two processes may write it). */
+async function writeActivity(db: Queryable, endpointEan: string, at: Date, column: 'last_polled_at' | 'last_pushed_at'): Promise<void> {
   await db.query(
-    `INSERT INTO endpoint_activity (endpoint_ean, last_pushed_at) VALUES ($1, $2)
-     ON CONFLICT (endpoint_ean) DO UPDATE SET last_pushed_at = EXCLUDED.last_pushed_at
-     WHERE endpoint_activity.last_pushed_at IS NULL OR endpoint_activity.last_pushed_at < EXCLUDED.last_pushed_at`,
+    `INSERT INTO endpoint_activity (endpoint_ean, ${column}) VALUES ($1, $2)
+     ON CONFLICT (endpoint_ean) DO UPDATE SET ${column} = EXCLUDED.${column}
+     WHERE endpoint_activity.${column} IS NULL OR endpoint_activity.${column} < EXCLUDED.${column}`,
     [endpointEan, at],
-    'medcom-note-push',
+    column === 'last_polled_at' ? 'medcom-note-poll' : 'medcom-note-push',
   );
 }
 
