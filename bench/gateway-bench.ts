@@ -35,7 +35,7 @@ import { execFileSync } from 'node:child_process';
 import { fromPackageRoot, PACKAGE_ROOT } from '../src/package-root.js';
 import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { HttpClient } from './lib/http-client.js';
-import { checkpoint, createDatabase, databaseUrl, deleteRedisPrefix, dropDatabase, PgActivitySampler, pgCounters, pgPerMessage, type PostgresTarget } from './lib/infra.js';
+import { checkpoint, createDatabase, databaseUrl, deleteRedisPrefix, dropDatabase, PgActivitySampler, pgCounters, pgPerMessage, pgTableCounters, tableRowsPerMessage, type PostgresTarget } from './lib/infra.js';
 import { BACKLOG_INBOXES, drainInBatches, drainOneByOne, fillBacklog } from './lib/backlog.js';
 import { INBOX_MODES, runGatewayLoad, runPostOnlyLoad, type GatewayLoadResult, type InboxMode, type LoadConfig, type PostOnlyLoadResult } from './lib/load.js';
 import { loadTemplates, verifyTemplates, type Template } from './lib/messages.js';
@@ -252,6 +252,7 @@ async function runPhase<R extends { readonly accepted: number }>(
 
   await checkpoint(postgres);
   const pgBefore = await pgCounters(postgres, database);
+  const tablesBefore = await pgTableCounters(postgres, database);
   const activity = new PgActivitySampler(postgres, database);
   await activity.start();
   const memory = new MemorySampler(child.pid);
@@ -266,6 +267,7 @@ async function runPhase<R extends { readonly accepted: number }>(
   if (!/exit code 0/.test(stopped)) console.error(`${title} stopped with ${stopped}; its last output:\n${child.output()}`);
   // Backends report their counters when they end, so read them after the server has closed its pool.
   const postgresPerMessage = pgPerMessage(pgBefore, await pgCounters(postgres, database), result.accepted);
+  const postgresRowsByTable = tableRowsPerMessage(tablesBefore, await pgTableCounters(postgres, database), result.accepted);
   // Dropped now, not at the end: autovacuum would otherwise work through this phase's tables during
   // the next phase, on the same cores, and count as that phase's PostgreSQL CPU.
   await dropDatabase(postgres, database).then(
@@ -281,7 +283,7 @@ async function runPhase<R extends { readonly accepted: number }>(
   const probed = isGateway && existsSync(probeFile) ? readProbe(probeFile, loadStart, loadEnd, result.accepted) : {};
   return {
     result,
-    resources: { peakRssMb, cpu: cpuUse, stopped, postgresConnections, ...(postgresPerMessage ? { postgresPerMessage } : {}), ...probed, ...(profile ? { profile } : {}) },
+    resources: { peakRssMb, cpu: cpuUse, stopped, postgresConnections, ...(postgresPerMessage ? { postgresPerMessage } : {}), ...(postgresRowsByTable ? { postgresRowsByTable } : {}), ...probed, ...(profile ? { profile } : {}) },
   };
 }
 

@@ -100,6 +100,38 @@ export async function pgCounters(target: PostgresTarget, database: string): Prom
   }).catch(() => undefined);
 }
 
+/** Rows inserted, updated (of which HOT) and deleted per table of the bench database (pg_stat_user_tables). */
+export type TableCounters = ReadonlyMap<string, { readonly ins: number; readonly upd: number; readonly hot: number; readonly del: number }>;
+
+export async function pgTableCounters(target: PostgresTarget, database: string): Promise<TableCounters | undefined> {
+  const client = new pg.Client({ connectionString: databaseUrl(target, database), connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ t: string; i: string; u: string; h: string; d: string }>(
+      'SELECT relname AS t, n_tup_ins AS i, n_tup_upd AS u, n_tup_hot_upd AS h, n_tup_del AS d FROM pg_stat_user_tables',
+    );
+    return new Map(rows.map((r) => [r.t, { ins: Number(r.i), upd: Number(r.u), hot: Number(r.h), del: Number(r.d) }]));
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Per table, the rows a phase wrote per accepted message, largest first; tables it did not touch are left out. */
+export function tableRowsPerMessage(before: TableCounters | undefined, after: TableCounters | undefined, messages: number): string | undefined {
+  if (!before || !after || messages <= 0) return undefined;
+  const per = (n: number) => Math.round((n / messages) * 100) / 100;
+  const lines = [...after.entries()]
+    .map(([table, a]) => {
+      const b = before.get(table) ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+      return { table, ins: per(a.ins - b.ins), upd: per(a.upd - b.upd), hot: per(a.hot - b.hot), del: per(a.del - b.del) };
+    })
+    .filter((r) => r.ins + r.upd + r.del > 0)
+    .sort((x, y) => y.ins + y.upd + y.del - (x.ins + x.upd + x.del));
+  return lines.map((r) => `${r.table} +${r.ins}${r.upd ? ` ~${r.upd}${r.hot ? ` (HOT ${r.hot})` : ''}` : ''}${r.del ? ` -${r.del}` : ''}`).join(', ');
+}
+
 /** What one phase cost PostgreSQL, per accepted message. */
 export function pgPerMessage(before: PgCounters | undefined, after: PgCounters | undefined, messages: number): Record<string, number> | undefined {
   if (!before || !after || messages <= 0) return undefined;

@@ -10,6 +10,8 @@ export interface PhaseResources extends ProbeSummary {
   readonly stopped: string;
   /** PostgreSQL's work per accepted message: commits, rows, WAL bytes and WAL fsyncs. */
   readonly postgresPerMessage?: Record<string, number>;
+  /** The same rows per table: `table +inserted ~updated (HOT n) -deleted`. */
+  readonly postgresRowsByTable?: string;
   /** Average number of the phase database's connections per state during the load. */
   readonly postgresConnections: Record<string, number>;
   readonly profile?: ProfileSummary;
@@ -53,7 +55,7 @@ export function cpuLines(label: string, cpu: CpuUse, messages: number): string[]
 
 export function pgText(r: PhaseResources): string {
   const p = r.postgresPerMessage;
-  return p ? `${p.commits} commits, ${p.rowsInserted} rows inserted, ${p.rowsUpdated} updated, ${p.walBytes} WAL bytes (${p.walFullPages} full-page images), ${p.walSyncs} WAL fsyncs` : 'not available';
+  return p ? `${p.commits} commits, ${p.rowsInserted} rows inserted, ${p.rowsUpdated} updated, ${p.walBytes} WAL bytes (${p.walFullPages} full-page images), ${p.walSyncs} WAL fsyncs${r.postgresRowsByTable ? `\n      rows per table: ${r.postgresRowsByTable}` : ''}` : 'not available';
 }
 
 export function errorText(errors: Record<string, Record<string, number>>): string {
