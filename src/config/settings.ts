@@ -36,6 +36,11 @@ export interface Settings {
   readonly maxWaitSeconds: number;
   /** `MEDCOM_LONG_POLLS_PER_KEY`: long-polls one API key may hold open at once in one process (the next gets 429). */
   readonly longPollsPerKey: number;
+  /**
+   * `MEDCOM_INBOX_CONCURRENCY`: inbox transactions (leases, fetches, answers) one process runs at once;
+   * the others wait their turn, so under load senders' posts keep the CPU and the store's connections.
+   */
+  readonly inboxConcurrency: number;
   /** MedCom: resend when no receipt arrives within 30 minutes. */
   readonly receiptTimeoutSeconds: number;
   /** MedCom: resend at most 2 times. */
@@ -113,6 +118,7 @@ function environmentSchema(): { type: 'object'; properties: Record<string, objec
       MEDCOM_LEASE_SECONDS: whole(1, 86_400, 300),
       MEDCOM_MAX_WAIT_SECONDS: whole(0, 600, 60),
       MEDCOM_LONG_POLLS_PER_KEY: whole(1, 10_000, 10),
+      MEDCOM_INBOX_CONCURRENCY: whole(1, 1_000, 2),
       MEDCOM_RECEIPT_TIMEOUT_SECONDS: whole(1, 7 * 86_400, 1800),
       MEDCOM_RECEIPT_MAX_REOFFERS: whole(0, 10, 2),
       // 20 attempts from 2 s doubling to the 1-hour cap span about a day: an endpoint down for a while loses nothing.
@@ -250,6 +256,7 @@ export function readSettings(env: Env = process.env): Settings {
     leaseSeconds: n('MEDCOM_LEASE_SECONDS'),
     maxWaitSeconds: n('MEDCOM_MAX_WAIT_SECONDS'),
     longPollsPerKey: n('MEDCOM_LONG_POLLS_PER_KEY'),
+    inboxConcurrency: n('MEDCOM_INBOX_CONCURRENCY'),
     receiptTimeoutSeconds: n('MEDCOM_RECEIPT_TIMEOUT_SECONDS'),
     receiptMaxReoffers: n('MEDCOM_RECEIPT_MAX_REOFFERS'),
     pushMaxAttempts: n('MEDCOM_PUSH_MAX_ATTEMPTS'),

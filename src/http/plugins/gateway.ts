@@ -1,11 +1,13 @@
 /**
  * The gateway's use cases reach the routes through decorators, not through closures handed to each
  * route file: `fastify.gateway` is the use cases' context, `fastify.inboxWaiter` wakes long-polls.
+ * `fastify.inboxWork` runs a receiver's inbox transaction in its turn (see `MEDCOM_INBOX_CONCURRENCY`).
  * `fastify.gateway` is a getter: while the gateway is starting it throws the 503 problem (with
  * Retry-After), so a route simply reads it inside its handler and never checks readiness itself.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { GatewayContext } from '../../app/context.js';
 import type { OpsEventSource } from '../../domain/ops-event.js';
 
@@ -33,6 +35,13 @@ declare module 'fastify' {
     /** The use cases' context. Read it in handlers: while starting, reading it throws a 503 problem. */
     readonly gateway: GatewayContext;
     readonly inboxWaiter: InboxWaiter;
+    /**
+     * Runs one inbox transaction (a lease, a fetch, an answer) when its turn comes: at most
+     * `settings.inboxConcurrency` at once in this process, the rest first come, first served. A post
+     * waits behind whatever the event loop and the store are busy with; under load, receivers' leases
+     * wait instead and come back larger, which costs less per message. Never nest two.
+     */
+    readonly inboxWork: LimitFunction;
     /** Ops events of every process. Read it in handlers: while starting, reading it throws a 503 problem. */
     readonly opsEvents: OpsEventSource;
   }
@@ -41,6 +50,7 @@ declare module 'fastify' {
 async function gateway(app: FastifyInstance, access: GatewayAccess): Promise<void> {
   app.decorate('gateway', { getter: () => access.context() });
   app.decorate('inboxWaiter', access.inboxWaiter);
+  app.decorate('inboxWork', pLimit(app.settings.inboxConcurrency));
   app.decorate('opsEvents', { getter: () => access.opsEvents() });
 }
 

@@ -37,7 +37,9 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const receiver = requireEndpoint(request).ean;
       const { limit, wait, include } = request.query;
-      const lease = include === 'body' ? leaseItemsWithBodies : leaseItems;
+      const leaseNow = include === 'body' ? leaseItemsWithBodies : leaseItems;
+      // Each lease takes its turn; a long-poll's wait between leases holds no turn.
+      const lease: typeof leaseItems = (ctx, ean, n) => app.inboxWork(() => leaseNow(ctx, ean, n));
       if (wait === 0) return { items: await lease(app.gateway, receiver, limit), leaseSeconds: settings.leaseSeconds };
       const key = rateLimitKey(request);
       const open = openLongPolls.get(key) ?? 0;
@@ -100,7 +102,7 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const receiver = requireEndpoint(request).ean;
-      const fetched = await fetchItem(app.gateway, receiver, request.params.id);
+      const fetched = await app.inboxWork(() => fetchItem(app.gateway, receiver, request.params.id));
       reply.header('content-type', fetched.contentType);
       reply.header('etag', `"${fetched.sha256}"`);
       reply.header('x-content-sha256', fetched.sha256);
@@ -126,7 +128,7 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const receiver = requireEndpoint(request).ean;
-      return { results: await answerManyWithJson(app.gateway, receiver, request.body.answers) };
+      return { results: await app.inboxWork(() => answerManyWithJson(app.gateway, receiver, request.body.answers)) };
     },
   );
 
@@ -165,8 +167,8 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const receiver = requireEndpoint(request).ean;
       const kind = bodyKindOf(request.headers['content-type']);
-      if (kind === 'json') return answerWithJson(app.gateway, receiver, request.params.id, request.body as Static<typeof JsonAnswer>);
-      if (kind === 'xml') return answerWithXml(app.gateway, receiver, request.params.id, xmlBodyOf(request));
+      if (kind === 'json') return app.inboxWork(() => answerWithJson(app.gateway, receiver, request.params.id, request.body as Static<typeof JsonAnswer>));
+      if (kind === 'xml') return app.inboxWork(() => answerWithXml(app.gateway, receiver, request.params.id, xmlBodyOf(request)));
       throw unsupportedMediaType('answer with application/json or with a MedCom receipt as application/xml');
     },
   );

@@ -1,0 +1,107 @@
+/**
+ * `MEDCOM_INBOX_CONCURRENCY`: a process runs at most that many inbox transactions (leases, fetches,
+ * answers) at once; the next waits its turn, first come first served. A receiver's lease is held up
+ * deterministically by holding its inbox's advisory lock from another connection (the lease takes
+ * that lock first), on an endpoint of this file's own, so no other test file's leases touch it.
+ */
+import { randomInt } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../../src/config/settings.js';
+import { glnCheckDigit } from '../../src/domain/gln.js';
+import { HOSPITAL, MUNICIPALITY, startTestGateway, testConfigDir, type TestGateway } from '../support/gateway.js';
+import { TEST_DATABASE_URL } from '../support/store.js';
+
+/** A municipality of this file's own, set up as the demo one (its key is demo-<EAN>). */
+const first12 = `57999${String(randomInt(10_000_000)).padStart(7, '0')}`;
+const HELD = `${first12}${glnCheckDigit(first12)}`;
+const config = testConfigDir((c) => {
+  const template = c.endpoints.find((e) => e.ean === MUNICIPALITY);
+  c.endpoints.push({ ...structuredClone(template), ean: HELD, name: 'Kommune med låst indbakke' } as (typeof c.endpoints)[number]);
+});
+
+afterAll(() => config.remove());
+
+/** Holds the advisory lock a lease of `ean`'s inbox takes first, until `release`. */
+async function holdInboxLock(ean: string): Promise<{ release(): Promise<void>; leaseIsWaiting(): Promise<boolean> }> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  const { rows } = await client.query<{ key: string }>("SELECT hashtextextended('medcom-inbox:' || $1, 0)::text AS key", [ean]);
+  const key = rows[0]?.key as string;
+  await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+  return {
+    release: async () => {
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+      await client.end();
+    },
+    // A 64-bit advisory key shows in pg_locks as its high (classid) and low (objid) 32 bits.
+    leaseIsWaiting: async () =>
+      (
+        await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks
+           WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+             AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+          [key],
+        )
+      ).rows[0]?.n === 1,
+  };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe.each([1, 2])('MEDCOM_INBOX_CONCURRENCY=%i', (concurrency) => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ workers: false, env: { MEDCOM_CONFIG_DIR: config.dir, MEDCOM_INBOX_CONCURRENCY: String(concurrency) } });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  const work = () => (gw.gateway.app as NonNullable<typeof gw.gateway.app>).inboxWork;
+
+  it(concurrency === 1 ? "another receiver's lease waits its turn while one lease is held up, then both are answered" : 'a second lease runs beside the held-up one', async () => {
+    const lock = await holdInboxLock(HELD);
+    let released = false;
+    try {
+      const held = gw.get(HELD, '/api/v1/inbox?include=body');
+      await until(() => lock.leaseIsWaiting(), 'the held lease waits for its inbox lock');
+      expect(work().activeCount).toBe(1);
+      const other = gw.get(HOSPITAL, '/api/v1/inbox?include=body');
+      if (concurrency === 1) {
+        await until(() => work().pendingCount === 1, "the hospital's lease is queued");
+        expect(work().activeCount).toBe(1);
+        await lock.release();
+        released = true;
+      } else {
+        // It has a turn of its own: it is answered while the other lease is still held up.
+        expect((await other).statusCode).toBe(200);
+        expect(await lock.leaseIsWaiting()).toBe(true);
+        await lock.release();
+        released = true;
+      }
+      for (const response of await Promise.all([held, other])) expect(response.statusCode, response.body).toBe(200);
+      expect(work().activeCount + work().pendingCount).toBe(0);
+    } finally {
+      if (!released) await lock.release();
+    }
+  });
+});
+
+describe('MEDCOM_INBOX_CONCURRENCY out of range', () => {
+  it.each(['0', '-1', 'two', '1.5', '1001'])('%s is refused with the variable named', (value) => {
+    expect(() => readSettings({ MEDCOM_INBOX_CONCURRENCY: value })).toThrow(/MEDCOM_INBOX_CONCURRENCY/);
+  });
+
+  it('is 2 when not set', () => {
+    expect(readSettings({}).inboxConcurrency).toBe(2);
+  });
+});
