@@ -5,11 +5,13 @@
  * that lock first), on an endpoint of this file's own, so no other test file's leases touch it.
  */
 import { randomInt } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../src/config/settings.js';
 import { glnCheckDigit } from '../../src/domain/gln.js';
-import { HOSPITAL, MUNICIPALITY, startTestGateway, testConfigDir, type TestGateway } from '../support/gateway.js';
+import { HOSPITAL, MUNICIPALITY, renumber, startTestGateway, testConfigDir, type InboxItemJson, type TestGateway } from '../support/gateway.js';
+import { startListeningGateway, type ListeningGateway } from '../support/listening-gateway.js';
 import { TEST_DATABASE_URL } from '../support/store.js';
 
 /** A municipality of this file's own, set up as the demo one (its key is demo-<EAN>). */
@@ -93,6 +95,49 @@ describe.each([1, 2])('MEDCOM_INBOX_CONCURRENCY=%i', (concurrency) => {
     } finally {
       if (!released) await lock.release();
     }
+  });
+});
+
+describe('a client that leaves while its lease waits for its turn', () => {
+  let gw: ListeningGateway;
+
+  beforeAll(async () => {
+    gw = await startListeningGateway({ workers: false, env: { MEDCOM_CONFIG_DIR: config.dir, MEDCOM_INBOX_CONCURRENCY: '1' } });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('is leased nothing: its messages stay waiting for the next lease', async () => {
+    const app = gw.gateway.app as NonNullable<typeof gw.gateway.app>;
+    const posted = await gw.post(HOSPITAL, renumber('XDIS20_admission_acute.xml', { envelope: 'GONEENV1', letter: 'GONELET1' }));
+    expect(posted.statusCode, posted.body).toBe(202);
+    const lock = await holdInboxLock(HELD);
+    let released = false;
+    try {
+      const held = gw.get(HELD, '/api/v1/inbox?include=body');
+      await until(() => lock.leaseIsWaiting(), 'the held lease waits for its inbox lock');
+      // The municipality's lease over real HTTP, queued behind the held one, then the client leaves.
+      const leaving = httpRequest(`${gw.url}/api/v1/inbox?include=body`, { headers: { authorization: `Bearer demo-${MUNICIPALITY}` } });
+      leaving.on('error', () => undefined);
+      leaving.end();
+      await until(() => app.inboxWork.pendingCount === 1, "the municipality's lease is queued");
+      leaving.destroy();
+      await until(() => new Promise<boolean>((resolve) => app.server.getConnections((_error, n) => resolve(n === 0))), 'the gateway saw the client go');
+      await lock.release();
+      released = true;
+      expect((await held).statusCode).toBe(200);
+      await until(() => app.inboxWork.activeCount + app.inboxWork.pendingCount === 0, 'the queued lease had its turn');
+    } finally {
+      if (!released) await lock.release();
+    }
+    const lease = await gw.get(MUNICIPALITY, '/api/v1/inbox?include=body');
+    expect(lease.statusCode, lease.body).toBe(200);
+    const items = lease.json<{ items: (InboxItemJson & { body?: string })[] }>().items;
+    expect(items.map((i) => i.messageId)).toEqual([posted.json<{ id: string }>().id]);
+    expect(items[0]).toMatchObject({ offers: 1 });
+    expect(items[0]?.body).toBeDefined();
   });
 });
 

@@ -38,8 +38,11 @@ const inbox: FastifyPluginAsyncTypebox = async (app) => {
       const receiver = requireEndpoint(request).ean;
       const { limit, wait, include } = request.query;
       const leaseNow = include === 'body' ? leaseItemsWithBodies : leaseItems;
-      // Each lease takes its turn; a long-poll's wait between leases holds no turn.
-      const lease: typeof leaseItems = (ctx, ean, n) => app.inboxWork(() => leaseNow(ctx, ean, n));
+      // Each lease takes its turn; a long-poll's wait between leases holds no turn. A client that left
+      // while its lease waited is leased nothing: its messages would go to nobody (with bodies they
+      // would even count as delivered, and wait half an hour for the missing receipt to be offered again).
+      const clientGone = () => request.raw.socket?.destroyed === true;
+      const lease: typeof leaseItems = (ctx, ean, n) => app.inboxWork(() => (clientGone() ? Promise.resolve([]) : leaseNow(ctx, ean, n)));
       if (wait === 0) return { items: await lease(app.gateway, receiver, limit), leaseSeconds: settings.leaseSeconds };
       const key = rateLimitKey(request);
       const open = openLongPolls.get(key) ?? 0;
