@@ -81,6 +81,10 @@ describe.each([1, 2])('MEDCOM_INBOX_CONCURRENCY=%i', (concurrency) => {
       if (concurrency === 1) {
         await until(() => work().pendingCount === 1, "the hospital's lease is queued");
         expect(work().activeCount).toBe(1);
+        // Operations see it in /metrics.
+        const metrics = await gw.request({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer demo-ops' } });
+        expect(metrics.body).toMatch(/^medcom_inbox_work_running 1$/m);
+        expect(metrics.body).toMatch(/^medcom_inbox_work_queued 1$/m);
         await lock.release();
         released = true;
       } else {

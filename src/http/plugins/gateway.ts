@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { Gauge } from 'prom-client';
 import type { GatewayContext } from '../../app/context.js';
 import type { OpsEventSource } from '../../domain/ops-event.js';
 
@@ -50,7 +51,25 @@ declare module 'fastify' {
 async function gateway(app: FastifyInstance, access: GatewayAccess): Promise<void> {
   app.decorate('gateway', { getter: () => access.context() });
   app.decorate('inboxWaiter', access.inboxWaiter);
-  app.decorate('inboxWork', pLimit(app.settings.inboxConcurrency));
+  const inboxWork = pLimit(app.settings.inboxConcurrency);
+  app.decorate('inboxWork', inboxWork);
+  // Receivers queuing for their turn is the first sign that this process's inbox work is the bottleneck.
+  new Gauge({
+    name: 'medcom_inbox_work_running',
+    help: 'Inbox transactions (leases, fetches, answers) this process runs now (at most MEDCOM_INBOX_CONCURRENCY)',
+    registers: [app.metrics.registry],
+    collect() {
+      this.set(inboxWork.activeCount);
+    },
+  });
+  new Gauge({
+    name: 'medcom_inbox_work_queued',
+    help: 'Inbox transactions waiting for their turn in this process',
+    registers: [app.metrics.registry],
+    collect() {
+      this.set(inboxWork.pendingCount);
+    },
+  });
   app.decorate('opsEvents', { getter: () => access.opsEvents() });
 }
 
