@@ -25,8 +25,6 @@ function activityDue(db: Queryable, key: string, at: Date): boolean {
   return true;
 }
 
-const PAUSED = 'SELECT EXISTS (SELECT 1 FROM endpoint_pauses WHERE endpoint_ean = $1) AS paused';
-
 /** The inbox lease path calls this on every poll: notes the poll (throttled; most polls write nothing). */
 export async function noteInboxPoll(db: Queryable, endpointEan: string, at: Date): Promise<void> {
   if (activityDue(db, `poll:${endpointEan}`, at)) await writeActivity(db, endpointEan, at, 'last_polled_at');
@@ -88,7 +86,11 @@ export async function resumeEndpoint(db: Queryable, endpointEan: string): Promis
 }
 
 export async function isPaused(db: Queryable, endpointEan: string): Promise<boolean> {
-  const { rows } = await db.query<{ paused: boolean }>(PAUSED, [endpointEan], 'medcom-is-paused');
+  const { rows } = await db.query<{ paused: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM endpoint_pauses WHERE endpoint_ean = $1) AS paused',
+    [endpointEan],
+    'medcom-is-paused',
+  );
   return rows[0]?.paused === true;
 }
 

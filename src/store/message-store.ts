@@ -137,11 +137,10 @@ const INSERT_MESSAGES = `WITH input AS (
        INSERT INTO messages (id, sender_ean, envelope_id, sha256, content_type, encoding, generation, ack_requested, origin, status, summary, received_at)
        SELECT i.id, i.sender_ean, i.envelope_id, i.sha256, i.content_type, i.encoding, i.generation, i.ack_requested, i.origin, i.status, i.summary, $3
        FROM input i
-       -- Each look-up below probes an index per key (LATERAL … LIMIT 1 on equalities). Left to join as it likes, PostgreSQL
-       -- scanned a sender's every letter, or every waiting deadline, and the insert slowed down as the
-       -- tables grew. '= ANY' alone is not enough for letters: a plan made while the table was small
-       -- put only sender_ean in the index condition and filtered all of the sender's letters (4 ms per
-       -- message at 11 000 letters, seen with auto_explain). See also insertMessages on its generic plan.
+       -- Each look-up below probes an index per key (LATERAL … LIMIT 1 on equalities). Left to join as it
+       -- likes, PostgreSQL scanned a sender's every letter, or every waiting deadline, and the insert
+       -- slowed down as the tables grew; with '= ANY' a plan made while the tables were small did the same
+       -- (4 ms per message at 11 000 letters, seen with auto_explain). See insertMessages on its generic plan.
        WHERE NOT (i.only_new AND EXISTS (
          SELECT 1 FROM unnest(i.letter_ids) AS u(letter_id)
            CROSS JOIN LATERAL (SELECT 1 FROM letters l
